@@ -1,0 +1,71 @@
+// Wires Graft's language services with Langium's dependency injection.
+// One service per concern; each lives in its own file under validation/, lsp/ or layers/.
+import {
+    inject,
+    type Module
+} from 'langium';
+import {
+    createDefaultModule,
+    createDefaultSharedModule,
+    type DefaultSharedModuleContext,
+    type LangiumServices,
+    type LangiumSharedServices,
+    type PartialLangiumServices
+} from 'langium/lsp';
+import { GraftGeneratedModule, GraftGeneratedSharedModule } from './generated/module.js';
+import { GraftValidator, registerValidationChecks } from './validation/graft-validator.js';
+import { BackboneLayers } from './layers/backbone-layers.js';
+import { GraftCodeActionProvider } from './lsp/graft-code-actions.js';
+import { GraftCompletionProvider } from './lsp/graft-completion.js';
+import { GraftHoverProvider } from './lsp/graft-hover.js';
+import { GraftFormatter } from './lsp/graft-formatter.js';
+import { GraftSemanticTokenProvider } from './lsp/graft-semantic-tokens.js';
+
+/** Services Graft adds to Langium's. */
+export type GraftAddedServices = {
+    validation: {
+        GraftValidator: GraftValidator;
+    };
+    layers: {
+        /** Resolves the layer list of any backbone form (zoo, model.json, another experiment). */
+        BackboneLayers: BackboneLayers;
+    };
+};
+
+export type GraftServices = LangiumServices & GraftAddedServices;
+
+export const GraftModule: Module<GraftServices, PartialLangiumServices & GraftAddedServices> = {
+    validation: {
+        GraftValidator: (services) => new GraftValidator(services)
+    },
+    layers: {
+        BackboneLayers: (services) => new BackboneLayers(services)
+    },
+    lsp: {
+        CodeActionProvider: (services) => new GraftCodeActionProvider(services),
+        CompletionProvider: (services) => new GraftCompletionProvider(services),
+        HoverProvider: (services) => new GraftHoverProvider(services),
+        Formatter: () => new GraftFormatter(),
+        SemanticTokenProvider: (services) => new GraftSemanticTokenProvider(services)
+    }
+};
+
+/**
+ * Creates the shared and the Graft services. `context` gives the file system: NodeFileSystem for
+ * the language server and the CLI, EmptyFileSystem for in-memory tests.
+ */
+export function createGraftServices(context: DefaultSharedModuleContext): {
+    shared: LangiumSharedServices;
+    Graft: GraftServices;
+} {
+    const shared = inject(createDefaultSharedModule(context), GraftGeneratedSharedModule);
+    const Graft = inject(createDefaultModule({ shared }), GraftGeneratedModule, GraftModule);
+    shared.ServiceRegistry.register(Graft);
+    registerValidationChecks(Graft);
+    if (!context.connection) {
+        // Without a language client nobody sends the configuration; mark it ready so that
+        // the document builder does not wait for it.
+        shared.workspace.ConfigurationProvider.initialized({});
+    }
+    return { shared, Graft };
+}

@@ -1,0 +1,46 @@
+// The shape of a backbone as both the editor and the runtime see it. The zoo catalog produces
+// these descriptions from an architecture and its parameters; model.json topologies are read into
+// the same shape. The editor validates and explains layer names against them, and the runtime
+// builds exactly the layers they list: one source of truth.
+
+export type ZooArch = 'small_cnn' | 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' | 'vgg16';
+
+export const ZOO_ARCHS: readonly ZooArch[] = ['small_cnn', 'mobilenet_v1', 'mobilenet_v2', 'resnet18', 'resnet50', 'vgg16'];
+
+/** Output shape without the batch dimension, e.g. [14, 14, 64]. */
+export type Shape = number[];
+
+export interface LayerInfo {
+    /** Position in the backbone, 0-based, in topological order (the order `freeze layers a..b` counts). */
+    index: number;
+    /** Keras-compatible layer name, e.g. `block_13_expand`, `conv_pw_3_bn`. */
+    name: string;
+    /** Keras class name: Conv2D, DepthwiseConv2D, BatchNormalization, ReLU, Add, ... */
+    className: string;
+    /** The block this layer belongs to (`unfreeze last n blocks` counts these), if any. */
+    block?: string;
+    outputShape: Shape;
+    /** Number of weights (trainable and non-trainable). */
+    params: number;
+}
+
+export interface BlockInfo {
+    name: string;
+    /** Index of the first and last layer of the block (inclusive). */
+    first: number;
+    last: number;
+}
+
+export interface BackboneDescription {
+    /** `small_cnn`, `mobilenet_v2`, ... or `model.json` for a file. */
+    arch: string;
+    /** Human label, e.g. `mobilenet_v2 α0.35` or the model.json path. */
+    label: string;
+    inputShape: Shape;
+    layers: LayerInfo[];
+    blocks: BlockInfo[];
+    params: number;
+    /** The layer whose output is the feature map given to the head (after `cut at`). */
+    featureLayer: string;
+    featureShape: Shape;
+}

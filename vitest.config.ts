@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Forks rather than worker threads: the WASM backend and sharp keep process-wide state,
+// and training tests are CPU-heavy, so two processes on two cores is the right size.
+export default defineConfig({
+    test: {
+        include: ['test/**/*.test.ts'],
+        exclude: ['test/e2e/**', 'node_modules/**'],
+        pool: 'forks',
+        poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+        testTimeout: 120_000,
+        hookTimeout: 120_000
+    }
+});
