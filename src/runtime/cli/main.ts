@@ -1,0 +1,49 @@
+// `graft <command> …`: dispatches to one module per command. Commands are imported lazily so
+// that `graft check` and `graft fmt` never load TensorFlow.js.
+import { WorkspaceInputError } from '../../language/workspace/load-workspace.js';
+
+/** A command returns its exit code: 0 ok, 1 findings/failure, 2 usage or I/O problems. */
+export type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+    check: { summary: 'validate .graft files or folders as one workspace', load: async () => (await import('./check.js')).check },
+    fmt: { summary: 'format .graft files in the canonical layout (--check to only report)', load: async () => (await import('./fmt.js')).fmt },
+    plan: { summary: 'print the resolved experiment plan for review', load: async () => (await import('./plan.js')).plan },
+    run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run }
+};
+
+export function usage(): string {
+    const lines = ['usage: graft <command> [options]', '', 'commands:'];
+    for (const [name, cmd] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(6)} ${cmd.summary}`);
+    lines.push('', 'Run `graft <command> --help` for a command\'s options.');
+    return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const [name, ...rest] = argv;
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+        console.log(usage());
+        return name ? 0 : 2;
+    }
+    if (name === '--version') {
+        console.log('graft 0.1.0');
+        return 0;
+    }
+    const cmd = COMMANDS[name];
+    if (!cmd) {
+        console.error(`graft: unknown command '${name}'\n\n${usage()}`);
+        return 2;
+    }
+    try {
+        return await (await cmd.load())(rest);
+    } catch (err) {
+        // Bad input must never surface as a stack trace; real bugs still show one under GRAFT_DEBUG.
+        if (err instanceof WorkspaceInputError) {
+            console.error(`graft ${name}: ${err.message}`);
+            return 2;
+        }
+        console.error(`graft ${name}: ${(err as Error).message ?? String(err)}`);
+        if (process.env.GRAFT_DEBUG) console.error((err as Error).stack);
+        return 2;
+    }
+}
