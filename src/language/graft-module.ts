@@ -14,12 +14,14 @@ import {
 } from 'langium/lsp';
 import { GraftGeneratedModule, GraftGeneratedSharedModule } from './generated/module.js';
 import { GraftValidator, registerValidationChecks } from './validation/graft-validator.js';
+import { GraftDocumentValidator, GraftLinker } from './validation/graft-linker.js';
 import { BackboneLayers } from './layers/backbone-layers.js';
 import { GraftCodeActionProvider } from './lsp/graft-code-actions.js';
 import { GraftCompletionProvider } from './lsp/graft-completion.js';
 import { GraftHoverProvider } from './lsp/graft-hover.js';
 import { GraftFormatter } from './lsp/graft-formatter.js';
 import { GraftSemanticTokenProvider } from './lsp/graft-semantic-tokens.js';
+import { GraftNameProvider } from './lsp/graft-name-provider.js';
 
 /** Services Graft adds to Langium's. */
 export type GraftAddedServices = {
@@ -36,7 +38,13 @@ export type GraftServices = LangiumServices & GraftAddedServices;
 
 export const GraftModule: Module<GraftServices, PartialLangiumServices & GraftAddedServices> = {
     validation: {
-        GraftValidator: (services) => new GraftValidator(services)
+        GraftValidator: (services) => new GraftValidator(services),
+        DocumentValidator: (services) => new GraftDocumentValidator(services)
+    },
+    references: {
+        Linker: (services) => new GraftLinker(services),
+        // Only declarations have names (SimpleMetric.name is a metric kind): see graft-name-provider.ts.
+        NameProvider: () => new GraftNameProvider()
     },
     layers: {
         BackboneLayers: (services) => new BackboneLayers(services)

@@ -18,12 +18,14 @@ export const Codes = {
     pathMissing: 'path-missing',
     shotsTooMany: 'shots-too-many',
     classesUnknown: 'classes-unknown',
+    csvColumns: 'csv-columns',
     // backbone and freezing
     unknownLayer: 'unknown-layer',
     layerRange: 'layer-range',
     alphaUnsupported: 'alpha-unsupported',
     filtersUnsupported: 'filters-unsupported',
     weightsUrl: 'weights-url',
+    inputShape: 'input-shape',
     sha256: 'sha256',
     // head, loss, optimizer, training
     lrRange: 'lr-range',

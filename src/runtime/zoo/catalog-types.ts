@@ -22,6 +22,35 @@ export interface LayerInfo {
     outputShape: Shape;
     /** Number of weights (trainable and non-trainable). */
     params: number;
+    /** Names of the layers feeding this one (empty for the input layer). */
+    inbound?: string[];
+    /** Construction parameters (zoo layers always; model.json layers where recognised). */
+    config?: LayerConfig;
+}
+
+/**
+ * What a layer needs to be built: Keras' config in camelCase, channels-last. Only the fields a
+ * class uses are set. The tfjs builder and the shape/parameter inference both read this.
+ */
+export interface LayerConfig {
+    filters?: number;
+    kernelSize?: [number, number];
+    strides?: [number, number];
+    padding?: 'same' | 'valid';
+    /** ZeroPadding2D: [[top, bottom], [left, right]]. */
+    pad?: [[number, number], [number, number]];
+    useBias?: boolean;
+    /** Activation of a Conv2D/Dense, or the function of an Activation layer (`relu`, …). */
+    activation?: string;
+    depthMultiplier?: number;
+    /** BatchNormalization. */
+    epsilon?: number;
+    momentum?: number;
+    /** ReLU's cap (6 for ReLU6). */
+    maxValue?: number;
+    /** MaxPooling2D / AveragePooling2D. */
+    poolSize?: [number, number];
+    units?: number;
 }
 
 export interface BlockInfo {
@@ -43,4 +72,9 @@ export interface BackboneDescription {
     /** The layer whose output is the feature map given to the head (after `cut at`). */
     featureLayer: string;
     featureShape: Shape;
+    /** The zoo options the description was computed with (zoo backbones only). */
+    alpha?: number;
+    filters?: number[];
+    /** model.json backbones: absolute path of the file the layers were read from. */
+    source?: string;
 }

@@ -1,0 +1,29 @@
+// CodeLens above each experiment (▶ Run · Plan · Results) and sweep (▶ Run sweep).
+import * as vscode from 'vscode';
+import { findDeclarations } from './spec-outline.js';
+
+export class GraftCodeLens implements vscode.CodeLensProvider {
+    private readonly changed = new vscode.EventEmitter<void>();
+    readonly onDidChangeCodeLenses = this.changed.event;
+
+    refresh(): void {
+        this.changed.fire();
+    }
+
+    provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+        const lenses: vscode.CodeLens[] = [];
+        for (const d of findDeclarations(doc.getText())) {
+            const range = new vscode.Range(d.line, d.column, d.line, d.column);
+            if (d.kind === 'experiment') {
+                lenses.push(
+                    new vscode.CodeLens(range, { title: '▶ Run', command: 'graft.run', arguments: [doc.uri, d.name], tooltip: `Train ${d.name} (graft run --experiment ${d.name})` }),
+                    new vscode.CodeLens(range, { title: 'Plan', command: 'graft.plan', arguments: [doc.uri, d.name], tooltip: `Show the resolved plan of ${d.name}` }),
+                    new vscode.CodeLens(range, { title: 'Results', command: 'graft.showResults', arguments: [doc.uri, d.name], tooltip: `Open the results of the last run of ${d.name}` })
+                );
+            } else {
+                lenses.push(new vscode.CodeLens(range, { title: '▶ Run sweep', command: 'graft.runSweep', arguments: [doc.uri, d.name], tooltip: `Run every trial of ${d.name}${d.of ? ` (varies ${d.of})` : ''}` }));
+            }
+        }
+        return lenses;
+    }
+}

@@ -1,0 +1,121 @@
+// What the editor needs to know about an experiment at one point of the text: its backbone's
+// layers and which of them train after the freezing statements above that point. Completion and
+// hover share this; the freezing itself is the runtime's own (plan/freezing.ts), so the editor
+// shows exactly what will train.
+import type { AstNode } from 'langium';
+import { AstUtils } from 'langium';
+import {
+    isBackbone,
+    isBatchnormMode,
+    isExperiment,
+    isFreezeAll,
+    isFreezeLayers,
+    isFreezeMatching,
+    isFreezeUntil,
+    isStage,
+    isUnfreezeFrom,
+    isUnfreezeLast,
+    isZooBackbone,
+    type Backbone,
+    type Experiment,
+    type FreezeStmt
+} from '../generated/ast.js';
+import type { GraftServices } from '../graft-module.js';
+import type { BackboneDescription } from '../../runtime/zoo/catalog-types.js';
+import type { FreezeOp } from '../../runtime/plan/types.js';
+import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
+import { applyFreezeOp, FreezeError, initialMask, type TrainableMask } from '../../runtime/plan/freezing.js';
+
+export function enclosingExperiment(node: AstNode | undefined): Experiment | undefined {
+    return node ? AstUtils.getContainerOfType(node, isExperiment) : undefined;
+}
+
+/** The backbone description of an experiment, or undefined when it cannot be resolved. */
+export function backboneOf(services: GraftServices, exp: Experiment | undefined): BackboneDescription | undefined {
+    if (!exp) return undefined;
+    try {
+        const result = services.layers.BackboneLayers.describeExperiment(exp);
+        return result.ok ? result.description : undefined;
+    } catch {
+        // A half-typed spec must never break completion or hover.
+        return undefined;
+    }
+}
+
+/**
+ * The backbone without its `cut at`: the layers a `cut at` may name. (With a cut, the
+ * description ends at the cut layer, and a half-typed cut name would make it fail.)
+ */
+export function uncutBackboneOf(services: GraftServices, exp: Experiment | undefined): BackboneDescription | undefined {
+    const backbone = exp?.props.find(isBackbone);
+    if (!exp || !backbone?.cut) return backboneOf(services, exp);
+    const uncut = { ...backbone, cut: undefined } as Backbone;
+    const layers = services.layers.BackboneLayers;
+    const shape = layers.inputShapeOf(exp) ?? (isZooBackbone(backbone) && isZooArch(backbone.arch) ? ZOO_INFO[backbone.arch].defaultInput : [224, 224, 3]);
+    try {
+        const result = layers.describeBackbone(uncut, shape);
+        return result.ok ? result.description : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function isFreezeStatement(node: AstNode): node is FreezeStmt {
+    return isFreezeAll(node) || isFreezeUntil(node) || isFreezeLayers(node) || isFreezeMatching(node)
+        || isUnfreezeLast(node) || isUnfreezeFrom(node) || isBatchnormMode(node);
+}
+
+export function freezeOpOf(stmt: FreezeStmt): FreezeOp | undefined {
+    if (isFreezeAll(stmt)) return { op: stmt.mode === 'all' ? 'freeze_all' : 'freeze_none' };
+    if (isFreezeUntil(stmt)) return { op: 'freeze_until', layer: stmt.layer };
+    if (isFreezeLayers(stmt)) return stmt.range ? { op: 'freeze_layers', from: stmt.range.from, to: stmt.range.to } : undefined;
+    if (isFreezeMatching(stmt)) return { op: 'freeze_matching', pattern: stmt.pattern };
+    if (isUnfreezeLast(stmt)) return { op: 'unfreeze_last', count: stmt.count, unit: stmt.unit };
+    if (isUnfreezeFrom(stmt)) return { op: 'unfreeze_from', layer: stmt.layer };
+    return undefined; // batchnorm mode does not change which layers train
+}
+
+/** Freezing statements in the order they apply: the experiment's own, then each stage's. */
+export function freezeStatementsInOrder(exp: Experiment): FreezeStmt[] {
+    const own = exp.props.filter(isFreezeStatement);
+    const staged = exp.props.filter(isStage).flatMap((s) => s.items.filter(isFreezeStatement));
+    return [...own, ...staged];
+}
+
+export interface FreezeState {
+    /** Trainable mask before `stmt` applies (all layers train before any statement). */
+    before: TrainableMask;
+    /** After `stmt` applies; undefined when `stmt` itself cannot apply (unknown layer, …). */
+    after?: TrainableMask;
+    /** Where the stage boundary lies: the name of the stage holding `stmt`, or `train`. */
+    stage: string;
+    /** A statement above that could not apply, with why. */
+    problem?: string;
+}
+
+/** The freezing state around one statement of `exp`. */
+export function freezeStateAt(description: BackboneDescription, exp: Experiment, stmt: FreezeStmt): FreezeState {
+    let mask = initialMask(description);
+    let problem: string | undefined;
+    for (const s of freezeStatementsInOrder(exp)) {
+        const op = freezeOpOf(s);
+        if (s === stmt) {
+            let after: TrainableMask | undefined;
+            try {
+                after = op ? applyFreezeOp(description, mask, op) : mask;
+            } catch (err) {
+                if (!(err instanceof FreezeError)) throw err;
+            }
+            const stage = AstUtils.getContainerOfType(stmt, isStage)?.name ?? 'train';
+            return { before: mask, after, stage, problem };
+        }
+        if (!op) continue;
+        try {
+            mask = applyFreezeOp(description, mask, op);
+        } catch (err) {
+            if (!(err instanceof FreezeError)) throw err;
+            problem ??= err.message;
+        }
+    }
+    return { before: mask, stage: 'train', problem };
+}

@@ -1,0 +1,57 @@
+// Small helpers the checks share: where a statement starts, integer and interval tests, and the
+// wording of numbers in messages.
+import { CstUtils, type AstNode } from 'langium';
+import type { Range } from 'vscode-languageserver-types';
+
+/** The range of a node's first token — the keyword that names the statement. */
+export function keywordRange(node: AstNode): Range | undefined {
+    const cst = node.$cstNode;
+    if (!cst) return undefined;
+    for (const leaf of CstUtils.flattenCst(cst)) {
+        if (!leaf.hidden) return leaf.range;
+    }
+    return cst.range;
+}
+
+/** 1-based line of a node, for messages that point at another statement. */
+export function lineOf(node: AstNode): number {
+    return (node.$cstNode?.range.start.line ?? 0) + 1;
+}
+
+export function isPositiveInt(value: number): boolean {
+    return Number.isInteger(value) && value > 0;
+}
+
+export function isNonNegativeInt(value: number): boolean {
+    return Number.isInteger(value) && value >= 0;
+}
+
+/** Formats a number as people write it in a spec (1e-3 stays short, 0.30000000000000004 does not appear). */
+export function fmt(value: number): string {
+    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+    return String(Number(value.toPrecision(12)));
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+    const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diag = prev[0];
+        prev[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = prev[j];
+            prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diag = above;
+        }
+    }
+    return prev[b.length];
+}
+
+/** The candidates closest to `word` (smallest edit distance first, at most `limit`). */
+export function nearest(word: string, candidates: readonly string[], limit = 3): string[] {
+    return candidates
+        .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
+        .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
+        .slice(0, limit)
+        .map((x) => x.c);
+}

@@ -1,0 +1,73 @@
+// Facts about an experiment that several checks and quick fixes share: its dataset, heads,
+// optimizer and the task each output learns.
+import {
+    isDataProp,
+    isHead,
+    isLossProp,
+    isOptimizerProp,
+    isOutputLayer,
+    type Dataset,
+    type Experiment,
+    type Head,
+    type LossProp,
+    type OptimizerProp,
+    type OutputLayer
+} from '../generated/ast.js';
+import { csvColumnIsMultiLabel, defaultLabelColumn } from './disk-facts.js';
+import { datasetCsv, sourceOf, taskOf } from './dataset-facts.js';
+
+/** The optimizer every experiment gets without an `optimizer` statement. */
+export const DEFAULT_LR = 1e-3;
+
+export function datasetOf(experiment: Experiment): Dataset | undefined {
+    return experiment.props.find(isDataProp)?.dataset.ref;
+}
+
+export function headsOf(experiment: Experiment): Head[] {
+    return experiment.props.filter(isHead);
+}
+
+export function isPrototypes(experiment: Experiment): boolean {
+    return headsOf(experiment).some((h) => h.prototypes);
+}
+
+export function outputOf(head: Head): OutputLayer | undefined {
+    return head.layers.find(isOutputLayer);
+}
+
+export function outputsOf(experiment: Experiment): OutputLayer[] {
+    return headsOf(experiment).flatMap((h) => h.layers.filter(isOutputLayer));
+}
+
+export function lossOf(experiment: Experiment): LossProp | undefined {
+    return experiment.props.find(isLossProp);
+}
+
+export function optimizerOf(experiment: Experiment): OptimizerProp | undefined {
+    return experiment.props.find(isOptimizerProp);
+}
+
+/** The learning rate of the first stage (`train`): the experiment's optimizer, else the default. */
+export function firstStageLr(experiment: Experiment): number {
+    return optimizerOf(experiment)?.lr ?? DEFAULT_LR;
+}
+
+/**
+ * The task one output learns: the dataset's task for its default label column, else — for a
+ * CSV column picked with `labels` — multi-label when any cell lists several `;`-separated labels.
+ * Undefined when it cannot be known (dataset unresolved, CSV not on disk).
+ */
+export function outputTask(output: OutputLayer, dataset: Dataset | undefined): 'single_label' | 'multi_label' | undefined {
+    if (!dataset) return undefined;
+    if (output.labels === undefined) return taskOf(dataset);
+    if (sourceOf(dataset)?.$type !== 'CsvSource') return undefined;
+    const csv = datasetCsv(dataset);
+    if (!csv || !csv.header.includes(output.labels)) return undefined;
+    if (output.labels === defaultLabelColumn(csv)) return taskOf(dataset);
+    return csvColumnIsMultiLabel(csv, output.labels) ? 'multi_label' : 'single_label';
+}
+
+/** The activation that fits a task. */
+export function activationFor(task: 'single_label' | 'multi_label'): 'softmax' | 'sigmoid' {
+    return task === 'multi_label' ? 'sigmoid' : 'softmax';
+}

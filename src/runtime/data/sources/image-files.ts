@@ -1,0 +1,41 @@
+// Which files count as images, and a cheap header check run while indexing so unusable files
+// (zero-byte, not an image, unreadable) are skipped before splits are drawn. Truncated bodies are
+// only found when decoding; the pipeline skips those then.
+
+import { promises as fs } from 'node:fs';
+import sharp from 'sharp';
+import { describeError } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
+
+/** Extensions sharp decodes that make sense for photos. Other files are reported, not read. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+
+/** Files that are never data and not worth a warning (OS and editor litter). */
+export function isIgnorable(name: string): boolean {
+    return name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini';
+}
+
+/** Returns undefined when the file looks like a decodable image, else the reason it is not. */
+export async function checkImageFile(path: string): Promise<string | undefined> {
+    let size: number;
+    try {
+        const st = await fs.stat(path);
+        if (!st.isFile()) return 'not a regular file';
+        size = st.size;
+    } catch (e) {
+        return `cannot read: ${describeError(e)}`;
+    }
+    if (size === 0) return 'empty file (0 bytes)';
+    try {
+        const meta = await sharp(path).metadata();
+        if (!meta.width || !meta.height) return 'not an image (no dimensions in header)';
+        return undefined;
+    } catch (e) {
+        return `not a readable image: ${describeError(e)}`;
+    }
+}
+
+/** Checks many files with bounded concurrency; returns the reason per path (undefined = fine). */
+export async function checkImageFiles(paths: string[], concurrency: number): Promise<(string | undefined)[]> {
+    return mapLimit(paths, concurrency, (p) => checkImageFile(p));
+}

@@ -1,0 +1,77 @@
+// What the training loop needs from the data pipeline: per split, batches of images and one label
+// tensor per head. Kept minimal so the loop can be tested on in-memory tensors and so the data
+// pipeline's own API can change behind one adapter (train/data-adapter.ts).
+
+import type * as tf from '@tensorflow/tfjs';
+
+export interface Batch {
+    /** [batch, height, width, channels], normalised. */
+    x: tf.Tensor4D;
+    /** One [batch, classes] one-hot/multi-hot tensor per head, in the plan's head order. */
+    labels: tf.Tensor2D[];
+}
+
+export interface BatchOptions {
+    /** Shuffle with a generator seeded from (seed, epoch): same seed, same order. */
+    shuffle: boolean;
+    augment: boolean;
+    seed: number;
+    epoch: number;
+}
+
+export interface SplitFeed {
+    size: number;
+    /** Yields batches; the consumer disposes each batch's tensors. */
+    batches(batchSize: number, options: BatchOptions): AsyncIterable<Batch>;
+}
+
+export interface TrainingData {
+    /** Class names per head, in head order. */
+    classes: string[][];
+    train: SplitFeed;
+    val?: SplitFeed;
+    /** Evaluation sets by result key (`test`, or a dataset name). */
+    evaluation: Map<string, SplitFeed>;
+    /** Training images per class of each head (for class weights and the plan). */
+    classCounts: number[][];
+    /** Images left out and why (unreadable files, …), recorded in results.json. */
+    skipped: { origin: string; reason: string }[];
+}
+
+/** An in-memory feed (tests, cached features): slices of fixed tensors, shuffled by a seeded permutation. */
+export class TensorFeed implements SplitFeed {
+    constructor(
+        private readonly x: tf.Tensor4D,
+        private readonly labels: tf.Tensor2D[],
+        private readonly tfjs: typeof tf
+    ) {}
+
+    get size(): number {
+        return this.x.shape[0];
+    }
+
+    async *batches(batchSize: number, options: BatchOptions): AsyncIterable<Batch> {
+        const n = this.size;
+        const order = Array.from({ length: n }, (_, i) => i);
+        if (options.shuffle) {
+            let s = (options.seed * 2654435761 + options.epoch * 40503 + 1) >>> 0;
+            const rand = (): number => {
+                s = (s + 0x6d2b79f5) >>> 0;
+                let t = s;
+                t = Math.imul(t ^ (t >>> 15), t | 1);
+                t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+                return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+            };
+            for (let i = n - 1; i > 0; i--) {
+                const j = Math.floor(rand() * (i + 1));
+                [order[i], order[j]] = [order[j], order[i]];
+            }
+        }
+        for (let start = 0; start < n; start += batchSize) {
+            const idx = this.tfjs.tensor1d(order.slice(start, start + batchSize), 'int32');
+            const batch: Batch = { x: this.tfjs.gather(this.x, idx), labels: this.labels.map((l) => this.tfjs.gather(l, idx)) };
+            idx.dispose();
+            yield batch;
+        }
+    }
+}

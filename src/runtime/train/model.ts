@@ -1,0 +1,251 @@
+// Assembles the trainable network from a backbone (a tfjs layers model: input → feature map)
+// and the plan's head(s): one stack of pool/dense/dropout/batchnorm per named head, ending in a
+// dense layer that produces logits (softmax/sigmoid are applied by the losses and at export).
+// Freezing is applied by layer name with the shared freezing rules, so what `graft plan` and the
+// editor show is what trains.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentPlan, HeadLayerPlan, OutputHeadPlan, SpecLoc, StagePlan } from '../plan/types.js';
+import type { BackboneDescription, LayerInfo } from '../zoo/catalog-types.js';
+import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../plan/freezing.js';
+import type { ParamGroups } from './optimizers.js';
+
+/** An error caused by a spec construct; `at` names its line. */
+export class SpecError extends Error {
+    constructor(message: string, readonly at?: SpecLoc) {
+        super(message);
+    }
+}
+
+export interface HeadInfo {
+    plan: OutputHeadPlan;
+    classes: number;
+    layers: tf.layers.Layer[];
+}
+
+export interface AssembledModel {
+    /** input → [logits of each head], in plan order. */
+    model: tf.LayersModel;
+    backbone: tf.LayersModel;
+    /** Backbone layers in order (without the input layer). */
+    backboneLayers: tf.layers.Layer[];
+    heads: HeadInfo[];
+    /** The backbone as the freezing rules see it (from the plan, else read from the model). */
+    description: BackboneDescription;
+}
+
+const BN_CLASS = 'BatchNormalization';
+
+/** A backbone description read from a built model, for backbones the plan could not describe. */
+export function describeModel(model: tf.LayersModel, label: string): BackboneDescription {
+    // Index 0 is the input layer, as in Keras' model.layers and the zoo catalog.
+    const layers: LayerInfo[] = model.layers.map((l, index) => ({
+            index,
+            name: l.name,
+            className: l.getClassName(),
+        outputShape: (l.outputShape as number[]).slice(1),
+        params: l.countParams()
+    }));
+    const out = model.outputs[0].shape.slice(1) as number[];
+    return {
+        arch: 'model',
+        label,
+        inputShape: (model.inputs[0].shape.slice(1) as number[]),
+        layers,
+        blocks: [],
+        params: model.countParams(),
+        featureLayer: layers.length ? layers[layers.length - 1].name : '',
+        featureShape: out
+    };
+}
+
+/** Drops every layer after `layer` (`cut at`). */
+export function cutBackbone(model: tf.LayersModel, layer: string, at: SpecLoc): tf.LayersModel {
+    let target: tf.layers.Layer;
+    try {
+        target = model.getLayer(layer);
+    } catch {
+        throw new SpecError(`cut at "${layer}": the backbone has no such layer`, at);
+    }
+    return tf.model({ inputs: model.inputs, outputs: target.output as tf.SymbolicTensor, name: `${model.name}_cut` });
+}
+
+function headLayer(spec: HeadLayerPlan, name: string, index: number): tf.layers.Layer {
+    const layerName = `${name}_${spec.kind}_${index}`;
+    switch (spec.kind) {
+        case 'pool':
+            if (spec.mode === 'average') return tf.layers.globalAveragePooling2d({ name: layerName });
+            if (spec.mode === 'max') return tf.layers.globalMaxPooling2d({ name: layerName });
+            return tf.layers.flatten({ name: layerName });
+        case 'dense':
+            return tf.layers.dense({ units: spec.units, activation: spec.activation, name: layerName });
+        case 'dropout':
+            return tf.layers.dropout({ rate: spec.rate, name: layerName });
+        case 'batchnorm':
+            return tf.layers.batchNormalization({ name: layerName });
+    }
+}
+
+/**
+ * Builds the heads on top of `backbone`. `classesOf` gives each head's number of outputs.
+ * Shape problems name the head's spec line.
+ */
+export function assembleModel(
+    backbone: tf.LayersModel,
+    plan: ExperimentPlan,
+    classesOf: (head: OutputHeadPlan) => number,
+    description?: BackboneDescription
+): AssembledModel {
+    if (plan.head.kind !== 'output') throw new SpecError('a prototypes head has no trainable model', plan.head.at);
+    const feature = backbone.outputs[0];
+    const heads: HeadInfo[] = [];
+    const outputs: tf.SymbolicTensor[] = [];
+    for (const head of plan.head.heads) {
+        const classes = classesOf(head);
+        const layers: tf.layers.Layer[] = [];
+        let x = feature;
+        try {
+            head.layers.forEach((spec, i) => {
+                const layer = headLayer(spec, head.name, i + 1);
+                layers.push(layer);
+                x = layer.apply(x) as tf.SymbolicTensor;
+            });
+            if (x.shape.length !== 2) {
+                throw new SpecError(
+                    `head ${head.name}: the output gets a ${x.shape.length - 1}-D feature map [${x.shape.slice(1).join(', ')}]; start the head with \`pool average\`, \`pool max\` or \`pool flatten\``,
+                    head.at
+                );
+            }
+            const out = tf.layers.dense({ units: classes, activation: 'linear', name: `${head.name}_logits` });
+            layers.push(out);
+            outputs.push(out.apply(x) as tf.SymbolicTensor);
+        } catch (err) {
+            if (err instanceof SpecError) throw err;
+            throw new SpecError(`head ${head.name} does not fit the backbone's output [${feature.shape.slice(1).join(', ')}]: ${(err as Error).message}`, head.at);
+        }
+        heads.push({ plan: head, classes, layers });
+    }
+    const model = tf.model({ inputs: backbone.inputs, outputs, name: plan.experiment });
+    const backboneLayers = backbone.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment) };
+}
+
+type InferenceFlag = { graftInference?: boolean };
+
+/**
+ * tfjs-layers' BatchNormalization ignores `trainable` and normalises with batch statistics whenever
+ * it is called with training=true (Keras 2+ switches frozen BN to inference mode). Wrapping `call`
+ * once per layer lets a flag force inference mode: moving statistics are used and never updated.
+ */
+function patchBatchNorm(layer: tf.layers.Layer): void {
+    const l = layer as tf.layers.Layer & InferenceFlag & { graftPatched?: boolean };
+    if (l.graftPatched) return;
+    const original = l.call.bind(l);
+    l.call = (inputs, kwargs) => original(inputs, l.graftInference ? { ...kwargs, training: false } : kwargs);
+    l.graftPatched = true;
+}
+
+export interface FreezeResult {
+    mask: TrainableMask;
+    /** Backbone layers whose weights train in this stage. */
+    trainableLayers: string[];
+    trainableParams: number;
+}
+
+/**
+ * Applies a stage's freezing statements to the running mask and sets `trainable` on the layers.
+ * `batchnorm frozen`: every backbone BatchNorm runs in inference mode and does not train (the
+ * Keras fine-tuning recipe); `trainable`: BatchNorm follows the mask, and a frozen one still runs
+ * in inference mode.
+ */
+export function applyStageFreezing(m: AssembledModel, stage: StagePlan, mask: TrainableMask | undefined): FreezeResult {
+    let next: TrainableMask;
+    try {
+        next = applyFreezeOps(m.description, mask ?? initialMask(m.description), stage.freeze);
+    } catch (err) {
+        if (err instanceof FreezeError) throw new SpecError(err.message, stage.at);
+        throw err;
+    }
+    const byName = new Map(m.description.layers.map((l, i) => [l.name, i]));
+    const trainableLayers: string[] = [];
+    for (const layer of m.backboneLayers) {
+        const i = byName.get(layer.name);
+        let trains = i === undefined ? false : next[i];
+        const isBn = layer.getClassName() === BN_CLASS;
+        if (isBn) {
+            patchBatchNorm(layer);
+            if (stage.batchnorm === 'frozen') trains = false;
+            (layer as tf.layers.Layer & InferenceFlag).graftInference = !trains;
+        }
+        layer.trainable = trains;
+        if (trains && layer.trainableWeights.length > 0) trainableLayers.push(layer.name);
+    }
+    for (const h of m.heads) for (const l of h.layers) l.trainable = true;
+    const groups = paramGroups(m);
+    const count = (vs: tf.Variable[]): number => vs.reduce((s, v) => s + v.size, 0);
+    return { mask: next, trainableLayers, trainableParams: count(groups.head) + count(groups.backbone) };
+}
+
+/** Everything trains and BatchNorm uses batch statistics: the `baseline scratch` network. */
+export function unfreezeAll(m: AssembledModel): FreezeResult {
+    for (const layer of m.backboneLayers) {
+        if (layer.getClassName() === BN_CLASS) {
+            patchBatchNorm(layer);
+            (layer as tf.layers.Layer & InferenceFlag).graftInference = false;
+        }
+        layer.trainable = true;
+    }
+    const groups = paramGroups(m);
+    const count = (vs: tf.Variable[]): number => vs.reduce((s, v) => s + v.size, 0);
+    return {
+        mask: m.description.layers.map(() => true),
+        trainableLayers: m.backboneLayers.filter((l) => l.trainableWeights.length > 0).map((l) => l.name),
+        trainableParams: count(groups.head) + count(groups.backbone)
+    };
+}
+
+/** The variables that train now, split into head and backbone groups (for `backbone lr`). */
+export function paramGroups(m: AssembledModel): ParamGroups {
+    const vars = (layers: tf.layers.Layer[]): tf.Variable[] =>
+        layers.filter((l) => l.trainable).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    return { head: vars(m.heads.flatMap((h) => h.layers)), backbone: vars(m.backboneLayers) };
+}
+
+/**
+ * Re-initialises weights from the seeded generator (kernels Glorot-uniform, the Keras default;
+ * biases/β/moving means 0; γ/moving variances 1), so that a seed fixes the starting point whatever
+ * initialisers the builder used.
+ */
+export function initializeWeights(layers: tf.layers.Layer[], seed: number): void {
+    let k = 0;
+    tf.tidy(() => {
+        for (const layer of layers) {
+            for (const w of layer.weights) {
+                const v = w.read() as tf.Variable;
+                const name = w.originalName ?? w.name;
+                k++;
+                let value: tf.Tensor;
+                if (/(gamma|moving_variance)$/.test(name)) value = tf.onesLike(v);
+                else if (v.rank >= 2) {
+                    const shape = v.shape;
+                    const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+                    const isDepthwise = /depthwise/.test(name);
+                    const fanIn = shape[shape.length - 2] * receptive;
+                    const fanOut = (isDepthwise ? shape[shape.length - 2] * shape[shape.length - 1] : shape[shape.length - 1]) * receptive;
+                    const limit = Math.sqrt(6 / (fanIn + fanOut));
+                    value = tf.randomUniform(shape, -limit, limit, 'float32', (seed * 1000003 + k * 7919) >>> 0 || 1);
+                } else value = tf.zerosLike(v);
+                v.assign(value);
+            }
+        }
+    });
+}
+
+/** Copies weight values between two assembled models of the same architecture (best checkpoint restore). */
+export function snapshotWeights(model: tf.LayersModel): tf.Tensor[] {
+    return model.weights.map((w) => tf.keep(tf.clone(w.read())));
+}
+
+export function restoreWeights(model: tf.LayersModel, snapshot: tf.Tensor[]): void {
+    model.weights.forEach((w, i) => (w.read() as tf.Variable).assign(snapshot[i]));
+}

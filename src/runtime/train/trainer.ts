@@ -1,0 +1,244 @@
+// The training loop: `train`, then each `stage` starting from the weights the previous one ended
+// with. A custom loop (variableGrads + optimizer per parameter group) rather than model.fit, which
+// costs much more per step on the CPU/WASM backends. Per epoch: train, evaluate on val, schedule,
+// checkpoint, early stopping; at stage end the best checkpoint is restored.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentPlan, MetricPlan, StagePlan } from '../plan/types.js';
+import type { Phase } from '../runs/events.js';
+import { metricsOf, predictSplit } from '../eval/evaluate.js';
+import { scalarMetrics } from '../eval/metrics.js';
+import type { TrainingData } from './feed.js';
+import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
+import { applyStageFreezing, restoreWeights, snapshotWeights, SpecError, unfreezeAll, paramGroups, type AssembledModel } from './model.js';
+import { GroupOptimizer } from './optimizers.js';
+import { improved, LrScheduler } from './schedules.js';
+import { restoreRandom, seedRandom } from './seeded-random.js';
+
+export class CancelledError extends Error {
+    constructor() {
+        super('cancelled');
+    }
+}
+
+export interface EpochRecord {
+    epoch: number;
+    lr: number;
+    metrics: Record<string, number>;
+    seconds: number;
+}
+
+export interface StageResult {
+    phase: Phase;
+    name: string;
+    epochs: number;
+    epochsRun: number;
+    stoppedEarly: boolean;
+    monitor?: string;
+    bestEpoch?: number;
+    bestValue?: number;
+    trainableParams: number;
+    trainableLayers: string[];
+    seconds: number;
+    history: EpochRecord[];
+}
+
+/** Where a phase is, saved after every epoch so that `--resume` can continue. */
+export interface PhaseState {
+    phase: Phase;
+    stageIndex: number;
+    /** Epochs completed in the current stage. */
+    epochsDone: number;
+    mask?: boolean[];
+    scheduler?: ReturnType<LrScheduler['state']>;
+    best?: { value: number; epoch: number };
+    waited: number;
+    stoppedEarly?: boolean;
+    done: StageResult[];
+    current?: StageResult;
+}
+
+export interface TrainHooks {
+    stageStart(info: { phase: Phase; stage: StagePlan; index: number; trainableParams: number; trainableLayers: string[] }): void;
+    epoch(info: { phase: Phase; stage: StagePlan; epoch: number; metrics: Record<string, number>; lr: number; seconds: number }): void;
+    /** The monitored value improved: persist the weights; returns where they went. */
+    saveBest(info: { phase: Phase; stage: StagePlan; epoch: number; monitor: string; value: number }): Promise<string | undefined>;
+    /** The best weights saved for this phase's current stage (resume after a restart lost the in-memory copy). */
+    loadBest(phase: Phase): Promise<boolean>;
+    /** After every epoch: persist weights and state for `--resume`. */
+    saveState(state: PhaseState): Promise<void>;
+    log(level: 'info' | 'warning' | 'error', message: string, at?: StagePlan['at']): void;
+    cancelled(): boolean;
+}
+
+export interface PhaseOptions {
+    m: AssembledModel;
+    plan: ExperimentPlan;
+    data: TrainingData;
+    phase: Phase;
+    /** Baseline: everything trains from the random initialisation, BatchNorm in training mode. */
+    scratch: boolean;
+    hooks: TrainHooks;
+    resume?: PhaseState;
+}
+
+/** The monitor for checkpoints: `checkpoint best`, else early stopping's, else val_loss when there is a val split. */
+export function checkpointMonitor(stage: StagePlan, hasVal: boolean): string | undefined {
+    return stage.checkpoint?.monitor ?? stage.earlyStop?.monitor ?? (hasVal ? 'val_loss' : undefined);
+}
+
+/** Finds a monitor's value; `val_f1` also matches `val_f1_macro` (metric keys carry the averaging). */
+export function monitorValue(metrics: Record<string, number>, monitor: string): number | undefined {
+    if (monitor in metrics) return metrics[monitor];
+    const alt = Object.keys(metrics).find((k) => k.startsWith(`${monitor}_`));
+    return alt === undefined ? undefined : metrics[alt];
+}
+
+function perHeadWeights(plan: ExperimentPlan, data: TrainingData): (number[] | undefined)[] {
+    if (plan.data.balance !== 'class_weights' || plan.head.kind !== 'output') return plan.head.kind === 'output' ? plan.head.heads.map(() => undefined) : [];
+    return plan.head.heads.map((h, i) => (h.activation === 'softmax' ? classWeights(data.classCounts[i]) : undefined));
+}
+
+export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
+    const { m, plan, data, phase, scratch, hooks } = opts;
+    if (plan.head.kind !== 'output') return [];
+    const heads = plan.head.heads;
+    const weights = perHeadWeights(plan, data);
+    const metrics: MetricPlan[] = plan.metrics.filter((mm) => mm.kind !== 'confusion');
+    const results: StageResult[] = [...(opts.resume?.done ?? [])];
+    const startStage = opts.resume?.stageIndex ?? 0;
+    // Freezing accumulates over stages: a resumed run replays the statements of the stages before.
+    let mask: boolean[] | undefined = !scratch && startStage > 0 ? previousMask(m, plan, startStage) : undefined;
+    try {
+        for (let s = startStage; s < plan.stages.length; s++) {
+            const stage = plan.stages[s];
+            const resuming = opts.resume && s === startStage ? opts.resume : undefined;
+            const frozen = scratch ? unfreezeAll(m) : applyStageFreezing(m, stage, mask);
+            mask = frozen.mask;
+            const groups = paramGroups(m);
+            if (groups.head.length + groups.backbone.length === 0) throw new SpecError(`stage ${stage.name} has nothing to train`, stage.at);
+            hooks.stageStart({ phase, stage, index: s, trainableParams: frozen.trainableParams, trainableLayers: frozen.trainableLayers });
+            const result: StageResult = resuming?.current ?? {
+                phase, name: stage.name, epochs: stage.epochs, epochsRun: 0, stoppedEarly: false,
+                trainableParams: frozen.trainableParams, trainableLayers: frozen.trainableLayers, seconds: 0, history: []
+            };
+            const stepsPerEpoch = Math.max(1, Math.ceil(data.train.size / stage.batch));
+            const monitor = checkpointMonitor(stage, data.val !== undefined);
+            result.monitor = monitor;
+            const scheduler = new LrScheduler(stage.schedule, stage.optimizer.lr, stage.epochs, stepsPerEpoch, stage.earlyStop?.monitor ?? 'val_loss');
+            if (resuming?.scheduler) scheduler.restore(resuming.scheduler);
+            const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
+            let best = resuming?.best;
+            let bestSnapshot: tf.Tensor[] | undefined;
+            let waited = resuming?.waited ?? 0;
+            let stopped = resuming?.stoppedEarly ?? false;
+            try {
+                for (let epoch = resuming?.epochsDone ?? 0; epoch < stage.epochs && !stopped; epoch++) {
+                    const started = Date.now();
+                    seedRandom(plan.seed, phase, s, epoch);
+                    let lossSum = 0;
+                    let correct = 0;
+                    let seen = 0;
+                    let step = 0;
+                    let lr = scheduler.lr(epoch, 0);
+                    for await (const batch of data.train.batches(stage.batch, { shuffle: true, augment: true, seed: plan.seed, epoch: s * 100000 + epoch })) {
+                        if (hooks.cancelled()) {
+                            tf.dispose([batch.x, ...batch.labels]);
+                            throw new CancelledError();
+                        }
+                        lr = scheduler.lr(epoch, step);
+                        optimizer.setLr(lr);
+                        const n = batch.x.shape[0];
+                        const sw = weights.map((w, i) => (w ? sampleWeightsFor(batch.labels[i], w) : undefined));
+                        let hits: tf.Scalar | undefined;
+                        const value = optimizer.step(groups, () => {
+                            const raw = m.model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
+                            const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
+                            if (heads[0].activation === 'softmax') {
+                                hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits[0], 1), tf.argMax(batch.labels[0], 1)), 'float32')) as tf.Scalar);
+                            }
+                            return logits
+                                .map((l, i) => tf.mul(lossOf(heads[i].loss, heads[i].activation, { logits: l, labels: batch.labels[i], sampleWeights: sw[i] }), heads[i].weight) as tf.Scalar)
+                                .reduce((a, b) => tf.add(a, b) as tf.Scalar);
+                        });
+                        lossSum += (await value.data())[0] * n;
+                        if (hits) correct += (await (hits as tf.Scalar).data())[0];
+                        seen += n;
+                        tf.dispose([value, hits, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
+                        step++;
+                    }
+                    const epochMetrics: Record<string, number> = { loss: seen ? lossSum / seen : NaN };
+                    if (heads[0].activation === 'softmax') epochMetrics.accuracy = seen ? correct / seen : NaN;
+                    if (!Number.isFinite(epochMetrics.loss)) {
+                        throw new SpecError(
+                            `the loss became ${epochMetrics.loss} in stage ${stage.name}, epoch ${epoch + 1}: lower the learning rate (${stage.optimizer.lr}) or add \`clip_norm\``,
+                            stage.at
+                        );
+                    }
+                    if (data.val) {
+                        const val = await predictSplit(m.model, heads, data.val, Math.max(stage.batch, 64));
+                        for (const [k, v] of Object.entries(scalarMetrics(metricsOf(val, metrics)))) epochMetrics[`val_${k}`] = v;
+                    }
+                    const seconds = (Date.now() - started) / 1000;
+                    result.history.push({ epoch: epoch + 1, lr, metrics: epochMetrics, seconds });
+                    result.epochsRun = epoch + 1;
+                    result.seconds += seconds;
+                    hooks.epoch({ phase, stage, epoch: epoch + 1, metrics: epochMetrics, lr, seconds });
+                    scheduler.endEpoch(epochMetrics);
+                    if (monitor) {
+                        const value = monitorValue(epochMetrics, monitor);
+                        if (value === undefined) {
+                            if (epoch === 0) hooks.log('warning', `monitor ${monitor} is not among this epoch's metrics (${Object.keys(epochMetrics).join(', ')}); no checkpoint is kept`, stage.at);
+                        } else if (improved(monitor, value, best?.value, 0)) {
+                            best = { value, epoch: epoch + 1 };
+                            tf.dispose(bestSnapshot);
+                            bestSnapshot = snapshotWeights(m.model);
+                            await hooks.saveBest({ phase, stage, epoch: epoch + 1, monitor, value });
+                        }
+                    }
+                    if (stage.earlyStop) {
+                        const value = monitorValue(epochMetrics, stage.earlyStop.monitor);
+                        // Early stopping has its own min_delta, so it tracks its own best.
+                        if (value !== undefined) {
+                            const esBest = result.history
+                                .slice(0, -1)
+                                .map((h) => monitorValue(h.metrics, stage.earlyStop!.monitor))
+                                .filter((v): v is number => v !== undefined)
+                                .reduce<number | undefined>((b, v) => (improved(stage.earlyStop!.monitor, v, b, 0) ? v : b), undefined);
+                            if (improved(stage.earlyStop.monitor, value, esBest, stage.earlyStop.minDelta)) waited = 0;
+                            else if (++waited >= stage.earlyStop.patience) {
+                                stopped = true;
+                                result.stoppedEarly = true;
+                                hooks.log('info', `early stop in stage ${stage.name} after epoch ${epoch + 1}: ${stage.earlyStop.monitor} did not improve for ${stage.earlyStop.patience} epochs`, stage.at);
+                            }
+                        }
+                    }
+                    await hooks.saveState({
+                        phase, stageIndex: s, epochsDone: epoch + 1, mask, scheduler: scheduler.state(), best, waited, stoppedEarly: stopped, done: results, current: result
+                    });
+                }
+                if (best) {
+                    result.bestEpoch = best.epoch;
+                    result.bestValue = best.value;
+                    if (bestSnapshot) restoreWeights(m.model, bestSnapshot);
+                    else if (!(await hooks.loadBest(phase))) hooks.log('warning', `the best weights of stage ${stage.name} were not found; keeping the last epoch's`, stage.at);
+                }
+            } finally {
+                tf.dispose(bestSnapshot);
+                optimizer.dispose();
+            }
+            results.push(result);
+            await hooks.saveState({ phase, stageIndex: s + 1, epochsDone: 0, mask, waited: 0, done: results });
+        }
+    } finally {
+        restoreRandom();
+    }
+    return results;
+}
+
+/** The mask in force before stage `s` (replaying the freezing statements of stages 0..s-1). */
+function previousMask(m: AssembledModel, plan: ExperimentPlan, s: number): boolean[] | undefined {
+    let mask: boolean[] | undefined;
+    for (let k = 0; k < s; k++) mask = applyStageFreezing(m, plan.stages[k], mask).mask;
+    return mask;
+}

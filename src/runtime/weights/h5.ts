@@ -1,0 +1,62 @@
+// Reads Keras .h5 weight files (the Keras applications' `*_notop.h5`, or a full model saved with
+// model.save) with h5wasm, the HDF5 C library compiled to WebAssembly: root attribute
+// `layer_names`, one group per layer with attribute `weight_names`, one dataset per weight.
+
+import h5wasm from 'h5wasm/node';
+import { existsSync } from 'node:fs';
+import { WeightsError } from './download.js';
+import type { SourceWeight, WeightSource } from './source.js';
+
+type H5Group = InstanceType<typeof h5wasm.Group>;
+
+function strings(value: unknown): string[] {
+    if (Array.isArray(value)) return value.map(String);
+    if (typeof value === 'string') return [value];
+    return [];
+}
+
+function toFloat32(value: unknown, where: string): Float32Array {
+    if (value instanceof Float32Array) return value;
+    if (value instanceof Float64Array || value instanceof Int32Array || value instanceof Uint8Array || value instanceof Int8Array || value instanceof Uint16Array || value instanceof Int16Array) {
+        return Float32Array.from(value);
+    }
+    throw new WeightsError(`${where}: unsupported data type for a weight`);
+}
+
+/** Reads every weight of a Keras .h5 file. Throws WeightsError naming the file when it is not one. */
+export async function readH5Weights(path: string): Promise<WeightSource> {
+    if (!existsSync(path)) throw new WeightsError(`${path} does not exist`);
+    await h5wasm.ready;
+    let file: InstanceType<typeof h5wasm.File>;
+    try {
+        file = new h5wasm.File(path, 'r');
+    } catch (e) {
+        throw new WeightsError(`${path} is not an HDF5 file (${(e as Error).message})`);
+    }
+    try {
+        // A full model keeps its weights under /model_weights; a weights file at the root.
+        const nested = file.get('model_weights');
+        const root = (nested instanceof h5wasm.Group ? nested : file) as H5Group;
+        const layerNames = strings(root.attrs['layer_names']?.value);
+        if (layerNames.length === 0) throw new WeightsError(`${path} is not a Keras weights file (no layer_names attribute)`);
+        const weights: SourceWeight[] = [];
+        for (const layer of layerNames) {
+            const group = root.get(layer);
+            if (!(group instanceof h5wasm.Group)) continue;
+            for (const weightName of strings(group.attrs['weight_names']?.value)) {
+                const dataset = group.get(weightName);
+                if (!(dataset instanceof h5wasm.Dataset)) throw new WeightsError(`${path}: weight ${layer}/${weightName} is listed but missing`);
+                const segments = weightName.split('/');
+                weights.push({
+                    path: [layer, ...segments.slice(0, -1)],
+                    weight: segments[segments.length - 1].replace(/:\d+$/, ''),
+                    shape: dataset.shape ?? [],
+                    values: toFloat32(dataset.value, `${path}: ${layer}/${weightName}`)
+                });
+            }
+        }
+        return { origin: path, weights };
+    } finally {
+        file.close();
+    }
+}

@@ -1,0 +1,169 @@
+// UI tests: a person's clicks in a real VS Code (code-server) in Chromium, with the extension
+// installed from the .vsix. Each test records screenshots in test/e2e/.work/screenshots.
+//  (a) open digits-transfer.graft, click ▶ Run above `experiment digits_transfer`, follow the
+//      results panel (screenshot while live and when finished), read the test accuracy and the
+//      transfer gain from the webview and check them against the run's results.json;
+//  (b) type an error into a spec and find its diagnostic in the Problems view.
+//  (c) in an untrusted workspace, ▶ Run explains that runs are disabled; trusting it enables them.
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const RUN_TIMEOUT_MS = Number(process.env.GRAFT_E2E_RUN_TIMEOUT_MS ?? 20 * 60_000);
+
+async function openWorkbench(page, url, folder) {
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    // Let the workbench settle (restored views, extension host start).
+    await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+}
+
+async function openFile(page, name) {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill(name);
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ timeout: 30_000 });
+    // The language indicator shows Graft once the extension's language is known.
+    await page.locator('#status\\.editor\\.mode').filter({ hasText: 'Graft' }).waitFor({ timeout: 60_000 });
+}
+
+/** The ▶ Run lens right above the line `experiment <name> {`. */
+async function runLensFor(page, name) {
+    const line = page.locator('.view-line', { hasText: `experiment ${name}` }).first();
+    await line.waitFor({ timeout: 60_000 });
+    await page.locator('.codelens-decoration a', { hasText: '▶ Run' }).first().waitFor({ timeout: 90_000 });
+    const lineBox = await line.boundingBox();
+    const lenses = page.locator('.codelens-decoration a', { hasText: /^▶ Run$/ });
+    let best;
+    let bestY = -Infinity;
+    for (let i = 0; i < (await lenses.count()); i++) {
+        const box = await lenses.nth(i).boundingBox();
+        if (box && lineBox && box.y < lineBox.y && box.y > bestY) {
+            best = lenses.nth(i);
+            bestY = box.y;
+        }
+    }
+    if (!best) throw new Error(`no ▶ Run lens above experiment ${name}`);
+    return best;
+}
+
+function webview(page) {
+    return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+}
+
+function newestRun(ws, experiment) {
+    const dir = join(ws, 'runs', experiment);
+    if (!existsSync(dir)) return undefined;
+    const runs = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'results.json'))).sort();
+    return runs.length ? join(dir, runs.at(-1)) : undefined;
+}
+
+async function testRunTransfer({ page, ws, shots, log }) {
+    await openFile(page, 'digits-transfer.graft');
+    const lens = await runLensFor(page, 'digits_transfer');
+    await lens.click();
+    const view = webview(page);
+    await view.locator('#run-status').waitFor({ timeout: 60_000 });
+    log('panel opened');
+    // Live: wait for an epoch of the transfer itself (its dependency and the baseline also train).
+    const progress = view.locator('#progress-text');
+    const t0 = Date.now();
+    await progress.filter({ hasText: /epoch \d+\/\d+/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
+    await view.locator('canvas').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: join(shots, 'run-live.png') });
+    log(`live screenshot after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${await progress.textContent()}`);
+    const status = view.locator('#run-status');
+    await status.filter({ hasText: /completed|failed|cancelled/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
+    const final = (await status.textContent())?.trim();
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: join(shots, 'run-finished.png') });
+    if (final !== 'completed') {
+        const err = await view.locator('.error').first().textContent().catch(() => '');
+        throw new Error(`the run ended ${final}: ${err}`);
+    }
+    log(`finished after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const accText = (await view.locator('#metrics-table tr[data-metric="accuracy"] td[data-split="test"]').textContent())?.trim();
+    const gainValue = Number(await view.locator('#transfer-gain').getAttribute('data-value'));
+    const gainText = (await view.locator('#transfer-gain .big').textContent())?.trim();
+    const accuracy = Number(accText?.replace('%', '')) / 100;
+    log(`webview: test accuracy ${accText}, transfer gain ${gainText}`);
+    // The panel must show what the runtime recorded.
+    const runDir = newestRun(ws, 'digits_transfer');
+    if (!runDir) throw new Error('no run folder with results.json under runs/digits_transfer');
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
+    const fileAcc = results.metrics?.test?.accuracy;
+    if (!(Math.abs(accuracy - fileAcc) < 0.0006)) throw new Error(`panel accuracy ${accuracy} ≠ results.json ${fileAcc}`);
+    if (!Number.isFinite(gainValue)) throw new Error(`no transfer gain in the panel (${gainText})`);
+    const fileGain = typeof results.transferGain === 'number' ? results.transferGain : (results.transferGain?.accuracy ?? results.transferGain?.value);
+    if (typeof fileGain === 'number' && Math.abs(fileGain - gainValue) > 1e-9) throw new Error(`panel gain ${gainValue} ≠ results.json ${fileGain}`);
+    // Scroll through the finished panel for a second screenshot of the lower sections.
+    await view.locator('table.confusion').first().scrollIntoViewIfNeeded().catch(() => undefined);
+    await page.screenshot({ path: join(shots, 'run-finished-details.png') });
+    return { accuracy, gain: gainValue, runDir };
+}
+
+async function testProblems({ page, ws, shots, log }) {
+    const file = 'typo-check.graft';
+    writeFileSync(join(ws, file), readFileSync(join(ws, 'sweep.graft'), 'utf8'));
+    await openFile(page, file);
+    // Type a reference to a dataset that does not exist at the end of the file.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\nexperiment typo_check {\n data digits_sourse\n', { delay: 5 });
+    await page.keyboard.press('Control+Shift+M');
+    const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'digits_sourse' }).first();
+    await row.waitFor({ timeout: 60_000 });
+    const text = (await row.textContent())?.trim();
+    await page.screenshot({ path: join(shots, 'problems.png') });
+    log(`Problems view: ${text}`);
+    await page.keyboard.press('Control+Z');
+    return { problem: text };
+}
+
+async function testUntrusted({ page, shots, log }) {
+    // The profile keeps workspace trust on and never prompts: the folder starts in Restricted Mode.
+    await openFile(page, 'digits-transfer.graft');
+    const lens = await runLensFor(page, 'digits_transfer');
+    await lens.click();
+    const toast = page.locator('.notification-toast', { hasText: 'runs are disabled in this untrusted workspace' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'untrusted.png') });
+    log(`notification: ${(await toast.locator('.notification-list-item-message').textContent())?.trim()}`);
+    // Trust the folder through the button the message offers, as a user would.
+    await toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).click();
+    const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+    await trust.waitFor({ timeout: 30_000 });
+    await trust.click();
+    await page.locator('.workspace-trust-editor', { hasText: /trusted/i }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+W');
+    log('workspace trusted');
+    return { trusted: true };
+}
+
+export async function uiTests({ browser, url, ws, shots }) {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const results = [];
+    const tests = [
+        ['diagnostic in the Problems view', testProblems],
+        ['runs are disabled until the workspace is trusted', testUntrusted],
+        ['▶ Run digits_transfer and read the results panel', testRunTransfer]
+    ];
+    await openWorkbench(page, url, ws);
+    for (const [name, fn] of tests) {
+        const t0 = Date.now();
+        const log = (m) => console.log(`    ${m}`);
+        try {
+            const r = await fn({ page, ws, shots, log });
+            console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${JSON.stringify(r)}`);
+            results.push(true);
+        } catch (err) {
+            await page.screenshot({ path: join(shots, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+            console.log(`  ✗ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n      ${String(err.stack ?? err).split('\n').slice(0, 6).join('\n      ')}`);
+            results.push(false);
+        }
+    }
+    return results.every(Boolean);
+}

@@ -1,0 +1,129 @@
+// Extension-host tests: the real extension in a real VS Code (code-server), on a copy of the
+// shipped examples. They check the wiring a UI test would only see indirectly: the language server
+// feeding diagnostics/completion/hover/formatting, CodeLens, commands, runs and their failure path.
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, waitFor } from './harness.js';
+import type { GraftApi } from '../../src/extension/main.js';
+
+const EXT_ID = 'graft.graft';
+
+function folder(): string {
+    const f = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(f, 'the tests need a workspace folder holding a copy of the examples');
+    return f.uri.fsPath;
+}
+
+async function api(): Promise<GraftApi> {
+    const ext = vscode.extensions.getExtension<GraftApi>(EXT_ID);
+    assert.ok(ext, `extension ${EXT_ID} is not installed`);
+    return ext.isActive ? ext.exports : await ext.activate();
+}
+
+async function open(name: string): Promise<vscode.TextDocument> {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(folder(), name)));
+    await vscode.window.showTextDocument(doc);
+    return doc;
+}
+
+test('opening a .graft file activates the extension and sets the language', async () => {
+    const doc = await open('digits-transfer.graft');
+    assert.equal(doc.languageId, 'graft');
+    const a = await api();
+    assert.ok(await a.client, 'language client started');
+});
+
+test('palette commands are registered', async () => {
+    const all = await vscode.commands.getCommands(true);
+    for (const c of ['graft.run', 'graft.runSweep', 'graft.plan', 'graft.showResults', 'graft.stopRun', 'graft.compareRuns']) assert.ok(all.includes(c), `${c} registered`);
+});
+
+test('CodeLens: ▶ Run / Plan / Results on each experiment, ▶ Run sweep on a sweep', async () => {
+    const doc = await open('digits-transfer.graft');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const titles = lenses.map((l) => `${l.range.start.line}:${l.command?.title}:${l.command?.arguments?.[1]}`);
+    const line = (name: string) => doc.getText().split('\n').findIndex((l) => l.startsWith(`experiment ${name}`));
+    for (const exp of ['digits_pretrain', 'digits_transfer', 'digits_prototypes']) {
+        for (const t of ['▶ Run', 'Plan', 'Results']) assert.ok(titles.includes(`${line(exp)}:${t}:${exp}`), `${t} lens on ${exp} (got ${titles.join(', ')})`);
+    }
+    const sweep = await open('sweep.graft');
+    const sl = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', sweep.uri);
+    assert.deepEqual(sl.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Run sweep', 'digits_lr']]);
+});
+
+test('the language server reports diagnostics for a broken spec', async () => {
+    const uri = vscode.Uri.file(join(folder(), 'broken-ext-test.graft'));
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('experiment broken {\n  data no_such_dataset\n}\n'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const diags = await waitFor('diagnostics on broken-ext-test.graft', () => {
+        const d = vscode.languages.getDiagnostics(uri);
+        return d.length ? d : undefined;
+    }, 45_000);
+    assert.ok(diags.some((d) => d.severity === vscode.DiagnosticSeverity.Error && d.range.start.line === 1), `an error on line 2 (got ${diags.map((d) => `${d.range.start.line + 1}: ${d.message}`).join(' | ')})`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.workspace.fs.delete(uri);
+}, 60_000);
+
+test('the valid examples have no errors', async () => {
+    for (const name of ['digits-transfer.graft', 'sweep.graft']) {
+        const doc = await open(name);
+        // Give the server time to validate the workspace, then check.
+        await new Promise((r) => setTimeout(r, 1500));
+        const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source !== 'graft run');
+        assert.deepEqual(errors.map((d) => `${d.range.start.line + 1}: ${d.message}`), [], `${name} has errors`);
+    }
+});
+
+test('completion and hover come from the language server', async () => {
+    const doc = await open('digits-transfer.graft');
+    const lines = doc.getText().split('\n');
+    const row = lines.findIndex((l) => l.trim().startsWith('optimizer adam'));
+    const col = lines[row]!.indexOf('optimizer');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(row, col + 2));
+    assert.ok(hovers.length > 0, 'hover on `optimizer`');
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(row, col));
+    assert.ok(list.items.length > 0, 'completion items inside an experiment');
+});
+
+test('a run that fails puts its error in the Problems view and the Graft log', async () => {
+    const a = await api();
+    const doc = await open('digits-transfer.graft');
+    const cfg = vscode.workspace.getConfiguration('graft');
+    // A backend that is not installed here makes the runtime fail fast, before any training.
+    await cfg.update('backend', 'tfjs-node-gpu', vscode.ConfigurationTarget.Workspace);
+    try {
+        const snap = await a.runs.run(doc.uri, 'digits_pretrain', 'experiment');
+        assert.ok(snap, 'the run was started');
+        assert.equal(snap.status, 'failed', `status (error: ${snap.error?.message})`);
+        const diags = vscode.languages.getDiagnostics().flatMap(([, d]) => d).filter((d) => d.source === 'graft run');
+        assert.ok(diags.length > 0, 'a graft run diagnostic');
+        assert.match(diags[0]!.message, /digits_pretrain failed/);
+    } finally {
+        await cfg.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+}, 120_000);
+
+test('Stop ends a run within 2 s and the run is cancelled', async () => {
+    const a = await api();
+    const doc = await open('digits-transfer.graft');
+    const done = a.runs.run(doc.uri, 'digits_pretrain', 'experiment');
+    // Wait until it really trains (or ends early, e.g. when the runtime is missing).
+    const live = await waitFor('the run to start training', () => {
+        const s = a.runs.active.find((r) => r.experiment === 'digits_pretrain');
+        return !s ? 'ended' : s.current ? s : undefined;
+    }, 240_000, 100);
+    assert.notEqual(live, 'ended', 'the run ended before it could be stopped');
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('graft.stopRun');
+    const snap = (await done)!;
+    const ms = Date.now() - t0;
+    assert.ok(ms <= 2500, `stopped in ${ms} ms`);
+    assert.equal(snap.status, 'cancelled');
+    assert.ok(snap.runDir && existsSync(snap.runDir), 'the run folder exists');
+    const results = join(snap.runDir, 'results.json');
+    if (existsSync(results)) assert.equal(JSON.parse((await vscode.workspace.fs.readFile(vscode.Uri.file(results))).toString()).status, 'cancelled');
+    assert.ok(a.panels.isOpen('digits_pretrain'), 'the results panel followed the run');
+}, 300_000);

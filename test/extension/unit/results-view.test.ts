@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readResults } from '../../../src/extension/runs/results-view.js';
+import { lineDiff } from '../../../src/extension/runs/line-diff.js';
+
+describe('readResults', () => {
+    it('reads the core results.json shape and computes what it needs', () => {
+        const v = readResults({
+            experiment: 'digits_transfer', status: 'completed', backend: 'wasm', seed: 1,
+            classes: ['5', '6', '7'],
+            metrics: {
+                test: { accuracy: 0.75, f1_macro: 0.74, confusion: [[8, 1, 1], [0, 9, 1], [2, 0, 8]], perClass: { '5': { precision: 0.8, recall: 0.8, f1: 0.8, support: 10 }, '6': { precision: 0.9, recall: 0.9 }, '7': { precision: 0.8, recall: 0.8, f1: 0.8 } } },
+                val: { accuracy: 0.7, loss: 0.8 }
+            },
+            baseline: { metrics: { test: { accuracy: 0.6 } } },
+            transferGain: 0.15,
+            misclassified: [{ image: 'misclassified/0.png', true: 0, predicted: 2, confidence: 0.6 }]
+        }, '/runs/x/1');
+        expect(v.metrics.test).toEqual({ accuracy: 0.75, f1_macro: 0.74 });
+        expect(v.metrics.val).toEqual({ accuracy: 0.7, loss: 0.8 });
+        expect(v.confusion).toEqual({ labels: ['5', '6', '7'], matrix: [[8, 1, 1], [0, 9, 1], [2, 0, 8]] });
+        expect(v.perClass?.map((r) => [r.label, r.f1])).toEqual([['5', 0.8], ['6', expect.closeTo(0.9, 10)], ['7', 0.8]]);
+        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6 });
+        expect(v.misclassified).toEqual([{ image: '/runs/x/1/misclassified/0.png', trueLabel: '5', predicted: '7', confidence: 0.6 }]);
+    });
+
+    it('computes a negative gain from both sides when none is recorded', () => {
+        const v = readResults({ metrics: { test: { accuracy: 0.5 } }, baseline: { test: { accuracy: 0.6 } } });
+        expect(v.transferGain?.value).toBeCloseTo(-0.1, 12);
+    });
+
+    it('reads episodes, heads and sweeps', () => {
+        const v = readResults({
+            metrics: { episodes: { accuracy: 0.62, ci95: 0.013, episodes: 200, way: 5, shot: 1, query: 15 } },
+            heads: { species: { metrics: { test: { accuracy: 0.9 } } }, color: { metrics: { test: { map: 0.4 } } } },
+            objective: { direction: 'max', monitor: 'val_accuracy' },
+            trials: [{ params: { lr: 0.01, batch: 8 }, value: 0.7 }, { params: { lr: 0.003, batch: 8 }, value: 0.8, status: 'completed' }]
+        });
+        expect(v.episodes).toMatchObject({ accuracy: 0.62, ci95: 0.013, way: 5, shot: 1 });
+        expect(v.heads?.map((h) => [h.name, h.metrics])).toEqual([['species', { accuracy: 0.9 }], ['color', { map: 0.4 }]]);
+        expect(v.sweep?.trials.map((t) => t.best)).toEqual([false, true]);
+    });
+
+    it('never throws on junk', () => {
+        for (const junk of [null, 3, 'x', [], { metrics: 'no' }, { metrics: { test: { confusion: [[1, 'a']] } }, heads: [1, 2], trials: {} }]) {
+            expect(() => readResults(junk)).not.toThrow();
+        }
+        expect(readResults('x').error).toMatch(/not a JSON object/);
+    });
+});
+
+describe('lineDiff', () => {
+    it('marks changed lines between two specs', () => {
+        const d = lineDiff('a\nb\nc\n', 'a\nB\nc\nd\n');
+        expect(d.map((l) => `${l.kind[0]}${l.text}`)).toEqual(['sa', 'rb', 'aB', 'sc', 'ad']);
+        expect(lineDiff('x', 'x').every((l) => l.kind === 'same')).toBe(true);
+    });
+});
