@@ -3,7 +3,7 @@
 // `layer_names`, one group per layer with attribute `weight_names`, one dataset per weight.
 
 import h5wasm from 'h5wasm/node';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { WeightsError } from './download.js';
 import type { SourceWeight, WeightSource } from './source.js';
 
@@ -23,9 +23,28 @@ function toFloat32(value: unknown, where: string): Float32Array {
     throw new WeightsError(`${where}: unsupported data type for a weight`);
 }
 
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** HDF5's signature sits at byte 0 or, after a user block, at 512, 1024, 2048, …. */
+function looksLikeHdf5(path: string): boolean {
+    const fd = openSync(path, 'r');
+    try {
+        const head = Buffer.alloc(8);
+        for (let offset = 0; offset <= 1 << 20; offset = offset === 0 ? 512 : offset * 2) {
+            if (readSync(fd, head, 0, 8, offset) < 8) return false;
+            if (head.equals(SIGNATURE)) return true;
+        }
+        return false;
+    } finally {
+        closeSync(fd);
+    }
+}
+
 /** Reads every weight of a Keras .h5 file. Throws WeightsError naming the file when it is not one. */
 export async function readH5Weights(path: string): Promise<WeightSource> {
     if (!existsSync(path)) throw new WeightsError(`${path} does not exist`);
+    // Checked before HDF5 sees the file: its own errors are cryptic and printed to stderr.
+    if (!looksLikeHdf5(path)) throw new WeightsError(`${path} is not an HDF5 file (a Keras .h5 weights file was expected)`);
     await h5wasm.ready;
     let file: InstanceType<typeof h5wasm.File>;
     try {

@@ -52,6 +52,30 @@ export function registerComposite(kernelName: string, body: CompositeBody, backe
     });
 }
 
+/**
+ * Registers a kernel working on the backend directly (heap views), replacing an existing one;
+ * `original` lets it delegate the cases it does not handle.
+ */
+export function registerDirect(
+    kernelName: string,
+    kernelFunc: (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend }, original: tf.KernelFunc) => tf.TensorInfo,
+    backendName = 'wasm'
+): void {
+    const existing = tf.getKernel(kernelName, backendName);
+    if (existing !== undefined) {
+        if (!originals.has(kernelName)) originals.set(kernelName, existing);
+        tf.unregisterKernel(kernelName, backendName);
+    }
+    const original = originals.get(kernelName);
+    if (original === undefined) throw new Error(`No ${backendName} kernel '${kernelName}' to replace`);
+    tf.registerKernel({
+        kernelName,
+        backendName,
+        setupFunc: original.setupFunc,
+        kernelFunc: (args) => kernelFunc(args as Parameters<typeof kernelFunc>[0], original.kernelFunc)
+    });
+}
+
 /** Runs the original wasm kernel `kernelName` (saved by registerComposite) on tensors. */
 export function runOriginal(
     kernelName: string,
