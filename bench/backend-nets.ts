@@ -94,7 +94,7 @@ export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.La
 }
 
 /** A VGG-style stack (conv 3x3 with bias, ReLU, max-pool), dense layers with dropout. */
-export function tinyVgg(size: number, classes = 10): tf.LayersModel {
+export function tinyVgg(size: number, classes = 10, dropout = 0.5): tf.LayersModel {
     const input = tf.input({ shape: [size, size, 3] });
     let x: SymbolicTensor = input;
     for (const [f, n] of [[16, 2], [32, 2]] as const) {
@@ -103,7 +103,7 @@ export function tinyVgg(size: number, classes = 10): tf.LayersModel {
     }
     x = tf.layers.flatten().apply(x) as SymbolicTensor;
     x = tf.layers.dense({ units: 64, activation: 'relu' }).apply(x) as SymbolicTensor;
-    x = tf.layers.dropout({ rate: 0.5 }).apply(x) as SymbolicTensor;
+    if (dropout > 0) x = tf.layers.dropout({ rate: dropout }).apply(x) as SymbolicTensor;
     const out = tf.layers.dense({ units: classes, activation: 'softmax' }).apply(x) as SymbolicTensor;
     return tf.model({ inputs: input, outputs: out });
 }

@@ -70,7 +70,15 @@ describe('pipeline', () => {
         expect(keys.length).toBe(75);
         expect(ys.sum(1).dataSync().every((v) => v === 1)).toBe(true);
         tf.dispose([xs, ys]);
-        expect(() => ds.size('val')).not.toThrow();
+        expect(ds.evaluationSplit()).toBe('test');
+        expect(ds.adaptationSplit()).toBe('train');
+        expect(ds.size('all')).toBe(300);
+        expect((await ds.arrays('all')).n).toBe(300);
+        const whole = await loadDataset({ ...p, split: undefined }, { seed: 1 });
+        expect(whole.evaluationSplit()).toBe('all');
+        expect(whole.adaptationSplit()).toBe('all');
+        expect(whole.splitNames).toEqual(['train']);
+        expect(ds.size('val')).toBe(0);
         await expect(ds.arrays('val')).rejects.toThrow(/has no val split \(splits: train, test\)/);
     });
 });

@@ -22,8 +22,10 @@ async function openFile(page, name) {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 30_000 });
     await input.fill(name);
-    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter');
+    // Click the matching row itself: the list briefly shows recently opened files before it filters.
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
     await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ timeout: 30_000 });
     // The language indicator shows Graft once the extension's language is known.
     await page.locator('#status\\.editor\\.mode').filter({ hasText: 'Graft' }).waitFor({ timeout: 60_000 });
@@ -67,22 +69,30 @@ async function testRunTransfer({ page, ws, shots, log }) {
     const view = webview(page);
     await view.locator('#run-status').waitFor({ timeout: 60_000 });
     log('panel opened');
-    // Live: wait for an epoch of the transfer itself (its dependency and the baseline also train).
+    // Live: wait for an epoch (of the dependency, the baseline or the transfer itself), or the end.
     const progress = view.locator('#progress-text');
-    const t0 = Date.now();
-    await progress.filter({ hasText: /epoch \d+\/\d+/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
-    await view.locator('canvas').first().waitFor({ timeout: 30_000 });
-    await page.waitForTimeout(1500);
-    await page.screenshot({ path: join(shots, 'run-live.png') });
-    log(`live screenshot after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${await progress.textContent()}`);
     const status = view.locator('#run-status');
-    await status.filter({ hasText: /completed|failed|cancelled/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
-    const final = (await status.textContent())?.trim();
+    const t0 = Date.now();
+    const final = /^(completed|failed|cancelled)$/;
+    let shotLive = false;
+    for (;;) {
+        const st = (await status.textContent())?.trim() ?? '';
+        if (final.test(st)) break;
+        if (!shotLive && /epoch \d+\/\d+/.test((await progress.textContent()) ?? '') && (await view.locator('canvas').count()) > 0) {
+            await page.waitForTimeout(3000);
+            await page.screenshot({ path: join(shots, 'run-live.png') });
+            log(`live screenshot after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${await progress.textContent()}`);
+            shotLive = true;
+        }
+        if (Date.now() - t0 > RUN_TIMEOUT_MS) throw new Error(`the run did not finish within ${RUN_TIMEOUT_MS / 60000} min`);
+        await page.waitForTimeout(500);
+    }
+    const ended = (await status.textContent())?.trim();
     await page.waitForTimeout(1000);
     await page.screenshot({ path: join(shots, 'run-finished.png') });
-    if (final !== 'completed') {
-        const err = await view.locator('.error').first().textContent().catch(() => '');
-        throw new Error(`the run ended ${final}: ${err}`);
+    if (ended !== 'completed') {
+        const err = await view.locator('.error').first().textContent({ timeout: 2000 }).catch(() => '');
+        throw new Error(`the run ended ${ended}: ${err}`);
     }
     log(`finished after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const accText = (await view.locator('#metrics-table tr[data-metric="accuracy"] td[data-split="test"]').textContent())?.trim();
@@ -102,12 +112,17 @@ async function testRunTransfer({ page, ws, shots, log }) {
     // Scroll through the finished panel for a second screenshot of the lower sections.
     await view.locator('table.confusion').first().scrollIntoViewIfNeeded().catch(() => undefined);
     await page.screenshot({ path: join(shots, 'run-finished-details.png') });
+    // Reload the whole editor: the webview serializer must bring the panel back with its run.
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await webview(page).locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 90_000 });
+    log('panel restored by the serializer after a reload');
     return { accuracy, gain: gainValue, runDir };
 }
 
 async function testProblems({ page, ws, shots, log }) {
     const file = 'typo-check.graft';
-    writeFileSync(join(ws, file), readFileSync(join(ws, 'sweep.graft'), 'utf8'));
+    writeFileSync(join(ws, file), '// A spec to type into.\n');
     await openFile(page, file);
     // Type a reference to a dataset that does not exist at the end of the file.
     await page.locator('.monaco-editor .view-lines').first().click();
@@ -119,7 +134,12 @@ async function testProblems({ page, ws, shots, log }) {
     const text = (await row.textContent())?.trim();
     await page.screenshot({ path: join(shots, 'problems.png') });
     log(`Problems view: ${text}`);
-    await page.keyboard.press('Control+Z');
+    // Leave the workspace as it was: close the Problems view and the file without saving.
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.press('Control+S');
     return { problem: text };
 }
 

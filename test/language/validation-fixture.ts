@@ -15,9 +15,29 @@ import type { Model } from '../../src/language/generated/ast.js';
 /** Classes and image counts of the fixture ImageFolder `data/shapes`. */
 export const SHAPES = { circle: 20, square: 20, triangle: 12 } as const;
 
+const layer = (className: string, name: string, config: Record<string, unknown>) => ({ class_name: className, config: { name, ...config } });
+
+/** A minimal tfjs layers model.json (Sequential, Keras 2 topology): layers stem_conv, stem_relu, stem_pool. */
+const TINY_MODEL_JSON = {
+    format: 'layers-model',
+    modelTopology: {
+        class_name: 'Sequential',
+        config: {
+            name: 'tiny',
+            layers: [
+                layer('Conv2D', 'stem_conv', { filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', batch_input_shape: [null, 32, 32, 3] }),
+                layer('ReLU', 'stem_relu', {}),
+                layer('MaxPooling2D', 'stem_pool', { pool_size: [2, 2], strides: [2, 2], padding: 'valid' })
+            ]
+        }
+    },
+    weightsManifest: []
+};
+
 /**
  * Creates `<tmp>/data/shapes/<class>/*.png` (empty files: the validator counts images by name and
- * never decodes them), a pre-split folder, a CSV with a multi-label column, and an empty folder.
+ * never decodes them), a pre-split folder, a CSV with a multi-label column, an empty folder and
+ * weights/model.json.
  */
 export function createFixture(): string {
     const root = mkdtempSync(join(tmpdir(), 'graft-validation-'));
@@ -37,6 +57,7 @@ export function createFixture(): string {
     writeFileSync(join(root, 'data/tags/labels.csv'), rows.join('\n') + '\n');
     writeFileSync(join(root, 'data/tags/broken.csv'), 'name,kind\na,b\n');
     mkdirSync(join(root, 'weights'), { recursive: true });
+    writeFileSync(join(root, 'weights/model.json'), JSON.stringify(TINY_MODEL_JSON));
     return root;
 }
 

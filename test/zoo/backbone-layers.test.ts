@@ -109,6 +109,8 @@ experiment zoo_weights { data d backbone small_cnn filters 4, 8 weights "exporte
 experiment zoo_url { data d backbone mobilenet_v1 alpha 0.25 weights "https://example.org/m/model.json" head { output softmax } }
 experiment url_file { data d backbone from "https://example.org/m/model.json" head { output softmax } }
 experiment missing { data d backbone from "nowhere/model.json" head { output softmax } }
+experiment reuse { data d backbone from_file cut at "block1_conv" head { output softmax } }
+experiment reuse_zoo { data d backbone zoo_url cut at "conv_pw_2_relu" head { output softmax } }
 experiment bad_cut { data d backbone from "exported/model.json" cut at "block3_conv" head { output softmax } }
 `
         );
@@ -119,8 +121,21 @@ experiment bad_cut { data d backbone from "exported/model.json" cut at "block3_c
         expect(fromFile.layers.map((l) => l.name)).toEqual(['input_1', 'block1_conv', 'block1_pool']);
         expect(fromFile.featureShape).toEqual([8, 8, 4]);
         expect(fromFile.source).toBe(join(dir, 'exported', 'model.json'));
-        expect(ok(layers.describeExperiment(exps.get('zoo_weights')!)).description.arch).toBe('model.json');
+        // Zoo + a weights file: the zoo's layers (what the runtime builds), with a note on the fit.
+        const zooWeights = ok(layers.describeExperiment(exps.get('zoo_weights')!));
+        expect(zooWeights.description.arch).toBe('small_cnn');
+        expect(zooWeights.note).toBe(
+            'exported/model.json has no weights for block1_bn, block2_bn; ' +
+                'exported/model.json has weights of another size for block1_conv (108 here, 112 in the file), block2_conv (288 here, 296 in the file)'
+        );
         expect(ok(layers.describeExperiment(exps.get('zoo_url')!)).description.label).toBe('mobilenet_v1 α0.25');
+        const reuse = ok(layers.describeExperiment(exps.get('reuse')!)).description;
+        expect(reuse.layers.map((l) => l.name)).toEqual(['input_1', 'block1_conv']);
+        expect(reuse.featureShape).toEqual([16, 16, 4]);
+        expect(reuse.layers[1].config).toBeUndefined(); // model.json layers are not rebuilt from partial configs
+        const reuseZoo = ok(layers.describeExperiment(exps.get('reuse_zoo')!)).description;
+        expect(reuseZoo.featureShape).toEqual([8, 8, 32]); // 32×32 input, α0.25: int(128·0.25) channels
+        expect(reuseZoo.layers.every((l) => l.className === 'InputLayer' || l.config)).toBe(true);
         expect(layers.describeExperiment(exps.get('url_file')!)).toEqual({ ok: false, reason: expect.stringMatching(/is a URL/) });
         expect(layers.describeExperiment(exps.get('missing')!)).toEqual({ ok: false, reason: expect.stringMatching(/nowhere\/model.json does not exist/) });
         expect(layers.describeExperiment(exps.get('bad_cut')!)).toEqual({ ok: false, reason: expect.stringMatching(/no layer "block3_conv"/) });

@@ -135,6 +135,28 @@ describe('layer lists follow Keras', () => {
     });
 });
 
+describe('FLOPs per image match the papers\' multiply-add counts', () => {
+    /** Multiply-adds of the convolutions (a multiply-add is 2 FLOPs). */
+    const convMacs = (arch: Parameters<typeof describeZoo>[0], alpha?: number): number =>
+        describeZoo(arch, { alpha, inputShape: at224 }).layers.filter((l) => l.className.endsWith('Conv2D')).reduce((s, l) => s + l.flops! / 2, 0);
+    // The papers' totals include the 1000-way classifier (features × 1000 multiply-adds), which the backbone has not.
+    test.each([
+        ['mobilenet_v1', 1.0, 569e6 - 1024e3, 0.005], // Howard et al. table 6
+        ['mobilenet_v2', 1.0, 300e6 - 1280e3, 0.005], // Sandler et al. table 3
+        ['mobilenet_v2', 0.35, 59e6 - 1280e3, 0.02],
+        ['resnet50', undefined, 3.8e9, 0.03] // He et al. table 1: 3.8 × 10^9
+    ] as const)('%s α%s', (arch, alpha, expected, tolerance) => {
+        expect(Math.abs(convMacs(arch, alpha) - expected) / expected).toBeLessThan(tolerance);
+    });
+
+    test('the total is the sum over layers and follows a cut', () => {
+        const d = describeZoo('small_cnn', { filters: [8], inputShape: [4, 4, 1] });
+        // conv 2·9·1·(4·4·8) + BN 2·128 + relu 128 + pool 4·(2·2·8)
+        expect(d.layers.map((l) => l.flops)).toEqual([0, 2304, 256, 128, 128]);
+        expect(d.flops).toBe(2304 + 256 + 128 + 128);
+    });
+});
+
 describe('inputs, cut at and errors', () => {
     test('grayscale input changes only the first convolution', () => {
         for (const arch of ZOO_ARCHS) {
@@ -175,10 +197,10 @@ describe('inputs, cut at and errors', () => {
         expect(() => describeZoo('small_cnn', { filters: [], inputShape: at224 })).toThrow(/at least one/);
     });
 
-    test('describing is fast enough for the editor (resnet50 < 20 ms)', () => {
+    test('describing is fast enough for the editor (resnet50 < 100 ms even on a busy machine)', () => {
         describeZoo('resnet50', { inputShape: at224 });
         const start = performance.now();
         describeZoo('resnet50', { inputShape: at224 });
-        expect(performance.now() - start).toBeLessThan(20);
+        expect(performance.now() - start).toBeLessThan(100);
     });
 });

@@ -1,7 +1,8 @@
 // Resolves the layer list of any backbone form for the editor and the plan builder:
-// a zoo architecture → the zoo catalog; `weights "<file>/model.json"` and `backbone from "<file>"`
-// → the model.json topology on disk (read lazily, cached by mtime); `backbone <experiment>` → that
-// experiment's backbone as it reaches its head. Never throws: problems come back as `ok: false`.
+// a zoo architecture → the zoo catalog (with `weights "<file>/model.json"`, the file is read to
+// say which layers it does not fit); `backbone from "<file>"` → the model.json topology on disk
+// (read lazily, cached by mtime); `backbone <experiment>` → that experiment's backbone as it
+// reaches its head. Never throws: problems come back as `ok: false`.
 import { AstUtils, type AstNode } from 'langium';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { GraftServices } from '../graft-module.js';
@@ -98,11 +99,6 @@ export class BackboneLayers {
     private zoo(backbone: ZooBackbone, inputShape: number[] | undefined): BackboneResult {
         const arch = backbone.arch;
         if (!isZooArch(arch)) return { ok: false, reason: `unknown architecture ${String(arch)}` };
-        const url = backbone.weights?.url;
-        if (url !== undefined && !isUrl(url)) {
-            // Local weights: the layer names are those of the file (issue 2), which the runtime loads.
-            return this.file(backbone, url, backbone.cut?.layer, inputShape);
-        }
         const info = ZOO_INFO[arch];
         const notes: string[] = [];
         // Options the architecture does not offer are reported by validation; the layers are still
@@ -130,7 +126,39 @@ export class BackboneLayers {
             if (this.zooCache.size >= ZOO_CACHE_LIMIT) this.zooCache.delete(this.zooCache.keys().next().value!);
             this.zooCache.set(key, description);
         }
+        const url = backbone.weights?.url;
+        if (url !== undefined && !isUrl(url)) {
+            const fit = this.weightsFit(backbone, url, description);
+            if (fit) notes.push(fit);
+        }
         return notes.length > 0 ? { ok: true, description, note: notes.join('; ') } : { ok: true, description };
+    }
+
+    /**
+     * `weights "<model.json>"` on a zoo backbone: the runtime builds the zoo architecture and copies
+     * the file's weights by layer name, so the layers are the catalog's; this says which of them
+     * the file lacks or has in another size (undefined when all fit or the file cannot be read —
+     * a missing path is validation's to report).
+     */
+    private weightsFit(node: AstNode, location: string, description: BackboneDescription): string | undefined {
+        const path = this.resolvePath(node, location);
+        if (!path) return undefined;
+        const read = describeModelJsonCached(path);
+        if (!read.ok) return undefined;
+        const inFile = new Map(read.description.layers.map((l) => [l.name, l]));
+        const missing: string[] = [];
+        const differ: string[] = [];
+        for (const layer of description.layers) {
+            if (layer.params === 0) continue;
+            const other = inFile.get(layer.name);
+            if (!other) missing.push(layer.name);
+            else if (other.params !== layer.params) differ.push(`${layer.name} (${layer.params} here, ${other.params} in the file)`);
+        }
+        const parts: string[] = [];
+        const list = (names: string[]): string => names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length})` : '');
+        if (missing.length) parts.push(`${location} has no weights for ${list(missing)}`);
+        if (differ.length) parts.push(`${location} has weights of another size for ${list(differ)}`);
+        return parts.length ? parts.join('; ') : undefined;
     }
 
     private file(node: AstNode, location: string, cutAt: string | undefined, inputShape: number[] | undefined): BackboneResult {

@@ -181,7 +181,7 @@ export class GraftHoverProvider implements HoverProvider {
         if (isMnistSource(source)) lines.push('- source: the MNIST digits that ship with the tool');
         else if (isFolderSource(source) || isCsvSource(source) || isIdxSource(source)) {
             const kind = isFolderSource(source) ? 'folder' : isCsvSource(source) ? 'csv' : 'idx';
-            const abs = resolveSpecPath(source, source.path);
+            const abs = source.path ? resolveSpecPath(source, source.path) : undefined;
             const exists = abs ? pathKind(abs) !== undefined : undefined;
             lines.push(`- source: ${kind} \`${source.path}\`${exists === false ? ' — **not found**' : ''}${abs ? ` (${abs})` : ''}`);
             if (isCsvSource(source)) lines.push(`- images: \`${source.images}\``);

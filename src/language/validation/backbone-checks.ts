@@ -54,6 +54,7 @@ export class BackboneChecks {
 
     checkZooBackbone = (backbone: ZooBackbone, acceptAny: ValidationAcceptor): void => {
         const info = ZOO_INFO[backbone.arch];
+        if (!info) return;
         // Whether the statement already has an error: the input-size check then stays quiet, so
         // that one wrong option does not cascade into a second diagnostic on the same backbone.
         let failed = false;
@@ -108,7 +109,8 @@ export class BackboneChecks {
         if (backbone.sha256 !== undefined) this.checkSha(backbone, backbone.sha256, accept);
     };
 
-    private checkLocation(node: WeightsSpec | FileBackbone, location: string, property: 'url' | 'path', accept: ValidationAcceptor): void {
+    private checkLocation(node: WeightsSpec | FileBackbone, location: string | undefined, property: 'url' | 'path', accept: ValidationAcceptor): void {
+        if (location === undefined) return;
         const info = { node, property } as never;
         const scheme = urlScheme(location);
         if (scheme !== undefined) {
@@ -194,6 +196,7 @@ export class BackboneChecks {
     }
 
     checkCut = (cut: CutAt, accept: ValidationAcceptor): void => {
+        if (cut.layer === undefined) return;
         const description = this.uncutLayers(cut);
         if (!description) return;
         this.checkLayerName(cut, cut.layer, description, accept, undefined);
@@ -208,6 +211,7 @@ export class BackboneChecks {
     }
 
     checkFreezeByName = (statement: FreezeByName, accept: ValidationAcceptor): void => {
+        if (statement.layer === undefined) return;
         const description = this.describedLayers(statement);
         if (!description) return;
         const experiment = experimentOf(statement);
@@ -226,6 +230,7 @@ export class BackboneChecks {
     }
 
     checkFreezeLayers = (statement: FreezeLayers, accept: ValidationAcceptor): void => {
+        if (statement.range?.from === undefined || statement.range.to === undefined) return;
         const { from, to } = statement.range;
         if (!Number.isInteger(from) || !Number.isInteger(to)) {
             report(accept, 'error', Codes.intRequired, 'layer indices are whole numbers', { node: statement, property: 'range' });
@@ -244,6 +249,7 @@ export class BackboneChecks {
     };
 
     checkUnfreezeLast = (statement: UnfreezeLast, accept: ValidationAcceptor): void => {
+        if (statement.count === undefined || statement.unit === undefined) return;
         if (!isPositiveInt(statement.count)) {
             report(accept, 'error', Codes.intRequired, `unfreeze last needs a positive whole number, not ${fmt(statement.count)}`, { node: statement, property: 'count' });
             return;
@@ -260,6 +266,7 @@ export class BackboneChecks {
     };
 
     checkFreezeMatching = (statement: FreezeMatching, accept: ValidationAcceptor): void => {
+        if (statement.pattern === undefined) return;
         const description = this.describedLayers(statement);
         if (!description) return;
         const re = globToRegExp(statement.pattern);

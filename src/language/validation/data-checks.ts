@@ -47,6 +47,8 @@ function spanOf(split: SplitProp): Range | undefined {
 
 export class DataChecks {
     checkSplit = (split: SplitProp, accept: ValidationAcceptor): void => {
+        // A statement still being typed has a parse error already; check only complete ones.
+        if (split.parts.length === 0 || split.parts.some((p) => p.percent === undefined || p.split === undefined)) return;
         const seen = new Map<string, number>();
         split.parts.forEach((part, index) => {
             const earlier = seen.get(part.split);
@@ -79,6 +81,7 @@ export class DataChecks {
     };
 
     checkFolderSource = (source: FolderSource, accept: ValidationAcceptor): void => {
+        if (source.path === undefined) return;
         const dir = resolveSpecPath(source, source.path);
         if (dir === undefined) return;
         const kind = pathKind(dir);
@@ -101,6 +104,7 @@ export class DataChecks {
     };
 
     checkCsvSource = (source: CsvSource, accept: ValidationAcceptor): void => {
+        if (source.path === undefined || source.images === undefined) return;
         const file = resolveSpecPath(source, source.path);
         const images = resolveSpecPath(source, source.images);
         if (file === undefined || images === undefined) return;
@@ -123,6 +127,7 @@ export class DataChecks {
     };
 
     checkIdxSource = (source: IdxSource, accept: ValidationAcceptor): void => {
+        if (source.path === undefined) return;
         const dir = resolveSpecPath(source, source.path);
         if (dir === undefined) return;
         if (pathKind(dir) !== 'dir') {
@@ -158,13 +163,14 @@ export class DataChecks {
 
     private checkImage(image: ImageProp, accept: ValidationAcceptor): void {
         for (const property of ['height', 'width'] as const) {
-            if (!isPositiveInt(image[property])) {
+            if (image[property] !== undefined && !isPositiveInt(image[property])) {
                 report(accept, 'error', Codes.intRequired, `image ${property} must be a positive whole number of pixels, not ${fmt(image[property])}`, { node: image, property });
             }
         }
     }
 
     checkShots = (shots: ShotsProp, accept: ValidationAcceptor): void => {
+        if (shots.k === undefined) return;
         if (!isPositiveInt(shots.k)) {
             report(accept, 'error', Codes.intRequired, `shots must be a positive whole number, not ${fmt(shots.k)}`, { node: shots, property: 'k' });
             return;
@@ -191,6 +197,7 @@ export class DataChecks {
         const dataset = classes.$container;
         if (classes.range) {
             const { from, to } = classes.range;
+            if (from === undefined || to === undefined) return;
             for (const property of ['from', 'to'] as const) {
                 if (!Number.isInteger(classes.range[property])) {
                     report(accept, 'error', Codes.intRequired, `a class range needs whole numbers, not ${fmt(classes.range[property])}`, { node: classes.range, property });
@@ -229,7 +236,7 @@ export class DataChecks {
     };
 
     checkAugmentOp = (op: AugmentOp, accept: ValidationAcceptor): void => {
-        if (op.$type !== 'ScalarAugmentOp') return;
+        if (op.$type !== 'ScalarAugmentOp' || op.kind === undefined || op.value === undefined) return;
         const [min, max, unit] = AUGMENT_LIMITS[op.kind];
         if (op.value < min || op.value > max) {
             report(accept, 'error', Codes.range, `${op.kind} must be between ${min} and ${max} (${unit}), not ${fmt(op.value)}`, { node: op, property: 'value' });

@@ -37,7 +37,8 @@ export function specDir(node: AstNode): string | undefined {
 }
 
 /** A path as written in the spec, resolved against the spec's folder (undefined when not on disk). */
-export function resolveSpecPath(node: AstNode, path: string): string | undefined {
+export function resolveSpecPath(node: AstNode, path: string | undefined): string | undefined {
+    if (path === undefined) return undefined;
     if (isAbsolute(path)) return path;
     const dir = specDir(node);
     return dir === undefined ? undefined : resolve(dir, path);

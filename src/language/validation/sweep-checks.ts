@@ -53,7 +53,7 @@ export class SweepChecks {
             return;
         }
         const trials = sweep.items.find((i): i is TrialsItem => i.$type === 'TrialsItem');
-        if (trials && isPositiveInt(trials.count)) {
+        if (trials && trials.count !== undefined && isPositiveInt(trials.count)) {
             const grid = varies.reduce((n, v) => n * v.values.length, 1);
             if (trials.count > grid) {
                 report(accept, 'warning', Codes.range, `trials ${trials.count} is more than the ${grid} combinations of the grid; the full grid runs`, { node: trials, property: 'count' });
@@ -62,6 +62,7 @@ export class SweepChecks {
     };
 
     checkVary = (vary: VaryItem, accept: ValidationAcceptor): void => {
+        if (vary.param === undefined) return;
         const rule = VALUE_RULES[vary.param];
         vary.values.forEach((value, index) => {
             if (!rule.ok(value)) report(accept, 'error', rule.code, `${vary.param} ${fmt(value)} is not ${rule.expect}`, { node: vary, property: 'values', index });
@@ -73,7 +74,7 @@ export class SweepChecks {
     };
 
     checkTrials = (trials: TrialsItem, accept: ValidationAcceptor): void => {
-        if (!isPositiveInt(trials.count)) {
+        if (trials.count !== undefined && !isPositiveInt(trials.count)) {
             report(accept, 'error', Codes.intRequired, `trials must be a positive whole number, not ${fmt(trials.count)}`, { node: trials, property: 'count' });
         }
     };

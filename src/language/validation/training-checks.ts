@@ -73,7 +73,7 @@ export class TrainingChecks {
         }
         if (output.labels !== undefined) this.checkLabelsColumn(head, accept);
         const task = outputTask(output, dataset);
-        if (task && output.activation !== activationFor(task)) {
+        if (task && output.activation !== undefined && output.activation !== activationFor(task)) {
             const what = output.labels !== undefined ? `column "${output.labels}" is ${task === 'multi_label' ? 'multi-label' : 'single-label'}` : `dataset '${dataset?.name}' is ${task}`;
             const why = task === 'multi_label' ? 'multi-label data needs `sigmoid` (one independent probability per class)' : 'single-label data needs `softmax` (one class per image)';
             report(accept, 'error', Codes.taskActivation, `${why}; ${what}`, { node: output, property: 'activation' }, { suggestion: activationFor(task) });
@@ -96,13 +96,13 @@ export class TrainingChecks {
     }
 
     checkDense = (dense: DenseLayer, accept: ValidationAcceptor): void => {
-        if (!isPositiveInt(dense.units)) {
+        if (dense.units !== undefined && !isPositiveInt(dense.units)) {
             report(accept, 'error', Codes.intRequired, `dense units must be a positive whole number, not ${fmt(dense.units)}`, { node: dense, property: 'units' });
         }
     };
 
     checkDropout = (dropout: DropoutLayer, accept: ValidationAcceptor): void => {
-        if (!(dropout.rate >= 0 && dropout.rate < 1)) {
+        if (dropout.rate !== undefined && !(dropout.rate >= 0 && dropout.rate < 1)) {
             report(accept, 'error', Codes.range, `dropout rate must be in [0, 1), not ${fmt(dropout.rate)}`, { node: dropout, property: 'rate' });
         }
     };
@@ -111,6 +111,7 @@ export class TrainingChecks {
 
     checkLoss = (loss: LossProp, accept: ValidationAcceptor): void => {
         const experiment = loss.$container;
+        if (loss.kind === undefined) return;
         if (isPrototypes(experiment)) {
             report(accept, 'warning', Codes.optionMismatch, '`head prototypes` does not train, so this loss is not used', { node: loss, keyword: 'loss' });
             return;
@@ -136,6 +137,7 @@ export class TrainingChecks {
     };
 
     checkOptimizer = (optimizer: OptimizerProp, accept: ValidationAcceptor): void => {
+        if (optimizer.kind === undefined || optimizer.lr === undefined) return;
         this.checkLr(optimizer, optimizer.lr, accept);
         const experiment = experimentOf(optimizer);
         if (experiment && isPrototypes(experiment) && optimizer.$container === experiment) {
@@ -162,6 +164,7 @@ export class TrainingChecks {
     };
 
     checkBackboneLr = (backboneLr: BackboneLr, accept: ValidationAcceptor): void => {
+        if (backboneLr.lr === undefined) return;
         this.checkLr(backboneLr, backboneLr.lr, accept);
         if (isStage(backboneLr.$container)) this.checkFinetuneLr(backboneLr, backboneLr.lr, accept);
     };
@@ -212,18 +215,18 @@ export class TrainingChecks {
         switch (setting.$type) {
             case 'EpochsSetting':
             case 'BatchSetting':
-                if (!isPositiveInt(setting.value)) {
+                if (setting.value !== undefined && !isPositiveInt(setting.value)) {
                     const what = setting.$type === 'EpochsSetting' ? 'epochs' : 'batch';
                     report(accept, 'error', Codes.intRequired, `${what} must be a positive whole number, not ${fmt(setting.value)}`, { node: setting, property: 'value' });
                 }
                 break;
             case 'ClipNormSetting':
-                if (!(setting.value > 0)) {
+                if (setting.value !== undefined && !(setting.value > 0)) {
                     report(accept, 'error', Codes.range, `clip_norm must be more than 0, not ${fmt(setting.value)}`, { node: setting, property: 'value' });
                 }
                 break;
             case 'EarlyStopSetting':
-                if (!isNonNegativeInt(setting.patience)) {
+                if (setting.patience !== undefined && !isNonNegativeInt(setting.patience)) {
                     report(accept, 'error', Codes.intRequired, `patience counts epochs: a whole number, not ${fmt(setting.patience)}`, { node: setting, property: 'patience' });
                 }
                 this.checkMonitor(setting, accept);
@@ -302,6 +305,7 @@ export class TrainingChecks {
                 });
             }
             if (metric.$type === 'TopKMetric') {
+                if (metric.k === undefined) return;
                 if (!isPositiveInt(metric.k)) {
                     report(accept, 'error', Codes.intRequired, `top k needs a positive whole number, not ${fmt(metric.k)}`, { node: metric, property: 'k' });
                     return;
@@ -344,7 +348,7 @@ export class TrainingChecks {
     };
 
     checkSeed = (seed: SeedProp, accept: ValidationAcceptor): void => {
-        if (!isNonNegativeInt(seed.value)) {
+        if (seed.value !== undefined && !isNonNegativeInt(seed.value)) {
             report(accept, 'error', Codes.intRequired, `seed must be a whole number, not ${fmt(seed.value)}`, { node: seed, property: 'value' });
         }
     };
@@ -374,10 +378,11 @@ export class TrainingChecks {
  */
 export function checkMonitorOn(
     dataset: ReturnType<typeof datasetOf>,
-    monitor: string,
+    monitor: string | undefined,
     accept: ValidationAcceptor,
     node: EarlyStopSetting | CheckpointSetting | AstNode
 ): void {
+    if (monitor === undefined) return;
     const parsed = parseMonitor(monitor);
     if (!parsed.ok) {
         report(accept, 'error', Codes.monitorSplit, parsed.reason, { node, property: 'monitor' } as never);

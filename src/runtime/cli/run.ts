@@ -1,6 +1,165 @@
-// Scaffold: replaced by the real `graft run`.
+// `graft run <file> [--experiment NAME] [--events] [--resume] [--backend X] [--runs-dir D]`:
+// trains an experiment (its dependencies first when needed) and records the run folder.
+// Exit codes: 0 completed, 1 failed or blocked by spec errors, 2 usage/I-O problems, 130 cancelled.
+
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { displayPath } from './cli-input.js';
+import type { RunEvent } from '../runs/events.js';
+
+const HELP = `usage: graft run <file.graft> [--experiment NAME] [--events] [--resume] [--backend wasm|cpu|…] [--runs-dir DIR]
+
+Trains the experiment (the only one in the file, or --experiment NAME) and the experiments whose
+backbones it uses when they have no up-to-date run. Every .graft file in the spec's folder belongs
+to the workspace. Writes runs/<experiment>/<run-id>/ next to the spec (or under --runs-dir):
+spec.graft, plan.json, events.ndjson, results.json, model/, checkpoint/.
+
+  --events      one JSON object per line on stdout (schema: docs/events.md)
+  --resume      continue the newest unfinished run of the experiment from its last epoch
+  --backend X   override the backend (default: the fastest available)
+  --runs-dir D  where run folders go
+Ctrl-C / SIGTERM ends the run as "cancelled", keeping everything written so far.`;
+
+function fmt(v: number): string {
+    return Math.abs(v) >= 100 || Number.isInteger(v) ? String(v) : v.toFixed(4);
+}
+
+/** Human output: a progress bar per stage on a terminal, else one line per epoch. */
+function humanListener(): { listen: (e: RunEvent) => void; stop: () => void } {
+    const tty = process.stderr.isTTY === true;
+    let bar: { update: (v: number, p?: object) => void; stop: () => void; start: (t: number, v: number, p?: object) => void } | undefined;
+    let barsModule: typeof import('cli-progress') | undefined;
+    const pending: RunEvent[] = [];
+    void import('cli-progress').then((m) => {
+        barsModule = m;
+        for (const e of pending.splice(0)) listen(e);
+    });
+    const stop = (): void => {
+        bar?.stop();
+        bar = undefined;
+    };
+    const listen = (e: RunEvent): void => {
+        if (tty && !barsModule) {
+            pending.push(e);
+            return;
+        }
+        switch (e.type) {
+            case 'run-start':
+                process.stderr.write(`run ${e.experiment} → ${displayPath(e.runDir)} (backend ${e.backend}, seed ${e.seed})\n`);
+                break;
+            case 'stage-start':
+                stop();
+                if (tty && barsModule) {
+                    const mod = barsModule;
+                    bar = new mod.SingleBar({ format: `${e.phase === 'main' ? '' : `[${e.phase}] `}${e.stage} {bar} {value}/{total} epochs {metrics}`, hideCursor: true, stream: process.stderr }, mod.Presets.shades_classic);
+                    bar.start(e.epochs, 0, { metrics: `(${e.trainableParams} trainable params)` });
+                } else process.stderr.write(`${e.phase === 'main' ? '' : `[${e.phase}] `}stage ${e.stage}: ${e.epochs} epochs, ${e.trainableParams} trainable parameters\n`);
+                break;
+            case 'epoch': {
+                const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ');
+                if (bar) bar.update(e.epoch, { metrics: `${m} (${e.seconds.toFixed(1)} s)` });
+                else process.stderr.write(`  epoch ${e.epoch}/${e.epochs} ${m} lr ${e.lr.toPrecision(3)} (${e.seconds.toFixed(1)} s)\n`);
+                break;
+            }
+            case 'log': {
+                const where = e.at ? `${displayPath(e.at.file)}:${e.at.line}: ` : '';
+                if (bar) process.stderr.write('\n');
+                process.stderr.write(`${where}${e.level}: ${e.message}\n`);
+                break;
+            }
+            case 'run-end':
+                stop();
+                break;
+            default:
+                break;
+        }
+    };
+    return { listen, stop };
+}
+
 export async function run(args: string[]): Promise<number> {
-    void args;
-    console.error('graft run: not built yet');
-    return 2;
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args,
+            allowPositionals: true,
+            options: {
+                experiment: { type: 'string' },
+                events: { type: 'boolean', default: false },
+                resume: { type: 'boolean', default: false },
+                backend: { type: 'string' },
+                'runs-dir': { type: 'string' },
+                help: { type: 'boolean', short: 'h', default: false }
+            }
+        });
+    } catch (err) {
+        console.error(`graft run: ${(err as Error).message}\n\n${HELP}`);
+        return 2;
+    }
+    if (parsed.values.help) {
+        console.log(HELP);
+        return 0;
+    }
+    if (parsed.positionals.length !== 1) {
+        console.error(`graft run: give exactly one .graft file\n\n${HELP}`);
+        return 2;
+    }
+    const { selectPlan, PlanSelectionError } = await import('../runs/workspace-plans.js');
+    let selected;
+    try {
+        selected = await selectPlan(parsed.positionals[0], parsed.values.experiment);
+    } catch (err) {
+        if (err instanceof PlanSelectionError) {
+            console.error(err.message);
+            return 1;
+        }
+        throw err;
+    }
+    const { plan, plans, specFile } = selected;
+    for (const w of selected.warnings) console.error(`${displayPath(w.file)}:${w.line}:${w.column}: warning: ${w.message}`);
+    const runsRoot = parsed.values['runs-dir'] ? resolve(parsed.values['runs-dir']) : join(dirname(specFile), 'runs');
+
+    const { chooseBackend } = await import('../runs/backend-choice.js');
+    const { runExperiment } = await import('../runs/runner.js');
+    const { defaultBackboneLoaders } = await import('../runs/weights-bridge.js');
+    const backend = await chooseBackend(parsed.values.backend, plan.device, (m) => console.error(`graft run: ${m}`));
+
+    // First signal: finish the current batch, write everything, end as cancelled. A second one exits at once.
+    let cancelled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+        if (cancelled) process.exit(130);
+        cancelled = true;
+        if (!parsed.values.events) process.stderr.write(`\n${signal}: cancelling (again to exit at once)…\n`);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const human = parsed.values.events ? undefined : humanListener();
+    try {
+        const outcome = await runExperiment(
+            plan,
+            { plans, runsRoot, backend, backboneLoaders: defaultBackboneLoaders(), cancelled: () => cancelled },
+            { events: parsed.values.events, resume: parsed.values.resume, listeners: human ? [human.listen] : [] }
+        );
+        human?.stop();
+        const r = outcome.results;
+        if (!parsed.values.events) {
+            if (outcome.status === 'failed') {
+                const at = r.error?.at ? `${displayPath(r.error.at.file)}:${r.error.at.line}:${r.error.at.column}: ` : '';
+                console.error(`${at}error: ${r.error?.message ?? 'the run failed'}`);
+            }
+            const summary: string[] = [`${r.experiment}: ${outcome.status} in ${(r.seconds ?? 0).toFixed(1)} s → ${displayPath(outcome.runDir)}`];
+            for (const [split, values] of Object.entries(r.metrics)) {
+                const scalars = Object.entries(values).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmt(v as number)}`);
+                summary.push(`  ${split}: ${scalars.join(', ')}`);
+            }
+            for (const [split, gains] of Object.entries(r.transferGain ?? {})) {
+                summary.push(`  transfer gain on ${split}: ${Object.entries(gains).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${fmt(v)}`).join(', ')}`);
+            }
+            console.error(summary.join('\n'));
+        }
+        return outcome.status === 'completed' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
+    } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+    }
 }

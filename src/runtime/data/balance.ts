@@ -3,6 +3,7 @@
 
 import type { Rng } from './prng.js';
 import { shuffleInPlace } from './prng.js';
+import { append } from './concurrency.js';
 
 /**
  * Inverse-frequency weights normalised so the average weight over the training samples is 1
@@ -30,7 +31,7 @@ export function oversample(indices: number[], classOf: (i: number) => number, rn
     const out: number[] = [];
     for (const c of [...groups.keys()].sort((a, b) => a - b)) {
         const g = groups.get(c)!;
-        out.push(...g);
+        append(out, g);
         const extra = shuffleInPlace([...g], rng);
         for (let k = 0; g.length + k < target; k++) out.push(extra[k % extra.length]);
     }

@@ -1,5 +1,6 @@
-// Bounded concurrency for I/O-bound work that runs on libuv's thread pool (sharp, fs):
-// enough tasks in flight to keep every core busy, never so many that memory grows with N.
+// Bounded concurrency for work that runs on libuv's thread pool (sharp, fs): enough tasks in
+// flight to keep every core busy, never so many that memory grows with N. Plus a spread-free
+// append for lists of hundreds of thousands of samples.
 
 import { availableParallelism } from 'node:os';
 
@@ -40,4 +41,9 @@ export class Limiter {
             else this.active--;
         }
     }
+}
+
+/** target.push(...items) without the argument-count limit of spreading (huge datasets). */
+export function append<T>(target: T[], items: readonly T[]): void {
+    for (const item of items) target.push(item);
 }

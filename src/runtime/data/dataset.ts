@@ -16,6 +16,9 @@ import { normalizeInto, normalizeUnitTensor } from './normalize.js';
 import { mixSeed, mulberry32, shuffleInPlace } from './prng.js';
 import { SPLIT_ORDER, type SplitAssignment } from './splits.js';
 
+/** A split, or `all`: every sample of every split (not the ones `shots` left out). */
+export type SplitSelector = SplitName | 'all';
+
 export interface BatchOptions {
     batchSize: number;
     /** 0-based epoch: seeds the order and the augmentation. Default 0. */
@@ -148,12 +151,23 @@ export class Dataset {
         return this.parts.assignment.mode !== 'none';
     }
 
-    has(split: SplitName): boolean {
+    has(split: SplitSelector): boolean {
+        if (split === 'all') return this.splitNames.length > 0;
         return (this.parts.assignment.splits[split]?.length ?? 0) > 0;
     }
 
+    /** What `evaluate on <this dataset>` uses: its test split when it has one, else all of it. */
+    evaluationSplit(): SplitSelector {
+        return this.isSplit && this.has('test') ? 'test' : 'all';
+    }
+
+    /** What `adapt to <this dataset>` uses: its train split, or all of it without a split statement. */
+    adaptationSplit(): SplitSelector {
+        return this.isSplit && this.has('train') ? 'train' : 'all';
+    }
+
     /** Images in a split, minus those that failed to decode so far. */
-    size(split: SplitName): number {
+    size(split: SplitSelector): number {
         return this.indices(split).length;
     }
 
@@ -168,22 +182,23 @@ export class Dataset {
     }
 
     /** Images per class of the default column in a split (multi-label: images where present). */
-    classCounts(split: SplitName): number[] {
+    classCounts(split: SplitSelector): number[] {
         const counts = new Array<number>(this.classes.length).fill(0);
         for (const i of this.indices(split)) for (const c of this.parts.samples[i].targets[this.defaultColumn]) counts[c]++;
         return counts;
     }
 
-    keys(split: SplitName): string[] {
+    keys(split: SplitSelector): string[] {
         return this.indices(split).map((i) => this.parts.samples[i].raw.key);
     }
 
-    private indices(split: SplitName): number[] {
-        const list = this.parts.assignment.splits[split] ?? [];
+    private indices(split: SplitSelector): number[] {
+        const splits = this.parts.assignment.splits;
+        const list = split === 'all' ? SPLIT_ORDER.flatMap((s) => splits[s] ?? []) : (splits[split] ?? []);
         return list.filter((i) => !this.parts.cache.isFailed(i));
     }
 
-    private requireSplit(split: SplitName): number[] {
+    private requireSplit(split: SplitSelector): number[] {
         if (!this.has(split)) {
             const have = this.splitNames.join(', ') || 'none';
             throw dataError(this.plan, `has no ${split} split (splits: ${have}). Add it to the dataset's \`split\` statement.`);
@@ -209,7 +224,7 @@ export class Dataset {
     }
 
     /** The sample order of one epoch. */
-    epochOrder(split: SplitName, opts: Pick<BatchOptions, 'epoch' | 'shuffle' | 'oversample'> = {}): number[] {
+    epochOrder(split: SplitSelector, opts: Pick<BatchOptions, 'epoch' | 'shuffle' | 'oversample'> = {}): number[] {
         const epoch = opts.epoch ?? 0;
         let order = [...this.requireSplit(split)];
         const over = split === 'train' && (opts.oversample ?? this.plan.balance === 'oversample');
@@ -231,7 +246,7 @@ export class Dataset {
      * fail to decode are dropped from their batch and listed in `skipped`. The caller disposes
      * each batch.
      */
-    async *batches(split: SplitName, opts: BatchOptions): AsyncGenerator<Batch> {
+    async *batches(split: SplitSelector, opts: BatchOptions): AsyncGenerator<Batch> {
         if (!(opts.batchSize >= 1)) throw new Error(`batchSize must be ≥ 1, got ${opts.batchSize}`);
         const epoch = opts.epoch ?? 0;
         const order = this.epochOrder(split, opts);
@@ -333,7 +348,7 @@ export class Dataset {
     }
 
     /** A whole split as arrays, unaugmented, in split order. Decodes what is not cached yet. */
-    async arrays(split: SplitName): Promise<SplitArrays> {
+    async arrays(split: SplitSelector): Promise<SplitArrays> {
         const rows = this.requireSplit(split);
         const px = await Promise.all(rows.map((i) => this.pixels(i)));
         const ok = rows.filter((_, k) => px[k] !== null);
@@ -352,7 +367,7 @@ export class Dataset {
     }
 
     /** A whole split as tensors {xs, ys} (caller disposes). */
-    async tensors(split: SplitName): Promise<{ xs: tf.Tensor4D; ys: tf.Tensor2D; keys: string[] }> {
+    async tensors(split: SplitSelector): Promise<{ xs: tf.Tensor4D; ys: tf.Tensor2D; keys: string[] }> {
         const a = await this.arrays(split);
         return { xs: tf.tensor4d(a.x, [a.n, ...a.shape]), ys: tf.tensor2d(a.y, [a.n, this.classes.length]), keys: a.keys };
     }

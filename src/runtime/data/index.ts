@@ -9,7 +9,7 @@
 //   await ds.close();                            // removes the disk cache, if any
 
 export { loadDataset, type LoadOptions } from './load.js';
-export { Dataset, writeSplitsJson, type Batch, type BatchOptions, type SplitArrays, type SplitsRecord } from './dataset.js';
+export { Dataset, writeSplitsJson, type Batch, type BatchOptions, type SplitArrays, type SplitsRecord, type SplitSelector } from './dataset.js';
 export { DataError, type SkippedFile, type WarnFn } from './errors.js';
 export type { LabelSpace } from './labels.js';
 export type { CacheOptions } from './cache.js';

@@ -7,6 +7,7 @@ import type { DatasetPlan, SplitName } from '../plan/types.js';
 import { dataError } from './errors.js';
 import type { LabeledSample } from './labels.js';
 import { mixSeed, mulberry32, shuffleInPlace } from './prng.js';
+import { append } from './concurrency.js';
 
 export const SPLIT_ORDER: SplitName[] = ['train', 'val', 'test'];
 
@@ -67,7 +68,7 @@ function allocate(groups: number[][], fractions: [SplitName, number][], out: Map
         let at = 0;
         for (const [s] of fractions) {
             const k = take.get(s)!;
-            out.get(s)!.push(...group.slice(at, at + k));
+            append(out.get(s)!, group.slice(at, at + k));
             at += k;
         }
     }
@@ -145,11 +146,11 @@ export function assignSplits(plan: DatasetPlan, samples: LabeledSample[], opts: 
                 );
             }
             const picked = shuffleInPlace([...pool], mulberry32(mixSeed(opts.seed, 'shots', c)));
-            kept.push(...picked.slice(0, plan.shots));
-            unused.push(...picked.slice(plan.shots));
+            append(kept, picked.slice(0, plan.shots));
+            append(unused, picked.slice(plan.shots));
         }
         // Samples with no label at all (multi-label negatives) are not part of a few-shot set.
-        unused.push(...(perClass.get(-1) ?? []));
+        append(unused, perClass.get(-1) ?? []);
         const keptSet = new Set(kept);
         splits.train = train.filter((i) => keptSet.has(i));
     }

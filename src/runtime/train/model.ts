@@ -32,6 +32,11 @@ export interface AssembledModel {
     heads: HeadInfo[];
     /** The backbone as the freezing rules see it (from the plan, else read from the model). */
     description: BackboneDescription;
+    /**
+     * Whether the backbone starts from trained weights. `batchnorm frozen` keeps pretrained
+     * statistics; a randomly initialised backbone has none to keep, so its BatchNorm trains.
+     */
+    pretrained: boolean;
 }
 
 const BN_CLASS = 'BatchNormalization';
@@ -127,7 +132,8 @@ export function assembleModel(
     }
     const model = tf.model({ inputs: backbone.inputs, outputs, name: plan.experiment });
     const backboneLayers = backbone.layers.filter((l) => l.getClassName() !== 'InputLayer');
-    return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment) };
+    const pretrained = !(plan.backbone.kind === 'zoo' && plan.backbone.weights.kind === 'none');
+    return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment), pretrained };
 }
 
 type InferenceFlag = { graftInference?: boolean };
@@ -154,9 +160,9 @@ export interface FreezeResult {
 
 /**
  * Applies a stage's freezing statements to the running mask and sets `trainable` on the layers.
- * `batchnorm frozen`: every backbone BatchNorm runs in inference mode and does not train (the
- * Keras fine-tuning recipe); `trainable`: BatchNorm follows the mask, and a frozen one still runs
- * in inference mode.
+ * `batchnorm frozen`: every BatchNorm of a pretrained backbone runs in inference mode and does
+ * not train (the Keras fine-tuning recipe); `trainable`, or a backbone from random weights:
+ * BatchNorm follows the mask, and a frozen one still runs in inference mode.
  */
 export function applyStageFreezing(m: AssembledModel, stage: StagePlan, mask: TrainableMask | undefined): FreezeResult {
     let next: TrainableMask;
@@ -174,7 +180,7 @@ export function applyStageFreezing(m: AssembledModel, stage: StagePlan, mask: Tr
         const isBn = layer.getClassName() === BN_CLASS;
         if (isBn) {
             patchBatchNorm(layer);
-            if (stage.batchnorm === 'frozen') trains = false;
+            if (stage.batchnorm === 'frozen' && m.pretrained) trains = false;
             (layer as tf.layers.Layer & InferenceFlag).graftInference = !trains;
         }
         layer.trainable = trains;

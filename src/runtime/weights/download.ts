@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export class WeightsError extends Error {}
 
@@ -96,7 +96,7 @@ export async function fetchToCache(url: string, fileName: string, options: Fetch
     if (problem) {
         throw new WeightsError(`${url}: ${problem}. The file was not cached; check the URL and the checksum in the spec`);
     }
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     writeAtomically(path, data);
     return path;
 }

@@ -3,8 +3,7 @@
 // that trains is exactly the one the editor describes.
 
 import * as tf from '@tensorflow/tfjs';
-import type { BackboneDescription, LayerConfig, LayerInfo } from './catalog-types.js';
-import type { ZooArch } from './catalog-types.js';
+import type { BackboneDescription, LayerConfig, LayerInfo, ZooArch } from './catalog-types.js';
 import { describeZoo, type DescribeZooOptions } from './catalog.js';
 
 export class BuildError extends Error {}

@@ -22,9 +22,11 @@ export interface LayerInfo {
     outputShape: Shape;
     /** Number of weights (trainable and non-trainable). */
     params: number;
+    /** Floating-point operations per image (a multiply-add counts 2), inferred from the shapes. */
+    flops?: number;
     /** Names of the layers feeding this one (empty for the input layer). */
     inbound?: string[];
-    /** Construction parameters (zoo layers always; model.json layers where recognised). */
+    /** Construction parameters: set for zoo layers (the tfjs builder reads them), absent for model.json layers. */
     config?: LayerConfig;
 }
 
@@ -69,6 +71,8 @@ export interface BackboneDescription {
     layers: LayerInfo[];
     blocks: BlockInfo[];
     params: number;
+    /** Floating-point operations per image through the feature layer (sum over the layers). */
+    flops?: number;
     /** The layer whose output is the feature map given to the head (after `cut at`). */
     featureLayer: string;
     featureShape: Shape;

@@ -3,7 +3,7 @@
 // blocks. The zoo architectures and model.json topologies both end up here.
 
 import type { BackboneDescription, BlockInfo, LayerConfig, LayerInfo, Shape } from './catalog-types.js';
-import { inferLayer, ShapeError } from './shapes.js';
+import { inferLayer, layerFlops, ShapeError } from './shapes.js';
 
 export interface LayerNode {
     name: string;
@@ -30,12 +30,10 @@ export class GraphBuilder {
         return name;
     }
 
+    /** The input layer, which belongs to no block. */
     input(name: string): string {
-        const saved = this.block;
-        this.block = undefined;
         this.names.add(name);
         this.nodes.push({ name, className: 'InputLayer', config: {}, inbound: [] });
-        this.block = saved;
         return name;
     }
 }
@@ -50,6 +48,11 @@ export interface DescribeGraphOptions {
     alpha?: number;
     filters?: number[];
     source?: string;
+    /**
+     * Leave `config` out of the layers: set for model.json topologies, whose configs are read only
+     * as far as shapes need, so that nobody rebuilds a layer from a partial config.
+     */
+    omitConfig?: boolean;
 }
 
 /** Names of `target` and every layer it depends on. */
@@ -141,8 +144,9 @@ export function describeGraph(nodes: LayerNode[], options: DescribeGraphOptions)
             ...(node.block ? { block: node.block } : {}),
             outputShape: inferred.outputShape,
             params: node.params ?? inferred.params,
+            flops: layerFlops(node.className, node.config, inputs, inferred),
             inbound: [...node.inbound],
-            config: node.config
+            ...(options.omitConfig ? {} : { config: node.config })
         });
     }
     return {
@@ -152,6 +156,7 @@ export function describeGraph(nodes: LayerNode[], options: DescribeGraphOptions)
         layers,
         blocks: blocksOf(layers),
         params: layers.reduce((sum, l) => sum + l.params, 0),
+        flops: layers.reduce((sum, l) => sum + (l.flops ?? 0), 0),
         featureLayer: feature,
         featureShape: shapes.get(feature)!,
         ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
@@ -160,25 +165,36 @@ export function describeGraph(nodes: LayerNode[], options: DescribeGraphOptions)
     };
 }
 
-/** Re-cuts an existing description at `layer` (for `backbone <experiment> cut at "…"`). */
+/**
+ * Re-cuts an existing description at `layer` (for `backbone <experiment> cut at "…"` and cuts of
+ * model.json backbones): keeps the layer and what it depends on, renumbered, with the shapes and
+ * parameters already computed. Throws ZooError for an unknown layer.
+ */
 export function cutDescription(description: BackboneDescription, layer: string): BackboneDescription {
+    const names = description.layers.map((l) => l.name);
+    if (!names.includes(layer)) {
+        const near = nearestNames(layer, names);
+        throw new ZooError(`${description.label} has no layer "${layer}"${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(', ')}?)` : ''}`);
+    }
     const nodes: LayerNode[] = description.layers.map((l) => ({
         name: l.name,
         className: l.className,
-        config: l.config ?? {},
-        // Descriptions without inbound names (none of ours) are chains.
+        config: {},
+        // Descriptions without inbound names are chains.
         inbound: l.inbound ?? (l.index === 0 ? [] : [description.layers[l.index - 1].name]),
-        block: l.block,
-        params: l.params
+        block: l.block
     }));
-    return describeGraph(nodes, {
-        arch: description.arch,
-        label: description.label,
-        inputShape: description.inputShape,
-        output: description.featureLayer,
-        cutAt: layer,
-        alpha: description.alpha,
-        filters: description.filters,
-        source: description.source
-    });
+    const keep = ancestors(nodes, layer);
+    const layers: LayerInfo[] = description.layers
+        .filter((l) => keep.has(l.name))
+        .map((l, index) => ({ ...l, index }));
+    return {
+        ...description,
+        layers,
+        blocks: blocksOf(layers),
+        params: layers.reduce((sum, l) => sum + l.params, 0),
+        flops: layers.reduce((sum, l) => sum + (l.flops ?? 0), 0),
+        featureLayer: layer,
+        featureShape: [...layers[layers.length - 1].outputShape]
+    };
 }

@@ -194,7 +194,7 @@ export function describeModelJsonContent(json: unknown, label: string, cutAt?: s
         return { ...n, ...(block ? { block } : {}), ...(params.has(n.name) ? { params: params.get(n.name) } : {}) };
     });
     try {
-        return describeGraph(nodes, { arch: 'model.json', label, inputShape: flat.inputShape, output: flat.output, cutAt, source: label });
+        return describeGraph(nodes, { arch: 'model.json', label, inputShape: flat.inputShape, output: flat.output, cutAt, source: label, omitConfig: true });
     } catch (e) {
         if (e instanceof ZooError) throw new ModelJsonError(e.message);
         throw e;

@@ -11,6 +11,55 @@ export interface LayerShape {
     params: number;
 }
 
+const elements = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Floating-point operations of one layer for one image (inference), a multiply-add counting as
+ * two: what `graft plan` reports as the cost of a backbone. Elementwise layers count one per
+ * output element (BatchNorm two: scale and shift), pooling one per window element.
+ */
+export function layerFlops(className: string, config: LayerConfig, inputs: Shape[], output: LayerShape): number {
+    const out = output.outputShape;
+    const first = inputs[0] ?? [];
+    switch (className) {
+        case 'Conv2D': {
+            const k = config.kernelSize ?? [1, 1];
+            return 2 * k[0] * k[1] * (first[2] ?? 0) * elements(out);
+        }
+        case 'DepthwiseConv2D': {
+            const k = config.kernelSize ?? [3, 3];
+            return 2 * k[0] * k[1] * elements(out);
+        }
+        case 'SeparableConv2D': {
+            const k = config.kernelSize ?? [3, 3];
+            const depthwiseOut = (out[0] ?? 0) * (out[1] ?? 0) * (first[2] ?? 0) * (config.depthMultiplier ?? 1);
+            return 2 * k[0] * k[1] * depthwiseOut + 2 * (first[2] ?? 0) * (config.depthMultiplier ?? 1) * elements(out);
+        }
+        case 'Dense':
+            return 2 * (first[first.length - 1] ?? 0) * elements(out);
+        case 'BatchNormalization':
+            return 2 * elements(out);
+        case 'MaxPooling2D':
+        case 'AveragePooling2D': {
+            const p = config.poolSize ?? [2, 2];
+            return p[0] * p[1] * elements(out);
+        }
+        case 'GlobalAveragePooling2D':
+        case 'GlobalMaxPooling2D':
+            return elements(first);
+        case 'InputLayer':
+        case 'ZeroPadding2D':
+        case 'Flatten':
+        case 'Reshape':
+        case 'Dropout':
+            return 0;
+        case 'Add':
+            return Math.max(0, inputs.length - 1) * elements(out);
+        default:
+            return elements(out);
+    }
+}
+
 function spatial(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
     return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
 }

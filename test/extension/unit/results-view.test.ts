@@ -55,3 +55,29 @@ describe('lineDiff', () => {
         expect(lineDiff('x', 'x').every((l) => l.kind === 'same')).toBe(true);
     });
 });
+
+describe('readResults on the runtime results.json shape', () => {
+    it('uses per-head class lists, nested transfer gains, and derives per-class P/R/F1 from the confusion matrix', () => {
+        const v = readResults({
+            experiment: 'digits_transfer', runId: 'r', status: 'completed', backend: 'wasm', seed: 1, specFile: '/a.graft', started: 't',
+            classes: [['5', '6']],
+            stages: [],
+            metrics: { val: { loss: 0.9, accuracy: 0.7 }, test: { loss: 0.8, accuracy: 0.75, f1_macro: 0.74, confusion: [[3, 1], [2, 6]] } },
+            baseline: { stages: [], metrics: { test: { loss: 1.2, accuracy: 0.6 } } },
+            transferGain: { val: { accuracy: 0.05 }, test: { accuracy: 0.15, f1_macro: 0.1 } },
+            dependencies: [], cacheKey: 'k', skipped: []
+        });
+        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6 });
+        expect(v.confusion?.labels).toEqual(['5', '6']);
+        // class 5: tp 3, predicted 5 → P 0.6, support 4 → R 0.75; class 6: tp 6, predicted 7, support 8
+        expect(v.perClass?.[0]).toMatchObject({ label: '5', precision: 0.6, recall: 0.75, support: 4 });
+        expect(v.perClass?.[1]?.precision).toBeCloseTo(6 / 7, 12);
+        expect(v.perClass?.[0]?.f1).toBeCloseTo((2 * 0.6 * 0.75) / 1.35, 12);
+    });
+
+    it('splits a multi-task run into heads by the plan\'s head names', () => {
+        const v = readResults({ classes: [['a', 'b'], ['x', 'y']], metrics: { test: { loss: 1, species_accuracy: 0.9, species_confusion: [[1, 0], [0, 1]], color_map: 0.4 } } }, undefined, undefined, ['species', 'color']);
+        expect(v.heads?.map((h) => [h.name, h.metrics])).toEqual([['species', { accuracy: 0.9 }], ['color', { map: 0.4 }]]);
+        expect(v.heads?.[0]?.confusion?.labels).toEqual(['a', 'b']);
+    });
+});

@@ -52,7 +52,7 @@ async function until(check: () => boolean, ms = 10_000) {
 
 describe('RunProcess', () => {
     it('builds the documented command line', () => {
-        expect(runArgs({ node: 'node', cli: '/ext/bin/graft.js', specFile: '/w/a.graft', target: 'e', cwd: '/w', backend: 'wasm' })).toEqual(['/ext/bin/graft.js', 'run', '/w/a.graft', '--experiment', 'e', '--events', '--backend', 'wasm']);
+        expect(runArgs({ node: 'node', cli: '/ext/bin/graft.js', specFile: '/w/a.graft', target: 'e', cwd: '/w', backend: 'wasm', runsDir: '/w/runs' })).toEqual(['/ext/bin/graft.js', 'run', '/w/a.graft', '--experiment', 'e', '--events', '--backend', 'wasm', '--runs-dir', '/w/runs']);
         expect(runArgs({ node: 'node', cli: 'g', specFile: 'a', target: 'e', cwd: '/', backend: 'auto' })).not.toContain('--backend');
     });
 

@@ -18,8 +18,13 @@ const stageLines: Plugin<'line'> = {
         ctx.fillStyle = marks.color;
         ctx.setLineDash([4, 4]);
         ctx.font = '11px var(--vscode-font-family, sans-serif)';
-        for (const m of marks.marks) {
+        for (const [i, m] of marks.marks.entries()) {
             const x = scales.x!.getPixelForValue(m.x - 0.5);
+            // The first stage starts at the axis: label it, no line.
+            if (i === 0) {
+                ctx.fillText(m.stage, chartArea.left + 4, chartArea.top + 10);
+                continue;
+            }
             if (x < chartArea.left - 1 || x > chartArea.right + 1) continue;
             ctx.beginPath();
             ctx.moveTo(x, chartArea.top);
@@ -82,7 +87,7 @@ export function lineChart(key: string, canvas: HTMLCanvasElement, title: string,
                 y: { type: 'linear', title: { display: true, text: yLabel, color: p.muted }, ticks: { color: p.muted }, grid: { color: p.grid } }
             },
             plugins: {
-                legend: { labels: { color: p.fg, boxWidth: 18 } },
+                legend: { labels: { color: p.fg, boxWidth: 24, usePointStyle: true, pointStyle: 'line' } },
                 tooltip: { enabled: true },
                 // consumed by the stageLines plugin
                 ...({ graftStages: { marks, color: p.muted } } as object)
@@ -132,10 +137,11 @@ export function phaseCurves(series: PhaseSeries, kind: 'loss' | 'metric'): Curve
     // accuracy first, then alphabetical; at most 4 metrics per chart to stay readable
     base.sort((a, b) => (a === 'accuracy' ? -1 : b === 'accuracy' ? 1 : a.localeCompare(b)));
     const out: Curve[] = [];
-    base.slice(0, 4).forEach((m, i) => {
-        for (const [key, dashed, label] of [[m, false, `train ${m}`], [`val_${m}`, true, `val ${m}`]] as const) {
+    base.slice(0, 3).forEach((m, i) => {
+        // train and val of a metric: neighbouring palette colours, val dashed (readable without colour too)
+        for (const [key, dashed, label, shade] of [[m, false, `train ${m}`, 0], [`val_${m}`, true, `val ${m}`, 1]] as const) {
             if (!keys.has(key)) continue;
-            out.push({ label, color: i, dashed, points: series.points.filter((p) => p.metrics[key] !== undefined).map((p) => ({ x: p.x, y: p.metrics[key]! })) });
+            out.push({ label, color: i * 2 + shade, dashed, points: series.points.filter((p) => p.metrics[key] !== undefined).map((p) => ({ x: p.x, y: p.metrics[key]! })) });
         }
     });
     return out;

@@ -10,13 +10,13 @@ const PHASE_TITLE = (p: string) => (p === 'main' ? 'Training' : p === 'baseline'
 
 function header(run: RunSnapshot, post: Post): HTMLElement {
     const running = run.status === 'running' || run.status === 'queued';
-    const frac = run.epochsTotal ? run.epochsDone / run.epochsTotal : run.status === 'completed' ? 1 : 0;
+    const frac = run.status === 'completed' ? 1 : run.epochsTotal ? run.epochsDone / run.epochsTotal : 0;
     const cur = run.current;
     const progressText = running
         ? cur
             ? `${PHASE_TITLE(cur.phase)} · stage ${cur.stage} · epoch ${cur.epoch}/${cur.epochs} · ${run.epochsDone}/${run.epochsTotal} epochs${run.eta !== undefined ? ` · ETA ${duration(run.eta)}` : ''}`
             : run.status === 'queued' ? 'Waiting for a free run slot…' : 'Preparing data and model…'
-        : `${run.epochsDone} epochs in ${duration(run.seconds ?? run.results?.seconds)}`;
+        : `${run.epochsDone} epochs${(run.seconds ?? run.results?.seconds) !== undefined ? ` in ${duration(run.seconds ?? run.results?.seconds)}` : ''}`;
     const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(frac * 100) }, h('div', { class: 'fill' }));
     (bar.firstChild as HTMLElement).style.width = `${(frac * 100).toFixed(1)}%`;
     return h('header', { class: 'run-header' },

@@ -38,10 +38,10 @@ export function conv2dBackpropFilter(inputs: TensorMap, attrs: Record<string, un
     // dy over the wide rows (zeros in the extra columns): [rows, cout], then transposed once.
     const dyWide = tf.reshape(toWide(dy, lay, cout), [n, oh, lay.wq, cout]);
     const dyT = tf.reshape(tf.transpose(dyWide, [3, 0, 1, 2]), [cout, rows]);
-    const taps: tf.Tensor2D[] = [];
+    const taps: tf.Tensor[] = [];
     for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
-            const win = tf.reshape(windowOf(phases, lay, i, j), [rows, group]);
+            const win = tf.reshape(windowOf(phases, lay, i, j), [rows, group]) as tf.Tensor2D;
             const g = tf.matMul(dyT, win); // [cout, sw*cin]; the first cin columns are this tap's
             taps.push(group === cin ? g : tf.slice(g, [0, 0], [cout, cin]));
         }

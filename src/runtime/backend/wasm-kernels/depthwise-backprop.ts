@@ -82,7 +82,7 @@ export function depthwiseBackpropFilter(inputs: TensorMap, attrs: Record<string,
     }
     // [kh*kw, mult, c] -> [kh, kw, c, mult]
     const stacked = tf.reshape(tf.stack(sums), [kh, kw, mult, c]);
-    return tf.transpose(stacked, [0, 1, 3, 2]);
+    return tf.transpose(stacked, [0, 1, 3, 2]) as tf.Tensor4D;
 }
 
 export function registerDepthwiseBackprop(): void {

@@ -7,6 +7,7 @@ import type { DatasetPlan, SplitName } from '../../plan/types.js';
 import { dataError, describeError, type SkipLog } from '../errors.js';
 import type { RawSample, SourceListing } from '../types.js';
 import { IMAGE_EXTENSIONS, isIgnorable } from './image-files.js';
+import { append } from '../concurrency.js';
 
 export const DEFAULT_COLUMN = 'label';
 
@@ -36,7 +37,7 @@ async function listFiles(dir: string, log: SkipLog): Promise<string[]> {
     for (const e of entries) {
         if (isIgnorable(e.name)) continue;
         const p = join(dir, e.name);
-        if (e.isDirectory()) out.push(...(await listFiles(p, log)));
+        if (e.isDirectory()) append(out, await listFiles(p, log));
         else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
         // Symlinks and other entries with an image name are kept: the header check decides.
         else if (!e.isFile() && !e.isSymbolicLink()) log.skip(p, 'not a regular file');
@@ -89,7 +90,7 @@ export async function listFolder(plan: DatasetPlan, source: { dir: string; split
                 throw dataError(plan, `split folder "${name}" is not one of train, val, test. Rename it or list only train/val/test in \`splits\`.`);
             }
             const sub = join(root, name);
-            samples.push(...(await listTree(plan, sub, root, split, log)));
+            append(samples, await listTree(plan, sub, root, split, log));
         }
     } else {
         samples = await listTree(plan, root, root, undefined, log);

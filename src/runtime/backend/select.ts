@@ -1,0 +1,209 @@
+// Choosing the tfjs backend at run time: tfjs-node-gpu -> tfjs-node -> wasm (with Graft's
+// training kernels) -> pure JS cpu. Both tfjs-node packages are optional dependencies that
+// usually fail to install offline (their install script downloads libtensorflow), so they are
+// imported dynamically and their absence is normal, not an error.
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { withThreadedWasm } from './wasm-threads.js';
+
+export type BackendPreference = 'auto' | 'gpu' | 'cpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'js';
+
+export interface SelectedBackend {
+    /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+    name: string;
+    /** What it is, for logs and results.json, e.g. "wasm (SIMD, 2 threads, Graft training kernels)". */
+    detail: string;
+    warnings: string[];
+}
+
+export interface SelectOptions {
+    /**
+     * wasm threads. Default: GRAFT_WASM_THREADS, else 1. More than one uses the threaded build
+     * (see wasm-threads.ts) and falls back to one thread when that fails.
+     */
+    threads?: number;
+}
+
+type Attempt = { ok: true; detail: string } | { ok: false; reason: string };
+
+const require = createRequire(import.meta.url);
+
+/** Makes `pref`'s backend the active one (see the chain above) and says what was chosen and why. */
+export async function selectBackend(pref: BackendPreference = 'auto', options: SelectOptions = {}): Promise<SelectedBackend> {
+    const warnings: string[] = [];
+    const chain = chainFor(pref);
+    const failures: string[] = [];
+    for (const candidate of chain) {
+        const attempt = await tryBackend(candidate, warnings, options);
+        if (attempt.ok) {
+            if (failures.length > 0 && isExplicit(pref)) {
+                warnings.push(`${pref} requested but unavailable (${failures.join('; ')}); using ${candidate}.`);
+            }
+            return { name: tf.getBackend(), detail: attempt.detail, warnings };
+        }
+        failures.push(`${candidate}: ${attempt.reason}`);
+    }
+    throw new Error(`No usable TensorFlow.js backend for '${pref}': ${failures.join('; ')}`);
+}
+
+type Candidate = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'js';
+
+function chainFor(pref: BackendPreference): Candidate[] {
+    switch (pref) {
+        case 'auto':
+            return ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'js'];
+        // A GPU request still runs (on the CPU, with a warning) where no GPU backend exists.
+        case 'gpu':
+            return ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'js'];
+        case 'cpu':
+            return ['tfjs-node', 'wasm', 'js'];
+        // Named backends are exact: failing to load one is an error, not a silent substitute.
+        case 'tfjs-node-gpu':
+        case 'tfjs-node':
+        case 'wasm':
+        case 'js':
+            return [pref];
+    }
+}
+
+function isExplicit(pref: BackendPreference): boolean {
+    return pref === 'gpu';
+}
+
+async function tryBackend(candidate: Candidate, warnings: string[], options: SelectOptions): Promise<Attempt> {
+    switch (candidate) {
+        case 'tfjs-node-gpu':
+            return tryTfjsNode('@tensorflow/tfjs-node-gpu', warnings);
+        case 'tfjs-node':
+            return tryTfjsNode('@tensorflow/tfjs-node', warnings);
+        case 'wasm':
+            return tryWasm(warnings, options);
+        case 'js':
+            return (await tf.setBackend('cpu'))
+                ? { ok: true, detail: 'cpu (pure JavaScript; slow for convolutions)' }
+                : { ok: false, reason: 'the pure JS backend did not initialise' };
+    }
+}
+
+async function tryTfjsNode(pkg: string, warnings: string[]): Promise<Attempt> {
+    try {
+        // A variable specifier keeps bundlers and tsc from resolving the optional package.
+        const specifier: string = pkg;
+        await import(specifier);
+    } catch (err) {
+        return { ok: false, reason: `${pkg} is not installed or failed to load (${firstLine(err)})` };
+    }
+    if (tf.findBackend('tensorflow') === null && tf.engine().registryFactory['tensorflow'] === undefined) {
+        return {
+            ok: false,
+            reason: `${pkg} loaded but registered its backend with a different copy of @tensorflow/tfjs; install matching versions (4.22.0)`
+        };
+    }
+    if (!(await tf.setBackend('tensorflow'))) return { ok: false, reason: `${pkg}: the 'tensorflow' backend did not initialise` };
+    const backend = tf.backend() as unknown as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean };
+    if (pkg.endsWith('-gpu')) {
+        if (backend.isUsingGpuDevice === false) {
+            warnings.push(gpuFallbackWarning());
+            return { ok: true, detail: 'tensorflow (tfjs-node-gpu, running on the CPU: no usable CUDA)' };
+        }
+        return { ok: true, detail: 'tensorflow (tfjs-node-gpu, CUDA)' };
+    }
+    return { ok: true, detail: 'tensorflow (tfjs-node, libtensorflow on the CPU)' };
+}
+
+/**
+ * tfjs-node-gpu 4.x ships libtensorflow 2.x built for CUDA 11.2 + cuDNN 8.1. With another CUDA
+ * (typically 12) it cannot load libcudart.so.11.0 / libcudnn.so.8 and silently runs on the CPU.
+ */
+export function gpuFallbackWarning(searchDirs = cudaLibraryDirs()): string {
+    const found = new Set<string>();
+    for (const dir of searchDirs) {
+        try {
+            for (const f of readdirSync(dir)) {
+                const m = /^libcudart\.so\.(\d+(?:\.\d+)?)/.exec(f);
+                if (m) found.add(m[1]!);
+            }
+        } catch {
+            // Missing or unreadable folders are expected.
+        }
+    }
+    const seen = found.size > 0 ? `found CUDA runtime ${[...found].sort().join(', ')}` : 'found no CUDA runtime (libcudart)';
+    return (
+        `tfjs-node-gpu is running on the CPU, not the GPU: it needs CUDA 11.2 and cuDNN 8.1 ` +
+        `(libcudart.so.11.0, libcudnn.so.8) and ${seen}. Install CUDA 11.2 + cuDNN 8.1 next to your ` +
+        `CUDA (and add them to LD_LIBRARY_PATH), or use 'device cpu' to make the CPU choice explicit.`
+    );
+}
+
+function cudaLibraryDirs(): string[] {
+    const dirs = (process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d.length > 0);
+    dirs.push('/usr/local/cuda/lib64', '/usr/lib/x86_64-linux-gnu', '/usr/lib64');
+    try {
+        for (const d of readdirSync('/usr/local')) if (d.startsWith('cuda-')) dirs.push(join('/usr/local', d, 'lib64'));
+    } catch {
+        // No /usr/local: nothing to add.
+    }
+    return dirs;
+}
+
+/** The folder holding tfjs-backend-wasm's .wasm files (shipped in its npm package). */
+export function wasmBinaryDir(): string {
+    const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+    const dir = dirname(main);
+    if (!existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm'))) {
+        throw new Error(`tfjs-backend-wasm's .wasm files are missing from ${dir}; reinstall @tensorflow/tfjs-backend-wasm`);
+    }
+    return dir + '/';
+}
+
+let wasmThreads = 0;
+
+async function tryWasm(warnings: string[], options: SelectOptions): Promise<Attempt> {
+    try {
+        setWasmPaths(wasmBinaryDir());
+    } catch (err) {
+        return { ok: false, reason: firstLine(err) };
+    }
+    registerWasmTrainingKernels();
+    if (tf.getBackend() === 'wasm' && wasmThreads > 0) return { ok: true, detail: wasmDetail() };
+    const wanted = requestedThreads(options);
+    if (wanted > 1 && tf.findBackend('wasm') === null) {
+        const registration = tf.engine().registryFactory['wasm'];
+        try {
+            await withThreadedWasm(wanted, () => tf.setBackend('wasm'));
+            wasmThreads = getThreadsCount();
+            return { ok: true, detail: wasmDetail() };
+        } catch (err) {
+            warnings.push(`Multi-threaded wasm unavailable (${firstLine(err)}); using one thread.`);
+            // Clear the failed instance so the single-threaded build initialises afresh.
+            if (tf.findBackend('wasm') !== null && registration !== undefined) {
+                tf.removeBackend('wasm');
+                tf.registerBackend('wasm', registration.factory, registration.priority);
+            }
+        }
+    }
+    if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the wasm backend did not initialise' };
+    wasmThreads = getThreadsCount();
+    return { ok: true, detail: wasmDetail() };
+}
+
+function wasmDetail(): string {
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+    return `wasm (${simd}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}, Graft training kernels)`;
+}
+
+function requestedThreads(options: SelectOptions): number {
+    const fromEnv = Number(process.env['GRAFT_WASM_THREADS']);
+    const wanted = options.threads ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 1);
+    return Math.max(1, Math.min(Math.floor(wanted), os.availableParallelism()));
+}
+
+function firstLine(err: unknown): string {
+    const text = err instanceof Error ? err.message : String(err);
+    return text.split('\n')[0] ?? text;
+}

@@ -1,0 +1,118 @@
+// Multi-threaded wasm in Node: a contained workaround.
+//
+// tfjs-backend-wasm never picks its threaded build in Node (its feature flag answers false when
+// IS_NODE), and forcing the flag is not enough: emscripten creates its pthread workers from
+// `blob:` URLs (the worker script via locateFile, the main script via `mainScriptUrlOrBlob`),
+// which Node's worker_threads cannot load. XNNPACK also caps its pool at half the logical CPUs
+// (one thread on a 2-core machine).
+//
+// While the backend initialises, we therefore (1) force the flag, (2) capture the Blobs the
+// backend builds and hand emscripten real files holding the same script text instead of blob:
+// URLs, and (3) ask for the thread count and report enough CPUs for XNNPACK to grant it.
+// Every patch is undone once initialisation ends.
+// Callers must be ready for failure and fall back to the single-threaded build (select.ts does).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+const BLOB_PARTS = Symbol('graft.blobParts');
+
+type Patchable = {
+    Blob: typeof Blob;
+};
+
+/** Writes `text` to a content-addressed file under the OS temp folder and returns its path. */
+function scriptFile(text: string, extension: string): string {
+    const dir = join(tmpdir(), 'graft-wasm-threads');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${createHash('sha256').update(text).digest('hex').slice(0, 16)}${extension}`);
+    writeFileSync(path, text);
+    return path;
+}
+
+function blobText(parts: unknown[]): string | undefined {
+    return parts.every((p) => typeof p === 'string') ? (parts as string[]).join('') : undefined;
+}
+
+/**
+ * The Node bundle of tfjs-backend-wasm renames the emscripten factory's `require('fs')` etc. to
+ * bundle-level variables (`require$$0 = require('fs')`, `commonjsGlobal`). The factory's
+ * source, which the workers evaluate on their own, needs those definitions: copy them from the bundle.
+ */
+function bundleRequires(): string {
+    const bundle = readFileSync(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'), 'utf8');
+    const lines = bundle.match(/^var (?:require\$\$\d+ = require\('[^']+'\)|commonjsGlobal = [^\n]*);$/gm) ?? [];
+    return lines.join('\n') + '\n';
+}
+
+/**
+ * Runs `init` (which must initialise the 'wasm' backend) with the threaded build enabled.
+ * Returns the number of threads XNNPACK actually uses.
+ */
+export async function withThreadedWasm(threads: number, init: () => Promise<boolean>): Promise<number> {
+    const g = globalThis as unknown as Patchable;
+    const OriginalBlob = g.Blob;
+    const originalCreate = URL.createObjectURL;
+    const proto = Object.prototype as Record<string, unknown>;
+    const hadSetter = Object.getOwnPropertyDescriptor(proto, 'mainScriptUrlOrBlob') !== undefined;
+    if (hadSetter) throw new Error('mainScriptUrlOrBlob is already defined on Object.prototype');
+
+    class RecordingBlob extends OriginalBlob {
+        [BLOB_PARTS]: unknown[];
+        constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+            super(parts, options);
+            this[BLOB_PARTS] = parts ?? [];
+        }
+    }
+    const pathOf = (value: unknown, extension: string, prelude = ''): string | undefined => {
+        if (value instanceof RecordingBlob) {
+            const text = blobText(value[BLOB_PARTS]);
+            if (text !== undefined) return scriptFile(prelude + text, extension);
+        }
+        return undefined;
+    };
+    const prelude = bundleRequires();
+
+    const flags = tf.env();
+    const previousFlag = flags.getFlags()['WASM_HAS_MULTITHREAD_SUPPORT'];
+    g.Blob = RecordingBlob as unknown as typeof Blob;
+    // The worker script: emscripten passes the blob: URL to `new Worker(url)`; a .cjs path works.
+    URL.createObjectURL = (obj: Blob | MediaSource) => pathOf(obj, '.cjs') ?? originalCreate.call(URL, obj as Blob);
+    // The main script is handed to each worker as `mainScriptUrlOrBlob`; a string path makes the
+    // worker read it with fs instead of creating a blob: URL it cannot load.
+    Object.defineProperty(proto, 'mainScriptUrlOrBlob', {
+        configurable: true,
+        enumerable: false,
+        set(this: object, value: unknown) {
+            Object.defineProperty(this, 'mainScriptUrlOrBlob', {
+                value: pathOf(value, '.js', prelude) ?? value,
+                writable: true,
+                enumerable: true,
+                configurable: true
+            });
+        }
+    });
+    flags.set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    setThreadsCount(threads);
+    // XNNPACK's pool is capped at half the logical CPUs that emscripten reports (os.cpus() in
+    // Node): report twice the threads wanted while the backend creates its pool.
+    const originalCpus = os.cpus;
+    const realCpus = originalCpus.call(os);
+    os.cpus = () => Array.from({ length: Math.max(realCpus.length, 2 * threads) }, (_, i) => realCpus[i % realCpus.length]!);
+    try {
+        const ok = await init();
+        if (!ok) throw new Error('the threaded wasm build did not initialise');
+        return getThreadsCount();
+    } finally {
+        os.cpus = originalCpus;
+        g.Blob = OriginalBlob;
+        URL.createObjectURL = originalCreate;
+        delete proto['mainScriptUrlOrBlob'];
+        if (previousFlag === undefined) flags.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        else flags.set('WASM_HAS_MULTITHREAD_SUPPORT', previousFlag);
+    }
+}

@@ -1,0 +1,62 @@
+// Training each kind of zoo network on wasm: every weight gradient of a training step (batchnorm
+// in training mode) must match the cpu backend's.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mobilenetV2, smallCnn, tinyResnet, tinyVgg } from '../../bench/backend-nets.js';
+import { randomValues, useWasm } from './compare.js';
+
+beforeAll(useWasm);
+
+function gradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Map<string, Float32Array> {
+    const { grads, value } = tf.variableGrads(() => {
+        const p = model.apply(x, { training: true }) as tf.Tensor;
+        return tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar;
+    });
+    value.dispose();
+    const out = new Map<string, Float32Array>();
+    for (const [name, g] of Object.entries(grads)) {
+        out.set(name, g.dataSync() as Float32Array);
+        g.dispose();
+    }
+    return out;
+}
+
+async function compareTraining(build: () => tf.LayersModel, inputShape: number[], classes: number): Promise<number> {
+    await tf.setBackend('cpu');
+    const model = build();
+    const x = tf.tensor(randomValues(inputShape, 7), inputShape);
+    const labels = Array.from({ length: inputShape[0]! }, (_, i) => i % classes);
+    const y = tf.oneHot(labels, classes);
+    const reference = gradients(model, x, y);
+    await tf.setBackend('wasm');
+    const got = gradients(model, x, y);
+    expect([...got.keys()].sort()).toEqual([...reference.keys()].sort());
+    let worst = 0;
+    for (const [name, ref] of reference) {
+        const g = got.get(name)!;
+        let maxRef = 0;
+        let maxDiff = 0;
+        for (let i = 0; i < ref.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+            maxDiff = Math.max(maxDiff, Math.abs(ref[i]! - g[i]!));
+        }
+        worst = Math.max(worst, maxDiff / Math.max(maxRef, 1e-6));
+    }
+    model.dispose();
+    return worst;
+}
+
+describe('training steps on wasm match cpu', () => {
+    it('small_cnn (conv, batchnorm, relu, max-pool, dense)', async () => {
+        expect(await compareTraining(() => smallCnn([4, 8], 12, 3, 1), [4, 12, 12, 1], 3)).toBeLessThan(1e-3);
+    });
+    it('MobileNetV2 (depthwise, ReLU6, ZeroPadding, Add)', async () => {
+        expect(await compareTraining(() => mobilenetV2(0.35, 32, 3), [2, 32, 32, 3], 3)).toBeLessThan(1e-3);
+    });
+    it('ResNet (7x7 stem, 3x3 max-pool, projection shortcuts)', async () => {
+        expect(await compareTraining(() => tinyResnet(32, 3, [8, 16]), [2, 32, 32, 3], 3)).toBeLessThan(1e-3);
+    });
+    it('VGG (conv with bias, max-pool, dense)', async () => {
+        expect(await compareTraining(() => tinyVgg(16, 3, 0), [2, 16, 16, 3], 3)).toBeLessThan(1e-3);
+    });
+});

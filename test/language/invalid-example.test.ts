@@ -1,0 +1,89 @@
+// The reference examples as one workspace: clean as shipped; with invalid.graft.txt copied beside
+// them as invalid.graft, every line marked `// ERROR` or `// WARNING` gets a diagnostic of that
+// severity starting on that line (as many as the line has markers), and nothing else anywhere.
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DiagnosticSeverity } from 'vscode-languageserver-types';
+import { collectGraftFiles, diagnosticsOf, loadWorkspace } from '../../src/language/workspace/load-workspace.js';
+
+const sharedExamples = join(import.meta.dirname, '../../../shared/examples');
+const projectExamples = join(import.meta.dirname, '../../examples');
+
+function describeAll(docs: Awaited<ReturnType<typeof loadWorkspace>>['documents']): string[] {
+    return docs.flatMap((doc) =>
+        diagnosticsOf(doc).map((d) => `${doc.uri.path.split('/').pop()}:${d.range.start.line + 1}: ${d.severity === DiagnosticSeverity.Error ? 'ERROR' : 'WARNING'} ${d.code}: ${d.message}`)
+    );
+}
+
+/** Writable copies: the shared folder is read-only. */
+function makeWritable(path: string): void {
+    chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+    if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+}
+
+describe('the reference examples', () => {
+    test('check clean as one workspace, loaded from the real folder', async () => {
+        const files = collectGraftFiles([sharedExamples]);
+        expect(files.length).toBeGreaterThanOrEqual(6);
+        const { documents } = await loadWorkspace(files);
+        expect(describeAll(documents)).toEqual([]);
+    });
+
+    test("the project's own examples check clean too", async () => {
+        const files = collectGraftFiles([projectExamples]);
+        const { documents } = await loadWorkspace(files);
+        expect(describeAll(documents)).toEqual([]);
+    });
+});
+
+describe('invalid.graft beside the examples', () => {
+    let dir = '';
+    beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), 'graft-invalid-'));
+        cpSync(sharedExamples, dir, { recursive: true });
+        makeWritable(dir);
+        cpSync(join(dir, 'invalid.graft.txt'), join(dir, 'invalid.graft'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('every marked line gets its diagnostics and no other diagnostic appears', async () => {
+        const text = readFileSync(join(dir, 'invalid.graft'), 'utf8');
+        // Expected: "invalid.graft:<line>: <SEVERITY>" once per marker on the line.
+        const expected: string[] = [];
+        text.split('\n').forEach((line, i) => {
+            const comment = line.slice(line.indexOf('//'));
+            if (!line.includes('//')) return;
+            for (const match of comment.matchAll(/\b(ERROR|WARNING):/g)) expected.push(`invalid.graft:${i + 1}: ${match[1]}`);
+        });
+        expect(expected.length).toBeGreaterThanOrEqual(12);
+
+        const { documents } = await loadWorkspace(collectGraftFiles([dir]));
+        const actual = describeAll(documents);
+        const located = actual.map((a) => a.replace(/ ([a-z0-9-]+): .*$/, ''));
+        expect(located.sort()).toEqual(expected.sort());
+        // Every diagnostic carries a stable code.
+        for (const entry of actual) expect(entry).toMatch(/(ERROR|WARNING) [a-z0-9-]+: /);
+    });
+
+    test('the diagnostics are the ones the markers describe', async () => {
+        const { documents } = await loadWorkspace(collectGraftFiles([dir]));
+        const invalid = documents.find((d) => d.uri.path.endsWith('/invalid.graft'))!;
+        const byLine = diagnosticsOf(invalid).map((d) => `${d.range.start.line + 1} ${d.code}`).sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
+        expect(byLine).toEqual([
+            '8 split-sum',
+            '12 path-missing',
+            '19 alpha-unsupported',
+            '20 unknown-layer',
+            '25 lr-range',
+            '34 cycle',
+            '41 cycle',
+            '50 missing-output',
+            '58 task-activation',
+            '70 finetune-lr',
+            '77 sha256',
+            '77 weights-url'
+        ]);
+    });
+});
