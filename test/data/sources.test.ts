@@ -161,6 +161,7 @@ describe('mnist source', () => {
         for (const d of ['5', '6', '7', '8', '9']) total += (readJson(join(mnistDigitsDir(), `${d}.json`)) as { data: number[] }).data.length / 784;
         expect(all.length).toBe(total);
         expect(new Set(all).size).toBe(total);
+        await expect(loadDataset(plan({ source: { kind: 'mnist' }, classes: ['3', 'cat'] }), quiet)).rejects.toThrow(/has the classes 0\.\.9; "cat" is not among them/);
     });
 });
 

@@ -78,8 +78,10 @@ async function testRunTransfer({ page, ws, shots, log }) {
     for (;;) {
         const st = (await status.textContent())?.trim() ?? '';
         if (final.test(st)) break;
-        if (!shotLive && /epoch \d+\/\d+/.test((await progress.textContent()) ?? '') && (await view.locator('canvas').count()) > 0) {
-            await page.waitForTimeout(3000);
+        const done = /(\d+)\/\d+ epochs/.exec((await progress.textContent()) ?? '');
+        // Live screenshot once a few epochs are on the curves.
+        if (!shotLive && done && Number(done[1]) >= 2 && (await view.locator('canvas').count()) > 0) {
+            await page.waitForTimeout(1000);
             await page.screenshot({ path: join(shots, 'run-live.png') });
             log(`live screenshot after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${await progress.textContent()}`);
             shotLive = true;

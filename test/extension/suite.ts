@@ -92,8 +92,8 @@ test('a run that fails puts its error in the Problems view and the Graft log', a
     const a = await api();
     const doc = await open('digits-transfer.graft');
     const cfg = vscode.workspace.getConfiguration('graft');
-    // A backend that is not installed here makes the runtime fail fast, before any training.
-    await cfg.update('backend', 'tfjs-node-gpu', vscode.ConfigurationTarget.Workspace);
+    // A backend name no runtime knows makes the run fail fast, before any training.
+    await cfg.update('backend', 'no-such-backend', vscode.ConfigurationTarget.Workspace);
     try {
         const snap = await a.runs.run(doc.uri, 'digits_pretrain', 'experiment');
         assert.ok(snap, 'the run was started');
@@ -101,6 +101,7 @@ test('a run that fails puts its error in the Problems view and the Graft log', a
         const diags = vscode.languages.getDiagnostics().flatMap(([, d]) => d).filter((d) => d.source === 'graft run');
         assert.ok(diags.length > 0, 'a graft run diagnostic');
         assert.match(diags[0]!.message, /digits_pretrain failed/);
+        assert.match(diags[0]!.message, /no-such-backend/, 'the diagnostic says what went wrong');
     } finally {
         await cfg.update('backend', undefined, vscode.ConfigurationTarget.Workspace);
     }
@@ -127,3 +128,26 @@ test('Stop ends a run within 2 s and the run is cancelled', async () => {
     if (existsSync(results)) assert.equal(JSON.parse((await vscode.workspace.fs.readFile(vscode.Uri.file(results))).toString()).status, 'cancelled');
     assert.ok(a.panels.isOpen('digits_pretrain'), 'the results panel followed the run');
 }, 300_000);
+
+test('Plan shows `graft plan` of the experiment beside the spec', async () => {
+    const doc = await open('digits-transfer.graft');
+    await vscode.commands.executeCommand('graft.plan', doc.uri, 'digits_transfer');
+    const shown = await waitFor('the plan document', () => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'graft-plan')?.document, 60_000);
+    const text = shown.getText();
+    assert.match(text, /digits_transfer/);
+    assert.doesNotMatch(text, /graft plan failed/, text.slice(0, 400));
+}, 90_000);
+
+test('Results reopens the last run of an experiment from its run folder', async () => {
+    const a = await api();
+    const doc = await open('digits-transfer.graft');
+    // The stop test above left a cancelled run of digits_pretrain.
+    await vscode.commands.executeCommand('graft.showResults', doc.uri, 'digits_pretrain');
+    assert.ok(a.panels.isOpen('digits_pretrain'));
+    const state = await waitFor('the panel state', () => a.panels.lastState('digits_pretrain'), 10_000);
+    assert.equal(state.view, 'run');
+    if (state.view === 'run') {
+        assert.equal(state.run.status, 'cancelled');
+        assert.ok(state.history.length >= 1, 'run history listed');
+    }
+});

@@ -1,7 +1,10 @@
 // Completion: keywords in context, names across files, alphas, layer names of the chosen
 // backbone, paths relative to the spec, monitors.
-import { describe, expect, test } from 'vitest';
-import { completionAt, createTestServices, examplePath, labels } from './lsp-test-helpers.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { completionAt, createTestServices, examplePath, hoverAt, labels } from './lsp-test-helpers.js';
 
 const services = createTestServices();
 
@@ -90,6 +93,14 @@ describe('backbone options and layers', () => {
         expect(item.detail).toMatch(/Conv2D/);
     });
 
+    test('`freeze matching` offers a glob per block and per layer kind, with what it matches', async () => {
+        const items = await completionAt(services, withMobilenet('  freeze matching "<|>"'));
+        const byLabel = new Map(items.map((i) => [i.label, i.detail]));
+        expect(byLabel.get('block_13_*')).toBe('matches 9 layers');
+        expect(byLabel.get('*_BN')).toMatch(/^matches \d+ layers$/);
+        expect(byLabel.has('*_relu')).toBe(true);
+    });
+
     test('layer names without quotes yet insert a quoted string', async () => {
         const items = await completionAt(services, withMobilenet('  freeze until <|>'));
         const item = items.find((i) => i.label === 'Conv_1')!;
@@ -110,6 +121,47 @@ describe('backbone options and layers', () => {
     test('layers of another experiment\'s backbone', async () => {
         const other = { path: examplePath('pre'), text: 'experiment pre {\n  backbone small_cnn filters 4\n}\n' };
         expect(labels(await completionAt(services, 'experiment e {\n  backbone pre\n  freeze until "<|>"\n}', examplePath(), [other]))).toEqual(['input_1', 'block1_conv', 'block1_bn', 'block1_relu', 'block1_pool']);
+    });
+});
+
+describe('layers from a model.json on disk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'graft-completion-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const layer = (name: string, className: string, config: object, from?: string) => ({
+        class_name: className,
+        name,
+        config: { name, ...config },
+        inbound_nodes: from ? [[[from, 0, 0, {}]]] : []
+    });
+    mkdirSync(join(dir, 'exported'));
+    writeFileSync(join(dir, 'exported', 'model.json'), JSON.stringify({
+        modelTopology: {
+            class_name: 'Functional',
+            config: {
+                layers: [
+                    layer('input_1', 'InputLayer', { batch_input_shape: [null, 16, 16, 3] }),
+                    layer('conv_a', 'Conv2D', { filters: 4, kernel_size: 3, padding: 'same' }, 'input_1'),
+                    layer('pool_a', 'MaxPooling2D', { pool_size: 2 }, 'conv_a'),
+                    layer('conv_b', 'Conv2D', { filters: 8, kernel_size: 3, padding: 'same' }, 'pool_a')
+                ],
+                output_layers: [['conv_b', 0, 0]]
+            }
+        }
+    }));
+    const spec = 'experiment e {\n  backbone from "exported/model.json"\n  freeze until "<|>"\n}\n';
+
+    test('`freeze until` offers the layers of the file, relative to the spec', async () => {
+        expect(labels(await completionAt(services, spec, join(dir, 'spec.graft')))).toEqual(['input_1', 'conv_a', 'pool_a', 'conv_b']);
+    });
+
+    test('hover on one of them shows its shape from the file', async () => {
+        const md = await hoverAt(services, spec.replace('"<|>"', '"po<|>ol_a"'), join(dir, 'spec.graft'));
+        expect(md).toContain('**`pool_a`** — layer #2 of 4');
+        expect(md).toContain('output [8, 8, 4]');
+    });
+
+    test('the `backbone from` path completes folders and .json files', async () => {
+        expect(labels(await completionAt(services, 'experiment e {\n  backbone from "exported/<|>"\n}\n', join(dir, 'spec.graft')))).toEqual(['model.json']);
     });
 });
 

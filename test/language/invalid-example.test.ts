@@ -1,7 +1,7 @@
 // The reference examples as one workspace: clean as shipped; with invalid.graft.txt copied beside
 // them as invalid.graft, every line marked `// ERROR` or `// WARNING` gets a diagnostic of that
 // severity starting on that line (as many as the line has markers), and nothing else anywhere.
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -17,10 +17,10 @@ function describeAll(docs: Awaited<ReturnType<typeof loadWorkspace>>['documents'
     );
 }
 
-/** Writable copies: the shared folder is read-only. */
-function makeWritable(path: string): void {
-    chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
-    if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+/** The copy keeps the shared folder's read-only modes; writable folders let it be written and removed. */
+function makeWritable(dir: string): void {
+    chmodSync(dir, 0o755);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) makeWritable(join(dir, entry.name));
 }
 
 describe('the reference examples', () => {
@@ -40,11 +40,13 @@ describe('the reference examples', () => {
 
 describe('invalid.graft beside the examples', () => {
     let dir = '';
-    beforeAll(() => {
+    let workspace: Awaited<ReturnType<typeof loadWorkspace>>;
+    beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'graft-invalid-'));
         cpSync(sharedExamples, dir, { recursive: true });
         makeWritable(dir);
         cpSync(join(dir, 'invalid.graft.txt'), join(dir, 'invalid.graft'));
+        workspace = await loadWorkspace(collectGraftFiles([dir]));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -59,8 +61,7 @@ describe('invalid.graft beside the examples', () => {
         });
         expect(expected.length).toBeGreaterThanOrEqual(12);
 
-        const { documents } = await loadWorkspace(collectGraftFiles([dir]));
-        const actual = describeAll(documents);
+        const actual = describeAll(workspace.documents);
         const located = actual.map((a) => a.replace(/ ([a-z0-9-]+): .*$/, ''));
         expect(located.sort()).toEqual(expected.sort());
         // Every diagnostic carries a stable code.
@@ -68,8 +69,7 @@ describe('invalid.graft beside the examples', () => {
     });
 
     test('the diagnostics are the ones the markers describe', async () => {
-        const { documents } = await loadWorkspace(collectGraftFiles([dir]));
-        const invalid = documents.find((d) => d.uri.path.endsWith('/invalid.graft'))!;
+        const invalid = workspace.documents.find((d) => d.uri.path.endsWith('/invalid.graft'))!;
         const byLine = diagnosticsOf(invalid).map((d) => `${d.range.start.line + 1} ${d.code}`).sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
         expect(byLine).toEqual([
             '8 split-sum',

@@ -95,11 +95,11 @@ defineCodeCases('datasets', [
     },
     {
         code: 'shots-too-many',
-        name: 'more shots than the smallest class has training images (triangle: 12 × 60% = 7)',
-        bad: spec(['stratified\n', 'stratified\n  shots 8 per class\n']),
-        good: spec(['stratified\n', 'stratified\n  shots 7 per class\n']),
-        covers: '8',
-        message: /class 'triangle' has only 7 images in the train split/
+        name: 'more shots than the smallest class can have in train (triangle: 12 × 60% = 7.2, so at most 8)',
+        bad: spec(['stratified\n', 'stratified\n  shots 9 per class\n']),
+        good: spec(['stratified\n', 'stratified\n  shots 8 per class\n']),
+        covers: '9',
+        message: /class 'triangle' has at most 8 images in the train split/
     },
     {
         code: 'shots-too-many',
@@ -176,10 +176,10 @@ describe('dataset facts', () => {
     test('shots on the bundled MNIST digits: the smallest selected digit bounds them', async () => {
         const counts = mnistDigitCounts()!;
         const smallest = Math.min(...counts.slice(5, 10));
-        const train = Math.floor(smallest * 0.5);
+        const train = Math.ceil(smallest * 0.5);
         const bad = await validate(root, mnist(`  classes 5..9\n  shots ${train + 1} per class`));
         expect(bad.diagnostics.map((d) => d.code)).toEqual(['shots-too-many']);
-        expect(bad.diagnostics[0].message).toContain(`has only ${train} images`);
+        expect(bad.diagnostics[0].message).toContain(`has at most ${train} images`);
         const good = await validate(root, mnist(`  classes 5..9\n  shots ${train} per class`));
         expect(listDiagnostics(good.diagnostics)).toEqual([]);
     });

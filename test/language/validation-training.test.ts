@@ -35,7 +35,7 @@ defineCodeCases('training', [
         good: spec(stage('optimizer adam lr 1e-4')),
         covers: '1e-3',
         severity: 'warning',
-        message: /not lower than the first stage's 0\.001/
+        message: /not lower than the first stage's 1e-3/
     },
     {
         code: 'finetune-lr',
@@ -101,11 +101,11 @@ defineCodeCases('training', [
     },
     {
         code: 'episodes',
-        name: 'shot + query above the smallest class in test (triangle: 12 × 20% = 2)',
-        bad: spec(after('  evaluate episodes 10 way 3 shot 1 query 2')),
-        good: spec(after('  evaluate episodes 10 way 3 shot 1 query 1')),
-        covers: '2',
-        message: /class 'triangle' has only 2 in the test split/
+        name: 'shot + query above the smallest class in test (triangle: 12 × 20% = 2.4, so at most 3)',
+        bad: spec(after('  evaluate episodes 10 way 3 shot 1 query 3')),
+        good: spec(after('  evaluate episodes 10 way 3 shot 1 query 2')),
+        covers: '3',
+        message: /class 'triangle' has at most 3 in the test split/
     },
     { code: 'sweep-param', name: 'vary dropout on a head without dropout', bad: spec(sweep('  vary dropout 0.1, 0.3')), good: spec(sweep('  vary lr 1e-2, 1e-3')), covers: 'dropout' },
     { code: 'sweep-param', name: 'vary momentum on adam', bad: spec(sweep('  vary momentum 0.8, 0.9')), good: spec(sweep('  vary seed 1, 2')), covers: 'momentum' },

@@ -17,6 +17,7 @@ import { CompletionItemKind, type Range } from 'vscode-languageserver';
 import { isExperiment, isMetricsProp, isSweep, isZooBackbone, type Experiment } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
+import { globToRegExp } from '../../runtime/plan/freezing.js';
 import { backboneOf, enclosingExperiment, uncutBackboneOf } from './experiment-context.js';
 import { listPathCompletions, type PathKindWanted } from './path-completion.js';
 import { monitorNames } from './metric-names.js';
@@ -71,6 +72,7 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
         const key = featureKey(next);
         if (key && LAYER_FEATURES.has(key)) return this.completeLayers(context, key, acceptor);
+        if (key === 'FreezeMatching.pattern') return this.completeGlobs(context, acceptor);
         if (key && PATH_FEATURES[key]) return this.completePaths(context, PATH_FEATURES[key], acceptor);
         if (key === 'ZooBackbone.alpha') return this.completeAlphas(context, acceptor);
         if (key && MONITOR_FEATURES.has(key)) return this.completeMonitors(context, acceptor);
@@ -128,6 +130,37 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
                 ...(key === 'CutAt.layer' && layer.name === description.featureLayer ? { preselect: true } : {})
             });
         });
+    }
+
+    /** Globs that select meaningful groups: each block (`block_13_*`) and each layer kind (`*_BN`). */
+    private completeGlobs(context: CompletionContext, acceptor: CompletionAcceptor): void {
+        const description = backboneOf(this.graft, enclosingExperiment(context.node) ?? this.experimentAt(context));
+        if (!description) return;
+        const spot = stringSpot(context);
+        const candidates: string[] = [];
+        for (const block of description.blocks) {
+            const prefix = commonPrefix(description.layers.slice(block.first, block.last + 1).map((l) => l.name));
+            if (prefix.length > 0) candidates.push(`${prefix}*`);
+        }
+        const suffixes = new Map<string, number>();
+        for (const layer of description.layers) {
+            const cut = layer.name.lastIndexOf('_');
+            if (cut > 0) suffixes.set(layer.name.slice(cut), (suffixes.get(layer.name.slice(cut)) ?? 0) + 1);
+        }
+        for (const [suffix, count] of suffixes) if (count >= 2) candidates.push(`*${suffix}`);
+        // The count is what the runtime's own glob matching selects, so the detail never misleads.
+        const globs = new Map(candidates.map((g) => [g, description.layers.filter((l) => globToRegExp(g).test(l.name)).length]));
+        let i = 0;
+        for (const [glob, count] of globs) {
+            acceptor(context, {
+                label: glob,
+                kind: CompletionItemKind.Constant,
+                detail: `matches ${count} layers`,
+                sortText: String(i++).padStart(5, '0'),
+                filterText: spot.inside ? glob : `"${glob}`,
+                textEdit: { range: spot.range, newText: spot.inside ? glob : `"${glob}"` }
+            });
+        }
     }
 
     private completePaths(context: CompletionContext, wanted: PathKindWanted, acceptor: CompletionAcceptor): void {
@@ -196,6 +229,13 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
         }
         return undefined;
     }
+}
+
+function commonPrefix(names: string[]): string {
+    if (names.length === 0) return '';
+    let prefix = names[0];
+    for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    return prefix;
 }
 
 /** `Rule.property` for a terminal or cross-reference feature inside an assignment. */

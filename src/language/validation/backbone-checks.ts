@@ -27,6 +27,7 @@ import { fmt, isPositiveInt, nearest } from './check-utils.js';
 import { Codes, report } from './codes.js';
 import { pathKind } from './disk-facts.js';
 import { resolveSpecPath } from './dataset-facts.js';
+import { inputShapeOf } from './experiment-facts.js';
 import { backboneCycle } from './reference-checks.js';
 
 const SHA256 = /^[0-9a-f]{64}$/i;
@@ -141,7 +142,7 @@ export class BackboneChecks {
     /** A zoo network needs inputs large enough for its strides (e.g. VGG16 on 28×28 fails at block5_pool). */
     private checkInputFits(backbone: ZooBackbone, accept: ValidationAcceptor): void {
         const experiment = backbone.$container;
-        const shape = this.services.layers.BackboneLayers.inputShapeOf(experiment);
+        const shape = inputShapeOf(experiment);
         if (!shape || !shape.every(isPositiveInt)) return;
         const info = ZOO_INFO[backbone.arch];
         const alpha = backbone.alpha !== undefined && info.alphas?.includes(backbone.alpha) ? backbone.alpha : undefined;
@@ -169,7 +170,7 @@ export class BackboneChecks {
         const experiment = backbone.$container;
         const layers = this.services.layers.BackboneLayers;
         if (isExperimentBackbone(backbone)) {
-            const source = backbone.experiment.ref;
+            const source = backbone.experiment?.ref;
             if (!source || backboneCycle(source)) return undefined;
             const result = layers.describeExperiment(source);
             return result.ok ? result.description : undefined;
@@ -183,7 +184,7 @@ export class BackboneChecks {
         }
         if (!isZooBackbone(backbone)) return undefined;
         const info = ZOO_INFO[backbone.arch];
-        const shape = layers.inputShapeOf(experiment);
+        const shape = inputShapeOf(experiment);
         try {
             return describeZoo(backbone.arch, {
                 alpha: backbone.alpha !== undefined && info.alphas?.includes(backbone.alpha) ? backbone.alpha : undefined,

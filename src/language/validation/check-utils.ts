@@ -26,10 +26,11 @@ export function isNonNegativeInt(value: number): boolean {
     return Number.isInteger(value) && value >= 0;
 }
 
-/** Formats a number as people write it in a spec (1e-3 stays short, 0.30000000000000004 does not appear). */
+/** Formats a number as people write it in a spec: 1e-3 and 3e-4 stay short, float noise (0.30000000000000004) disappears. */
 export function fmt(value: number): string {
-    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
-    return String(Number(value.toPrecision(12)));
+    const rounded = Number(value.toPrecision(12));
+    if (rounded !== 0 && (Math.abs(rounded) < 1e-2 || Math.abs(rounded) >= 1e6)) return rounded.toExponential().replace('e+', 'e');
+    return String(rounded);
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

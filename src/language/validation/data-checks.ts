@@ -20,7 +20,7 @@ import {
 } from '../generated/ast.js';
 import { fmt, isPositiveInt } from './check-utils.js';
 import { Codes, report } from './codes.js';
-import { csvFacts, defaultLabelColumn, pathKind } from './disk-facts.js';
+import { csvFacts, defaultLabelColumn, fileColumn, pathKind } from './disk-facts.js';
 import { imagesPerClassIn, resolveSpecPath, sourceClassCounts, sourceOf, splitsOf, taskOf } from './dataset-facts.js';
 
 /** Allowed intervals of augmentation strengths: [min, max], inclusive. */
@@ -114,8 +114,8 @@ export class DataChecks {
             const csv = csvFacts(file);
             if (!csv) {
                 report(accept, 'error', Codes.csvColumns, `"${source.path}" cannot be read as CSV`, { node: source, property: 'path' });
-            } else if (!csv.header.includes('file') || defaultLabelColumn(csv) === undefined) {
-                report(accept, 'error', Codes.csvColumns, `"${source.path}" needs the columns \`file\` and \`label\` (or \`labels\`); its header is ${csv.header.join(', ') || '(empty)'}`, {
+            } else if (fileColumn(csv) === undefined || defaultLabelColumn(csv) === undefined) {
+                report(accept, 'error', Codes.csvColumns, `"${source.path}" needs a \`file\` column and a label column (\`label\` or \`labels\`); its header is ${csv.header.join(', ') || '(empty)'}`, {
                     node: source,
                     property: 'path'
                 });
@@ -186,7 +186,7 @@ export class DataChecks {
         const [smallest, count] = [...perClass.entries()].reduce((a, b) => (b[1] < a[1] ? b : a));
         if (shots.k > count) {
             const where = splits.size > 0 ? ' in the train split' : '';
-            report(accept, 'error', Codes.shotsTooMany, `shots ${fmt(shots.k)} per class, but class '${smallest}' has only ${count} image${count === 1 ? '' : 's'}${where}`, {
+            report(accept, 'error', Codes.shotsTooMany, `shots ${fmt(shots.k)} per class, but class '${smallest}' has at most ${count} image${count === 1 ? '' : 's'}${where}`, {
                 node: shots,
                 property: 'k'
             });

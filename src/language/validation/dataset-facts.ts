@@ -112,7 +112,7 @@ export function sourceClassCounts(dataset: Dataset, split: SplitName = 'train'):
     if (isCsvSource(source)) {
         const csv = datasetCsv(dataset);
         const column = csv && defaultLabelColumn(csv);
-        return csv && column ? csvClassCounts(csv, column) : undefined;
+        return csv && column ? csvClassCounts(csv, column, taskOf(dataset) === 'multi_label') : undefined;
     }
     return undefined;
 }
@@ -138,9 +138,11 @@ export function classCounts(dataset: Dataset, split: SplitName = 'train'): Class
 }
 
 /**
- * Estimated images per class in one split: a pre-split folder's own counts, or the class count
- * times the split's percentage (rounded down; stratified splits round per class). Undefined when
- * the data is not on disk. When the dataset has no split at all, every image counts.
+ * The most images each class can have in one split: a pre-split folder's own counts, or the class
+ * count times the split's percentage rounded up (a stratified split hands each class the rounded-down
+ * share plus at most one leftover image). Undefined when the data is not on disk. When the dataset
+ * has no split at all, every image counts. An upper bound, so that checks built on it never
+ * reject a spec the runtime would accept.
  */
 export function imagesPerClassIn(dataset: Dataset, split: SplitName): Map<string, number> | undefined {
     const counts = classCounts(dataset, split);
@@ -148,5 +150,5 @@ export function imagesPerClassIn(dataset: Dataset, split: SplitName): Map<string
     const source = sourceOf(dataset);
     const preSplit = isFolderSource(source) && source.splits.length > 0 && !splitPropOf(dataset);
     const fraction = preSplit ? 1 : splitFraction(dataset, split) ?? 1;
-    return new Map(counts.classes.map((c) => [c, Math.floor((counts.counts.get(c) ?? 0) * fraction)]));
+    return new Map(counts.classes.map((c) => [c, Math.ceil((counts.counts.get(c) ?? 0) * fraction - 1e-9)]));
 }

@@ -8,8 +8,39 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 
-/** File extensions the data pipeline decodes (sharp's formats). */
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff']);
+/**
+ * File extensions the data pipeline reads: the same list as IMAGE_EXTENSIONS in
+ * runtime/data/sources/image-files.ts (a test keeps them equal). Not imported from there because
+ * that module loads sharp, which the language server must not.
+ */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+
+/** Class folders are searched this deep for images (the runtime searches them recursively). */
+const MAX_DEPTH = 4;
+
+/** Names the runtime never treats as data (hidden files, OS litter). */
+function isIgnorable(name: string): boolean {
+    return name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini';
+}
+
+function countImages(dir: string, depth: number): number {
+    let entries;
+    try {
+        entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+        return 0;
+    }
+    let count = 0;
+    for (const entry of entries) {
+        if (isIgnorable(entry.name)) continue;
+        if (entry.isDirectory()) {
+            if (depth < MAX_DEPTH) count += countImages(join(dir, entry.name), depth + 1);
+        } else if (isImage(entry.name)) {
+            count++;
+        }
+    }
+    return count;
+}
 
 export type PathKind = 'file' | 'dir';
 
@@ -81,7 +112,7 @@ export function folderClassCounts(dir: string): ClassCounts | undefined {
     let subdirs: string[];
     try {
         subdirs = readdirSync(dir, { withFileTypes: true })
-            .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+            .filter((e) => !isIgnorable(e.name) && (e.isDirectory() || (e.isSymbolicLink() && statOrUndefined(join(dir, e.name))?.isDirectory() === true)))
             .map((e) => e.name)
             .sort();
     } catch {
@@ -94,13 +125,7 @@ export function folderClassCounts(dir: string): ClassCounts | undefined {
         return cached.value;
     }
     const counts = new Map<string, number>();
-    for (const cls of subdirs) {
-        try {
-            counts.set(cls, readdirSync(join(dir, cls)).filter(isImage).length);
-        } catch {
-            counts.set(cls, 0);
-        }
-    }
+    for (const cls of subdirs) counts.set(cls, countImages(join(dir, cls), 1));
     const value = { classes: subdirs, counts };
     folderCache.set(dir, { stamp, value, checked: Date.now() });
     return value;
@@ -134,27 +159,39 @@ export function csvFacts(file: string): CsvFacts | undefined {
     return value;
 }
 
-/** The column a CSV dataset learns by default: `label`, else `labels`. */
-export function defaultLabelColumn(csv: CsvFacts): string | undefined {
-    return ['label', 'labels'].find((c) => csv.header.includes(c));
+/** The image-path column (named `file`, any case), as the runtime finds it. */
+export function fileColumn(csv: CsvFacts): string | undefined {
+    return csv.header.find((h) => h.toLowerCase() === 'file');
 }
 
-/** Per-class row counts of one label column; `;` separates the labels of a multi-label row. */
-export function csvClassCounts(csv: CsvFacts, column: string): ClassCounts | undefined {
+/** Every column except the file column: each can be learned by a head. */
+export function labelColumns(csv: CsvFacts): string[] {
+    const file = fileColumn(csv);
+    return csv.header.filter((h) => h !== file && h.length > 0);
+}
+
+/** The column a CSV dataset learns by default: `labels`, else `label`, else the first label column (as the runtime decides). */
+export function defaultLabelColumn(csv: CsvFacts): string | undefined {
+    const columns = labelColumns(csv);
+    return columns.find((c) => c.toLowerCase() === 'labels') ?? columns.find((c) => c.toLowerCase() === 'label') ?? columns[0];
+}
+
+/**
+ * Per-class row counts of one label column. In a multi-label column `;` separates the labels of a
+ * row; in a single-label one, a row with `;` is skipped by the runtime and so not counted.
+ */
+export function csvClassCounts(csv: CsvFacts, column: string, multiLabel: boolean): ClassCounts | undefined {
     const values = csv.columns.get(column);
     if (!values) return undefined;
     const counts = new Map<string, number>();
     for (const cell of values) {
-        for (const label of cell.split(';').map((s) => s.trim()).filter((s) => s.length > 0)) {
+        if (!multiLabel && cell.includes(';')) continue;
+        const labels = multiLabel ? cell.split(';') : [cell];
+        for (const label of labels.map((s) => s.trim()).filter((s) => s.length > 0)) {
             counts.set(label, (counts.get(label) ?? 0) + 1);
         }
     }
     return { classes: [...counts.keys()].sort(), counts };
-}
-
-/** Whether any cell of the column holds several `;`-separated labels. */
-export function csvColumnIsMultiLabel(csv: CsvFacts, column: string): boolean {
-    return (csv.columns.get(column) ?? []).some((cell) => cell.includes(';'));
 }
 
 let mnistCounts: number[] | null | undefined;

@@ -3,6 +3,7 @@
 import {
     isDataProp,
     isHead,
+    isImageProp,
     isLossProp,
     isOptimizerProp,
     isOutputLayer,
@@ -13,14 +14,21 @@ import {
     type OptimizerProp,
     type OutputLayer
 } from '../generated/ast.js';
-import { csvColumnIsMultiLabel, defaultLabelColumn } from './disk-facts.js';
+import { defaultLabelColumn } from './disk-facts.js';
 import { datasetCsv, sourceOf, taskOf } from './dataset-facts.js';
 
 /** The optimizer every experiment gets without an `optimizer` statement. */
 export const DEFAULT_LR = 1e-3;
 
 export function datasetOf(experiment: Experiment): Dataset | undefined {
-    return experiment.props.find(isDataProp)?.dataset.ref;
+    return experiment.props.find(isDataProp)?.dataset?.ref;
+}
+
+/** [height, width, channels] of the experiment's data, when its `image` statement is complete. */
+export function inputShapeOf(experiment: Experiment): number[] | undefined {
+    const image = datasetOf(experiment)?.props.find(isImageProp);
+    if (!image || image.height === undefined || image.width === undefined || image.color === undefined) return undefined;
+    return [image.height, image.width, image.color === 'grayscale' ? 1 : 3];
 }
 
 export function headsOf(experiment: Experiment): Head[] {
@@ -53,8 +61,8 @@ export function firstStageLr(experiment: Experiment): number {
 }
 
 /**
- * The task one output learns: the dataset's task for its default label column, else — for a
- * CSV column picked with `labels` — multi-label when any cell lists several `;`-separated labels.
+ * The task one output learns: the dataset's task for its default label column; every other CSV
+ * column picked with `labels` is single-label (the runtime reads one label per cell there).
  * Undefined when it cannot be known (dataset unresolved, CSV not on disk).
  */
 export function outputTask(output: OutputLayer, dataset: Dataset | undefined): 'single_label' | 'multi_label' | undefined {
@@ -63,8 +71,7 @@ export function outputTask(output: OutputLayer, dataset: Dataset | undefined): '
     if (sourceOf(dataset)?.$type !== 'CsvSource') return undefined;
     const csv = datasetCsv(dataset);
     if (!csv || !csv.header.includes(output.labels)) return undefined;
-    if (output.labels === defaultLabelColumn(csv)) return taskOf(dataset);
-    return csvColumnIsMultiLabel(csv, output.labels) ? 'multi_label' : 'single_label';
+    return output.labels === defaultLabelColumn(csv) ? taskOf(dataset) : 'single_label';
 }
 
 /** The activation that fits a task. */

@@ -75,13 +75,13 @@ export function experimentBackboneOf(experiment: Experiment): ExperimentBackbone
 export function backboneCycle(experiment: Experiment): Experiment[] | undefined {
     const path: Experiment[] = [experiment];
     const seen = new Set<Experiment>(path);
-    let current = experimentBackboneOf(experiment)?.experiment.ref;
+    let current = experimentBackboneOf(experiment)?.experiment?.ref;
     while (current) {
         if (current === experiment) return path;
         if (seen.has(current)) return undefined;
         seen.add(current);
         path.push(current);
-        current = experimentBackboneOf(current)?.experiment.ref;
+        current = experimentBackboneOf(current)?.experiment?.ref;
     }
     return undefined;
 }

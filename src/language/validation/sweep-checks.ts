@@ -67,7 +67,7 @@ export class SweepChecks {
         vary.values.forEach((value, index) => {
             if (!rule.ok(value)) report(accept, 'error', rule.code, `${vary.param} ${fmt(value)} is not ${rule.expect}`, { node: vary, property: 'values', index });
         });
-        const experiment = vary.$container.experiment.ref;
+        const experiment = vary.$container.experiment?.ref;
         if (!experiment) return;
         const why = whyNotVariable(vary.param, experiment);
         if (why) report(accept, 'error', Codes.sweepParam, `cannot vary ${vary.param}: ${why}`, { node: vary, property: 'param' });
@@ -80,7 +80,7 @@ export class SweepChecks {
     };
 
     checkObjective = (objective: ObjectiveItem, accept: ValidationAcceptor): void => {
-        const experiment = objective.$container.experiment.ref;
+        const experiment = objective.$container.experiment?.ref;
         checkMonitorOn(experiment ? datasetOf(experiment) : undefined, objective.monitor, accept, objective);
     };
 }

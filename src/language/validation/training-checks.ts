@@ -289,7 +289,7 @@ export class TrainingChecks {
             const needed = (evaluate.shot ?? 0) + (evaluate.query ?? 0);
             if (needed > count) {
                 const where = split === 'test' && splitsOf(dataset).has('test') ? ' in the test split' : '';
-                report(accept, 'error', Codes.episodes, `shot + query = ${needed} images per class, but class '${smallest}' has only ${count}${where}`, { node: evaluate, property: 'query' });
+                report(accept, 'error', Codes.episodes, `shot + query = ${needed} images per class, but class '${smallest}' has at most ${count}${where}`, { node: evaluate, property: 'query' });
             }
         }
     };

@@ -106,6 +106,7 @@ export async function withThreadedWasm(threads: number, init: () => Promise<bool
     try {
         const ok = await init();
         if (!ok) throw new Error('the threaded wasm build did not initialise');
+        unrefWorkers();
         return getThreadsCount();
     } finally {
         os.cpus = originalCpus;
@@ -115,4 +116,33 @@ export async function withThreadedWasm(threads: number, init: () => Promise<bool
         if (previousFlag === undefined) flags.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
         else flags.set('WASM_HAS_MULTITHREAD_SUPPORT', previousFlag);
     }
+}
+
+interface NodeWorker {
+    unref(): void;
+}
+
+interface PThreadRegistry {
+    unusedWorkers: NodeWorker[];
+    runningWorkers?: NodeWorker[];
+    pthreads?: Record<string, NodeWorker>;
+    allocateUnusedWorker(): void;
+}
+
+/**
+ * emscripten's pthread workers keep Node's event loop alive, so a CLI run would never exit on
+ * its own: unref them (and any the pool allocates later). XNNPACK's threads only ever run
+ * inside a synchronous kernel call, so nothing is cut short when the process exits.
+ */
+function unrefWorkers(): void {
+    const backend = tf.backend() as unknown as { wasm?: { PThread?: PThreadRegistry } };
+    const registry = backend.wasm?.PThread;
+    if (registry === undefined) return;
+    const all = [...registry.unusedWorkers, ...(registry.runningWorkers ?? []), ...Object.values(registry.pthreads ?? {})];
+    for (const worker of all) worker.unref();
+    const allocate = registry.allocateUnusedWorker.bind(registry);
+    registry.allocateUnusedWorker = () => {
+        allocate();
+        registry.unusedWorkers[registry.unusedWorkers.length - 1]?.unref();
+    };
 }

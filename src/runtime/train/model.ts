@@ -99,7 +99,9 @@ export function assembleModel(
     backbone: tf.LayersModel,
     plan: ExperimentPlan,
     classesOf: (head: OutputHeadPlan) => number,
-    description?: BackboneDescription
+    description?: BackboneDescription,
+    /** Seeds the heads' initial weights; default: the plan's seed. */
+    seed = plan.seed
 ): AssembledModel {
     if (plan.head.kind !== 'output') throw new SpecError('a prototypes head has no trainable model', plan.head.at);
     const feature = backbone.outputs[0];
@@ -131,6 +133,7 @@ export function assembleModel(
         heads.push({ plan: head, classes, layers });
     }
     const model = tf.model({ inputs: backbone.inputs, outputs, name: plan.experiment });
+    initializeWeights(heads.flatMap((h) => h.layers), seed * 31 + 7);
     const backboneLayers = backbone.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const pretrained = !(plan.backbone.kind === 'zoo' && plan.backbone.weights.kind === 'none');
     return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment), pretrained };

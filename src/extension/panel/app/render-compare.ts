@@ -1,11 +1,12 @@
 // Side-by-side comparison of two runs: metrics with deltas, curves overlaid, and the spec diff.
 import type { CompareView } from '../protocol.js';
 import type { RunSnapshot } from '../../runs/run-state.js';
-import { fmt, h, pct, section } from './dom.js';
+import { fmt, h, pct, section, signedPct } from './dom.js';
 import { lineChart, phaseCurves, type Curve } from './charts.js';
 import type { Post } from './main.js';
 
 const label = (r: RunSnapshot) => r.runId;
+const gainText = (v: number | undefined) => (v === undefined ? '–' : signedPct(v));
 
 function metricsCompare(a: RunSnapshot, b: RunSnapshot): HTMLElement {
     const rows: HTMLElement[] = [];
@@ -23,7 +24,7 @@ function metricsCompare(a: RunSnapshot, b: RunSnapshot): HTMLElement {
         }
     }
     const gain = (r: RunSnapshot) => r.results?.transferGain;
-    if (gain(a) || gain(b)) rows.push(h('tr', null, h('td', null, 'transfer gain'), h('td', { class: 'num' }, pct(gain(a)?.value)), h('td', { class: 'num' }, pct(gain(b)?.value)), h('td', null, '')));
+    if (gain(a) || gain(b)) rows.push(h('tr', null, h('td', null, 'transfer gain'), h('td', { class: 'num' }, gainText(gain(a)?.value)), h('td', { class: 'num' }, gainText(gain(b)?.value)), h('td', null, '')));
     return section('Metrics', h('table', { class: 'metrics', id: 'compare-table' },
         h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', { class: 'num' }, `A: ${label(a)}`), h('th', { class: 'num' }, `B: ${label(b)}`), h('th', { class: 'num' }, 'B − A'))),
         h('tbody', null, rows.length ? rows : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'Neither run recorded results.')))

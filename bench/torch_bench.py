@@ -1,0 +1,90 @@
+"""PyTorch side of `npm run bench`: the same workloads as bench/run.ts, on the CPU.
+
+Usage: python3 bench/torch_bench.py <threads>   -> one JSON line on stdout.
+"""
+import json
+import sys
+import time
+
+import torch
+import torchvision
+
+BATCH = 32
+
+
+def forward(model, x, reps):
+    with torch.no_grad():
+        model(x)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            model(x)
+        return BATCH * reps / (time.perf_counter() - t0)
+
+
+def finetune(model, x, y, reps):
+    # Frozen: everything before Keras' block_15 (torchvision features[:16]), in inference mode.
+    # Trained: block_15, block_16, Conv_1 (features[16:]) and the classifier.
+    prefix = model.features[:16].eval()
+    tail = torch.nn.Sequential(model.features[16:], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), model.classifier).train()
+    opt = torch.optim.Adam(tail.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        with torch.no_grad():
+            f = prefix(x)
+        opt.zero_grad()
+        loss = loss_fn(tail(f), y)
+        loss.backward()
+        opt.step()
+
+    step()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        step()
+    return BATCH * reps / (time.perf_counter() - t0)
+
+
+def head_epoch(features, labels):
+    head = torch.nn.Linear(1280, 10)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = features.shape[0]
+
+    def epoch():
+        order = torch.randperm(n)
+        for i in range(0, n, BATCH):
+            idx = order[i:i + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(head(features[idx]), labels[idx])
+            loss.backward()
+            opt.step()
+
+    epoch()
+    t0 = time.perf_counter()
+    epoch()
+    return time.perf_counter() - t0
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
+    x = torch.rand(BATCH, 3, 96, 96) * 2 - 1
+    y = torch.arange(BATCH) % 10
+    result = {
+        "threads": threads,
+        "torch": torch.__version__,
+        "forward_ips": forward(model.eval(), x, 5),
+        "finetune_ips": finetune(model, x, y, 5),
+    }
+    features = torch.randn(5000, 1280)
+    labels = torch.randint(0, 10, (5000,))
+    epoch_s = head_epoch(features, labels)
+    result["head_epoch_s"] = epoch_s
+    result["head_ips"] = 5000 / epoch_s
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

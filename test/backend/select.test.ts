@@ -1,0 +1,47 @@
+// Backend selection on a machine without tfjs-node (this one: its install needs a download).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { gpuFallbackWarning, selectBackend } from '../../src/runtime/backend/select.js';
+
+describe('selectBackend', () => {
+    it('auto falls through the missing tfjs-node packages to wasm with the training kernels', async () => {
+        const chosen = await selectBackend('auto', { threads: 1 });
+        expect(chosen.name).toBe('wasm');
+        expect(chosen.detail).toMatch(/^wasm \(SIMD, 1 thread, Graft training kernels\)$/);
+        expect(chosen.warnings).toEqual([]);
+        expect(tf.getBackend()).toBe('wasm');
+        expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    });
+
+    it('a named backend that is not installed is an error naming the package', async () => {
+        await expect(selectBackend('tfjs-node')).rejects.toThrow(/@tensorflow\/tfjs-node is not installed/);
+        await expect(selectBackend('tfjs-node-gpu')).rejects.toThrow(/@tensorflow\/tfjs-node-gpu/);
+    });
+
+    it('gpu without a GPU backend runs on the CPU and says so', async () => {
+        const chosen = await selectBackend('gpu', { threads: 1 });
+        expect(chosen.name).toBe('wasm');
+        expect(chosen.warnings.join('\n')).toMatch(/gpu requested but unavailable/);
+    });
+
+    it('js selects the pure JavaScript backend', async () => {
+        const chosen = await selectBackend('js');
+        expect(chosen.name).toBe('cpu');
+        expect(tf.getBackend()).toBe('cpu');
+        await selectBackend('wasm', { threads: 1 });
+        expect(tf.getBackend()).toBe('wasm');
+    });
+
+    it('explains the tfjs-node-gpu silent CPU fallback with the CUDA found', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'graft-cuda-'));
+        writeFileSync(join(dir, 'libcudart.so.12'), '');
+        const warning = gpuFallbackWarning([dir]);
+        expect(warning).toMatch(/running on the CPU/);
+        expect(warning).toMatch(/CUDA 11\.2 and cuDNN 8\.1/);
+        expect(warning).toMatch(/found CUDA runtime 12/);
+        expect(gpuFallbackWarning([join(dir, 'missing')])).toMatch(/found no CUDA runtime/);
+    });
+});

@@ -1,0 +1,84 @@
+// The training loop on synthetic, learnable data with a real (tiny) zoo network.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentPlan } from '../../src/runtime/plan/types.js';
+import { assembleModel } from '../../src/runtime/train/model.js';
+import { trainPhase, type StageResult, type TrainHooks } from '../../src/runtime/train/trainer.js';
+import { buildBackbone } from '../../src/runtime/zoo/build.js';
+import { stage, syntheticData, tinyPlan } from './helpers.js';
+
+beforeAll(async () => {
+    await tf.setBackend('cpu');
+});
+
+function hooks(record: { logs: string[]; best: number[] } = { logs: [], best: [] }): TrainHooks {
+    return {
+        stageStart: () => undefined,
+        epoch: () => undefined,
+        saveBest: async (b) => {
+            record.best.push(b.epoch);
+            return undefined;
+        },
+        loadBest: async () => false,
+        saveState: async () => undefined,
+        log: (_l, m) => record.logs.push(m),
+        cancelled: () => false
+    };
+}
+
+async function train(plan: ExperimentPlan, scratch = false, record?: { logs: string[]; best: number[] }): Promise<{ results: StageResult[]; weights: number[] }> {
+    const description = plan.backbone.description!;
+    const m = assembleModel(buildBackbone(description, { seed: plan.seed }), plan, () => 3, description);
+    const results = await trainPhase({ m, plan, data: syntheticData(8), phase: 'main', scratch, hooks: hooks(record) });
+    const weights = Array.from(m.model.getLayer('main_logits').getWeights()[0].dataSync());
+    m.model.dispose();
+    return { results, weights };
+}
+
+describe('trainPhase', () => {
+    it('the same seed gives identical metrics and weights twice', async () => {
+        const plan = tinyPlan({ stages: [stage({ epochs: 2 })] });
+        const a = await train(plan);
+        const b = await train(plan);
+        expect(a.results[0].history.map((h) => h.metrics)).toEqual(b.results[0].history.map((h) => h.metrics));
+        expect(a.weights).toEqual(b.weights);
+        const c = await train({ ...plan, seed: plan.seed + 1 });
+        expect(c.weights).not.toEqual(a.weights);
+    });
+
+    it('learns, runs stages in order from the previous weights, and records the schedule', async () => {
+        const plan = tinyPlan({
+            stages: [
+                stage({ epochs: 3, freeze: [{ op: 'freeze_all' }], batchnorm: 'trainable', schedule: { kind: 'step', every: 1, factor: 0.5 } }),
+                stage({ name: 'fine_tune', epochs: 1, freeze: [{ op: 'unfreeze_last', count: 1, unit: 'blocks' }], optimizer: { kind: 'adam', lr: 1e-3 } })
+            ]
+        });
+        const { results } = await train(plan);
+        expect(results.map((r) => r.name)).toEqual(['train', 'fine_tune']);
+        expect(results[0].history.map((h) => h.lr)).toEqual([0.01, 0.005, 0.0025]);
+        expect(results[0].trainableLayers).toEqual([]);
+        expect(results[1].trainableLayers).toEqual(['block2_conv', 'block2_bn']);
+        expect(results[1].trainableParams).toBeGreaterThan(results[0].trainableParams);
+        const losses = results[0].history.map((h) => h.metrics.loss);
+        expect(losses[2]).toBeLessThan(losses[0]);
+        expect(results[0].history[0].metrics).toHaveProperty('val_accuracy');
+    });
+
+    it('early stopping ends a stage after `patience` epochs without improvement and restores the best', async () => {
+        // min_delta 10 can never be met: the stage stops after 1 + patience epochs
+        const plan = tinyPlan({ stages: [stage({ epochs: 6, earlyStop: { monitor: 'val_loss', patience: 2, minDelta: 10 } })] });
+        const record = { logs: [] as string[], best: [] as number[] };
+        const { results } = await train(plan, false, record);
+        expect(results[0].epochsRun).toBe(3);
+        expect(results[0].stoppedEarly).toBe(true);
+        expect(record.logs.some((l) => l.includes('early stop'))).toBe(true);
+        expect(results[0].bestEpoch).toBe(record.best[record.best.length - 1]);
+        expect(results[0].monitor).toBe('val_loss');
+    });
+
+    it('a NaN loss names the stage\'s spec line', async () => {
+        const where = { file: '/spec/nan.graft', line: 9, column: 3 };
+        const plan = tinyPlan({ stages: [stage({ at: where, epochs: 1, optimizer: { kind: 'sgd', lr: 1e30, momentum: 0, nesterov: false } })] });
+        await expect(train(plan)).rejects.toMatchObject({ at: where, message: expect.stringMatching(/loss became/) });
+    });
+});
