@@ -69,6 +69,21 @@ function probes(files: string[]): { completion: Probe[]; hover: Probe[] } {
     return { completion, hover };
 }
 
+/**
+ * CPU time (user + system) the server process has used, from /proc (Linux): unlike wall time it
+ * does not grow when other processes compete for the cores.
+ */
+function serverCpuMs(pid: number | undefined): number | undefined {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+        return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+    } catch {
+        return undefined;
+    }
+}
+
 function spread<T>(items: T[], count: number): T[] {
     return Array.from({ length: count }, (_, i) => items[(i * 7919) % items.length]);
 }
@@ -163,6 +178,7 @@ async function languageServer(files: string[], dir: string): Promise<void> {
     for (const kind of ['completion', 'hover'] as const) {
         const list = kind === 'completion' ? completion : hover;
         for (const probe of list.slice(0, 5)) await time(probe, kind); // warm-up
+        const cpu0 = serverCpuMs(server.pid);
         const byWhat = new Map<string, number[]>();
         const all: number[] = [];
         let empty = 0;
@@ -173,7 +189,9 @@ async function languageServer(files: string[], dir: string): Promise<void> {
             byWhat.set(probe.what, [...(byWhat.get(probe.what) ?? []), r.ms]);
         }
         const parts = [...byWhat.entries()].map(([what, v]) => `${what} p50 ${ms(percentile(v, 50))}`).join(', ');
-        console.log(`${kind}: ${all.length} requests, p50 ${ms(percentile(all, 50))}, p95 ${ms(percentile(all, 95))}, max ${ms(Math.max(...all))}${empty ? `, ${empty} empty` : ''}`);
+        const cpu1 = serverCpuMs(server.pid);
+        const cpuNote = cpu0 !== undefined && cpu1 !== undefined ? `; server CPU ${ms((cpu1 - cpu0) / all.length)} per request` : '';
+        console.log(`${kind}: ${all.length} requests, p50 ${ms(percentile(all, 50))}, p95 ${ms(percentile(all, 95))}, max ${ms(Math.max(...all))}${empty ? `, ${empty} empty` : ''}${cpuNote}`);
         console.log(`  ${parts}`);
     }
     await connection.sendRequest(rpc.ShutdownRequest.type);

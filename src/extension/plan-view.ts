@@ -18,6 +18,11 @@ export class PlanView implements vscode.TextDocumentContentProvider {
     }
 
     async show(spec: vscode.Uri, experiment: string): Promise<void> {
+        // Planning reads the spec's data folders and model files, so it is gated like a run.
+        if (!vscode.workspace.isTrusted) {
+            void vscode.window.showWarningMessage('Graft: planning is disabled in this untrusted workspace (it reads the data and model files the spec names). Trust the workspace to enable it.');
+            return;
+        }
         const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === spec.toString());
         if (doc?.isDirty) await doc.save();
         const uri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/${experiment}.plan.txt`, query: spec.toString() });

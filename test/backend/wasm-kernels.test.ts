@@ -127,3 +127,27 @@ describe('faster wasm formulations match the cpu backend', () => {
         expectClose(await compareKernel('BatchMatMul', inputs, attrs), 1e-6);
     });
 });
+
+describe('memory-layout kernels on wasm', () => {
+    it('GatherV2 along axis 0 and 1 matches cpu', async () => {
+        const indices = { shape: [5], values: new Float32Array([3, 0, 3, 1, 2]) };
+        const derive = (t: Record<string, tf.Tensor>) => ({ indices: tf.cast(t['indices']!, 'int32') });
+        expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 101), indices }, { axis: 0, batchDims: 0 }, derive), 0);
+        expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 102), indices }, { axis: 1, batchDims: 0 }, derive), 0);
+    });
+    it('GatherV2 rejects an out-of-range index', async () => {
+        await tf.setBackend('wasm');
+        expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow(/index 3 is not in \[0, 2\]/);
+    });
+    it('Identity shares memory: cloning does not copy, disposing the clone keeps the original', async () => {
+        await tf.setBackend('wasm');
+        const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+        const before = tf.memory().numBytes;
+        const y = tf.clone(x);
+        expect(tf.engine().backend.refCount(x.dataId)).toBe(2);
+        y.dispose();
+        expect(Array.from(x.dataSync())).toEqual([1, 2, 3, 4]);
+        expect(tf.memory().numBytes).toBe(before);
+        x.dispose();
+    });
+});

@@ -151,3 +151,13 @@ test('Results reopens the last run of an experiment from its run folder', async 
         assert.ok(state.history.length >= 1, 'run history listed');
     }
 });
+
+test('the spec copies inside run folders do not redeclare names in the workspace', async () => {
+    const doc = await open('digits-transfer.graft');
+    const copies = await vscode.workspace.findFiles('runs/**/spec.graft');
+    assert.ok(copies.length > 0, 'the runs above left spec copies in their folders');
+    // Give the file watcher time to deliver their creation.
+    await new Promise((r) => setTimeout(r, 2000));
+    const dup = vscode.languages.getDiagnostics(doc.uri).filter((d) => /more than once/.test(d.message));
+    assert.deepEqual(dup.map((d) => d.message), []);
+});

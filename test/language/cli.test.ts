@@ -3,7 +3,7 @@
 import { afterAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { check } from '../../src/runtime/cli/check.js';
 import { fmt } from '../../src/runtime/cli/fmt.js';
 import { main } from '../../src/runtime/cli/main.js';
@@ -32,6 +32,9 @@ function dir(name: string, files: Record<string, string | Buffer>): string {
 /** The stable code of an unresolved name (the validator's; Langium's own would be linking-error). */
 const UNKNOWN_NAME = 'unknown-name';
 
+/** How the commands show a path: relative to the working directory. */
+const shown = (path: string): string => relative(process.cwd(), path);
+
 const GOOD = 'dataset digits {\n  source mnist\n  image 28 x 28 grayscale\n  split train 80%, val 20%\n}\n';
 const USES = 'experiment e {\n  data digits\n  backbone small_cnn\n  head {\n    pool average\n    output softmax\n  }\n}\n';
 
@@ -47,7 +50,7 @@ describe('graft check', () => {
         expect(await check([d])).toBe(1);
         const lines = out.filter((l) => l.includes('nowhere'));
         expect(lines.length).toBe(1);
-        expect(lines[0].startsWith(`${join(d, 'c.graft')}:2:8: error ${UNKNOWN_NAME}: `)).toBe(true);
+        expect(lines[0].startsWith(`${shown(join(d, 'c.graft'))}:2:8: error ${UNKNOWN_NAME}: `)).toBe(true);
         expect(out.some((l) => l.includes('b.graft') && l.includes(UNKNOWN_NAME))).toBe(false);
         expect(err.at(-1)).toMatch(/^\d+ errors?, \d+ warnings? in 3 files$/);
     });
@@ -84,7 +87,7 @@ describe('graft check', () => {
         err = [];
         const binary = dir('binary', { 'model.graft': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]) });
         expect(await check([binary])).toBe(2);
-        expect(err).toEqual([`graft check: ${join(binary, 'model.graft')}: binary file, not a .graft spec`]);
+        expect(err).toEqual([`graft check: ${shown(join(binary, 'model.graft'))}: binary file, not a .graft spec`]);
     });
 
     test.skipIf(process.getuid?.() === 0)('an unreadable file exits 2', async () => {
@@ -106,7 +109,7 @@ describe('graft fmt', () => {
         const squashed = 'dataset digits { source mnist }';
         const d = dir('fmt-check', { 'a.graft': GOOD, 'b.graft': squashed });
         expect(await fmt(['--check', d])).toBe(1);
-        expect(out).toEqual([join(d, 'b.graft')]);
+        expect(out).toEqual([shown(join(d, 'b.graft'))]);
         expect(readFileSync(join(d, 'b.graft'), 'utf8')).toBe(squashed);
         expect(err.at(-1)).toBe('1 of 2 files would change');
     });
@@ -126,7 +129,7 @@ describe('graft fmt', () => {
         expect(await fmt([d])).toBe(1);
         expect(readFileSync(join(d, 'a.graft'), 'utf8')).toBe(broken);
         expect(readFileSync(join(d, 'b.graft'), 'utf8')).toBe('dataset ok {\n  source mnist\n}\n');
-        expect(err.some((l) => l.startsWith(`${join(d, 'a.graft')}: not formatted, syntax error at line 3:1`))).toBe(true);
+        expect(err.some((l) => l.startsWith(`${shown(join(d, 'a.graft'))}: not formatted, syntax error at line 3:1`))).toBe(true);
     });
 
     test('the shipped examples are fixed points', async () => {

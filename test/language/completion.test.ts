@@ -77,6 +77,15 @@ describe('names', () => {
 });
 
 describe('backbone options and layers', () => {
+    test('zoo options only where the architecture has them', async () => {
+        const mobilenet = labels(await completionAt(services, 'experiment e {\n  backbone mobilenet_v2 <|>\n}'));
+        expect(mobilenet).toEqual(expect.arrayContaining(['alpha', 'weights', 'cut']));
+        expect(mobilenet).not.toContain('filters');
+        const cnn = labels(await completionAt(services, 'experiment e {\n  backbone small_cnn <|>\n}'));
+        expect(cnn).toEqual(expect.arrayContaining(['filters', 'weights', 'cut']));
+        expect(cnn).not.toContain('alpha');
+    });
+
     test('alphas the chosen MobileNet offers', async () => {
         expect(labels(await completionAt(services, 'experiment e {\n  backbone mobilenet_v2 alpha <|>\n}'))).toEqual(['0.35', '0.5', '0.75', '1', '1.3', '1.4']);
         expect(labels(await completionAt(services, 'experiment e {\n  backbone mobilenet_v1 alpha <|>\n}'))).toEqual(['0.25', '0.5', '0.75', '1']);
@@ -158,6 +167,12 @@ describe('layers from a model.json on disk', () => {
         const md = await hoverAt(services, spec.replace('"<|>"', '"po<|>ol_a"'), join(dir, 'spec.graft'));
         expect(md).toContain('**`pool_a`** — layer #2 of 4');
         expect(md).toContain('output [8, 8, 4]');
+    });
+
+    test('hover on the model.json path describes the backbone it holds', async () => {
+        const md = await hoverAt(services, spec.replace('"exported/model.json"', '"exported/<|>model.json"'), join(dir, 'spec.graft'));
+        expect(md).toContain('4 layers');
+        expect(md).toContain('feature output `conv_b` [8, 8, 8]');
     });
 
     test('the `backbone from` path completes folders and .json files', async () => {

@@ -44,6 +44,15 @@ describe('backbones and layers', () => {
         expect(md).toContain('After it 152 of 154 backbone layers train.');
     });
 
+    test('a stage name and the train block show what trains in them', async () => {
+        const spec = mobilenet('  freeze all\n  train {\n    epochs 1\n  }\n  stage ft {\n    unfreeze last 2 blocks\n  }');
+        const ft = await hoverAt(services, spec.replace('stage ft', 'stage f<|>t'));
+        expect(ft).toContain('**stage** `ft` — starts from the weights the previous stage ended with');
+        expect(ft).toMatch(/- (\d+) of 154 backbone layers train \([\d,]+ of 410,208 backbone parameters\)/);
+        const train = await hoverAt(services, spec.replace('  train {', '  tr<|>ain {'));
+        expect(train).toContain('- 0 of 154 backbone layers train (0 of 410,208 backbone parameters)');
+    });
+
     test('an unknown layer name says so', async () => {
         expect(await hoverAt(services, mobilenet('  freeze until "block_99<|>_add"'))).toContain('has no layer of that name');
     });

@@ -1,7 +1,10 @@
 // Dataset checks against real files: splits, paths relative to the spec, classes, shots (folder,
 // CSV and the bundled MNIST digits), ranges and integers.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mnistDigitCounts } from '../../src/language/validation/disk-facts.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IMAGE_EXTENSIONS, mnistDigitCounts } from '../../src/language/validation/disk-facts.js';
+import { IMAGE_EXTENSIONS as RUNTIME_IMAGE_EXTENSIONS } from '../../src/runtime/data/sources/image-files.js';
 import { BASE_DATASET, BASE_EXPERIMENT, createFixture, defineCodeCases, listDiagnostics, removeFixture, spec, validate, covered } from './validation-fixture.js';
 
 const csvDataset = (source: string, extra = ''): string => `dataset tags {
@@ -166,6 +169,19 @@ describe('dataset facts', () => {
         root = createFixture();
     });
     afterAll(() => removeFixture(root));
+
+    test('images are counted by the same extensions the data pipeline reads', () => {
+        expect([...IMAGE_EXTENSIONS].sort()).toEqual([...RUNTIME_IMAGE_EXTENSIONS].sort());
+    });
+
+    test('images in nested folders of a class count, hidden files do not', async () => {
+        mkdirSync(join(root, 'data/nested/a/deeper'), { recursive: true });
+        mkdirSync(join(root, 'data/nested/b'), { recursive: true });
+        for (const f of ['a/1.png', 'a/deeper/2.png', 'a/.3.png', 'b/1.jpg', 'b/2.txt']) writeFileSync(join(root, 'data/nested', f), '');
+        const dataset = (shots: number): string => `dataset n {\n  source folder "data/nested"\n  image 8 x 8 rgb\n  shots ${shots} per class\n}\n`;
+        expect((await validate(root, dataset(2))).diagnostics.map((d) => d.message)).toEqual(["shots 2 per class, but class 'b' has at most 1 image"]);
+        expect(listDiagnostics((await validate(root, dataset(1))).diagnostics)).toEqual([]);
+    });
 
     test('MNIST counts come from the mnist package (about 1000 per digit)', () => {
         const counts = mnistDigitCounts();

@@ -63,7 +63,7 @@ defineCodeCases('training', [
         bad: tagsExperiment('  head tags {\n    output sigmoid labels "tagz"\n  }'),
         good: tagsExperiment('  head tags {\n    output sigmoid labels "labels"\n  }'),
         covers: '"tagz"',
-        message: /columns are file, labels, count/
+        message: /label columns are labels, count/
     },
     { code: 'head-labels', name: 'labels on a folder dataset', bad: spec(['output softmax', 'output softmax labels "kind"']), good: spec(), covers: '"kind"' },
     {

@@ -26,13 +26,25 @@ function hooks(record: { logs: string[]; best: number[] } = { logs: [], best: []
     };
 }
 
-async function train(plan: ExperimentPlan, scratch = false, record?: { logs: string[]; best: number[] }): Promise<{ results: StageResult[]; weights: number[] }> {
+async function train(
+    plan: ExperimentPlan,
+    scratch = false,
+    record?: { logs: string[]; best: number[] },
+    perClass = 8
+): Promise<{ results: StageResult[]; weights: number[]; conv: number[][] }> {
     const description = plan.backbone.description!;
     const m = assembleModel(buildBackbone(description, { seed: plan.seed }), plan, () => 3, description);
-    const results = await trainPhase({ m, plan, data: syntheticData(8), phase: 'main', scratch, hooks: hooks(record) });
+    const conv: number[][] = [];
+    const h = hooks(record);
+    // Snapshot a frozen-then-unfrozen layer at each stage start.
+    h.stageStart = () => {
+        conv.push(Array.from(m.backbone.getLayer('block2_conv').getWeights()[0].dataSync()));
+    };
+    const results = await trainPhase({ m, plan, data: syntheticData(perClass), phase: 'main', scratch, hooks: h });
+    conv.push(Array.from(m.backbone.getLayer('block2_conv').getWeights()[0].dataSync()));
     const weights = Array.from(m.model.getLayer('main_logits').getWeights()[0].dataSync());
     m.model.dispose();
-    return { results, weights };
+    return { results, weights, conv };
 }
 
 describe('trainPhase', () => {
@@ -53,15 +65,23 @@ describe('trainPhase', () => {
                 stage({ name: 'fine_tune', epochs: 1, freeze: [{ op: 'unfreeze_last', count: 1, unit: 'blocks' }], optimizer: { kind: 'adam', lr: 1e-3 } })
             ]
         });
-        const { results } = await train(plan);
+        const { results, conv } = await train(plan);
         expect(results.map((r) => r.name)).toEqual(['train', 'fine_tune']);
+        // frozen in `train`, trained in `fine_tune`, which starts from where `train` ended
+        expect(conv[1]).toEqual(conv[0]);
+        expect(conv[2]).not.toEqual(conv[1]);
         expect(results[0].history.map((h) => h.lr)).toEqual([0.01, 0.005, 0.0025]);
         expect(results[0].trainableLayers).toEqual([]);
         expect(results[1].trainableLayers).toEqual(['block2_conv', 'block2_bn']);
         expect(results[1].trainableParams).toBeGreaterThan(results[0].trainableParams);
-        const losses = results[0].history.map((h) => h.metrics.loss);
-        expect(losses[2]).toBeLessThan(losses[0]);
         expect(results[0].history[0].metrics).toHaveProperty('val_accuracy');
+    });
+
+    it('learns the synthetic task when everything trains', async () => {
+        const plan = tinyPlan({ stages: [stage({ epochs: 5 })] });
+        const { results } = await train(plan, true, undefined, 16);
+        const losses = results[0].history.map((h) => h.metrics.loss);
+        expect(losses[4]).toBeLessThan(losses[0] * 0.8);
     });
 
     it('early stopping ends a stage after `patience` epochs without improvement and restores the best', async () => {

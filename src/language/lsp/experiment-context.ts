@@ -18,6 +18,7 @@ import {
     isZooBackbone,
     type Backbone,
     type Experiment,
+    type Stage,
     type FreezeStmt
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
@@ -118,4 +119,27 @@ export function freezeStateAt(description: BackboneDescription, exp: Experiment,
         }
     }
     return { before: mask, stage: 'train', problem };
+}
+
+/**
+ * Which backbone layers train in a stage: the experiment's own freezing statements, then those of
+ * every stage up to and including `stage` (undefined: the first stage, `train`).
+ */
+export function trainableInStage(description: BackboneDescription, exp: Experiment, stage: Stage | undefined): { mask: TrainableMask; problem?: string } {
+    const stages = exp.props.filter(isStage);
+    const upTo = stage ? stages.slice(0, stages.indexOf(stage) + 1) : [];
+    const stmts = [...exp.props.filter(isFreezeStatement), ...upTo.flatMap((s) => s.items.filter(isFreezeStatement))];
+    let mask = initialMask(description);
+    let problem: string | undefined;
+    for (const s of stmts) {
+        const op = freezeOpOf(s);
+        if (!op) continue;
+        try {
+            mask = applyFreezeOp(description, mask, op);
+        } catch (err) {
+            if (!(err instanceof FreezeError)) throw err;
+            problem ??= err.message;
+        }
+    }
+    return { mask, problem };
 }

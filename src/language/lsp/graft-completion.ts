@@ -1,9 +1,9 @@
 // Graft's completion. Langium proposes the keywords the grammar allows at the cursor and the
 // dataset/experiment names in scope; this adds what only Graft knows: the alphas a backbone
 // offers, layer names of the chosen backbone inside `freeze until "…"`, `unfreeze from "…"` and
-// `cut at "…"`, folders and files for paths (relative to the spec), monitors, and it keeps a
-// fresh line inside a block to the statements that may start there.
-import { AstUtils, GrammarAST, type AstNode, type ReferenceInfo, type Stream } from 'langium';
+// `cut at "…"`, globs for `freeze matching "…"`, folders and files for paths (relative to the
+// spec), monitors; and it keeps a fresh line inside a block to the statements that may start there.
+import { AstUtils, GrammarAST, type AstNode, type AstNodeDescription, type ReferenceInfo, type Stream, type TextDocument } from 'langium';
 import {
     DefaultCompletionProvider,
     findFirstFeatures,
@@ -12,7 +12,6 @@ import {
     type CompletionProviderOptions,
     type NextFeature
 } from 'langium/lsp';
-import type { AstNodeDescription, TextDocument } from 'langium';
 import { CompletionItemKind, type Range } from 'vscode-languageserver';
 import { isExperiment, isMetricsProp, isSweep, isZooBackbone, type Experiment } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
@@ -82,6 +81,14 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
     /** On a line holding nothing but the cursor's word, only keywords that start a statement fit the canonical layout. */
     protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
         if (!super.filterKeyword(context, keyword)) return false;
+        // Zoo options only where the architecture has them: `filters` for small_cnn, `alpha` for MobileNets.
+        if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ZooBackbone') {
+            const arch = this.archAt(context);
+            if (arch && isZooArch(arch)) {
+                if (keyword.value === 'filters' && !ZOO_INFO[arch].defaultFilters) return false;
+                if (keyword.value === 'alpha' && !ZOO_INFO[arch].alphas) return false;
+            }
+        }
         const text = context.textDocument.getText();
         const lineStart = text.lastIndexOf('\n', context.tokenOffset - 1) + 1;
         if (text.slice(lineStart, context.tokenOffset).trim() !== '') return true;

@@ -4,6 +4,7 @@
 //   parameters, block, and whether it trains before and after that statement;
 // - a `freeze matching` glob: how many layers it matches;
 // - a dataset (declaration, reference or path): source and, when on disk, classes and images;
+// - a stage name (or the `train` block): how many backbone layers and parameters train in it;
 // - an experiment: its data and backbone; any other keyword: a line from the reference.
 import { AstUtils, CstUtils, GrammarAST, GrammarUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import type { HoverProvider } from 'langium/lsp';
@@ -13,23 +14,28 @@ import {
     isCutAt,
     isDataset,
     isExperiment,
+    isFileBackbone,
     isFolderSource,
     isFreezeMatching,
     isFreezeUntil,
     isIdxSource,
     isMnistSource,
+    isStage,
+    isTrainBlock,
     isUnfreezeFrom,
+    isWeightsSpec,
     isZooBackbone,
     isBackbone,
     type Dataset,
     type Experiment,
-    type FreezeStmt
+    type FreezeStmt,
+    type Stage
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import type { BackboneDescription, LayerInfo } from '../../runtime/zoo/catalog-types.js';
 import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
-import { globToRegExp } from '../../runtime/plan/freezing.js';
-import { backboneOf, enclosingExperiment, freezeStateAt, uncutBackboneOf } from './experiment-context.js';
+import { globToRegExp, trainableParams } from '../../runtime/plan/freezing.js';
+import { backboneOf, enclosingExperiment, freezeStateAt, trainableInStage, uncutBackboneOf } from './experiment-context.js';
 import { keywordDoc } from './keyword-docs.js';
 import { classCounts, resolveSpecPath, sourceOf, splitPropOf, taskOf } from '../validation/dataset-facts.js';
 import { pathKind } from '../validation/disk-facts.js';
@@ -76,7 +82,13 @@ export class GraftHoverProvider implements HoverProvider {
         if (assignment?.feature === 'name') {
             if (isDataset(node)) return this.datasetHover(node);
             if (isExperiment(node)) return this.experimentHover(node);
+            if (isStage(node)) return this.stageHover(node);
             return undefined;
+        }
+        if (isTrainBlock(node) && GrammarAST.isKeyword(source) && source.value === 'train') {
+            const exp = enclosingExperiment(node);
+            const stage = exp ? this.stageHover(exp) : undefined;
+            if (stage) return `${stage}\n\n${keywordDoc('train', rule) ?? ''}`.trim();
         }
         // Layer names and globs.
         if (assignment?.feature === 'layer' && (isFreezeUntil(node) || isUnfreezeFrom(node) || isCutAt(node))) {
@@ -88,8 +100,9 @@ export class GraftHoverProvider implements HoverProvider {
             const dataset = AstUtils.getContainerOfType(node, isDataset);
             return dataset ? this.datasetHover(dataset) : undefined;
         }
-        // Backbone statements: the zoo name or the `backbone` keyword.
-        if (isBackbone(node) && (assignment?.feature === 'arch' || (GrammarAST.isKeyword(source) && source.value === 'backbone'))) {
+        // Backbone statements: the zoo name, the `backbone` keyword, or the model.json / weights path.
+        const backbonePath = (isFileBackbone(node) && assignment?.feature === 'path') || (isWeightsSpec(node) && assignment?.feature === 'url');
+        if (backbonePath || (isBackbone(node) && (assignment?.feature === 'arch' || (GrammarAST.isKeyword(source) && source.value === 'backbone')))) {
             const exp = enclosingExperiment(node);
             if (exp) return this.backboneHover(exp);
         }
@@ -171,6 +184,23 @@ export class GraftHoverProvider implements HoverProvider {
         const matched = d.layers.filter((l) => re.test(l.name));
         const sample = matched.slice(0, 6).map((l) => `\`${l.name}\``).join(', ');
         return `**"${stmt.pattern}"** matches ${matched.length} of ${d.layers.length} layers of ${d.label}${matched.length ? `: ${sample}${matched.length > 6 ? ', …' : ''}` : ''}`;
+    }
+
+    /** What trains in a stage (a `Stage`, or the experiment itself for the first stage `train`). */
+    private stageHover(target: Stage | Experiment): string | undefined {
+        const exp = isStage(target) ? enclosingExperiment(target) : target;
+        const d = backboneOf(this.services, exp);
+        if (!exp || !d) return undefined;
+        const { mask, problem } = trainableInStage(d, exp, isStage(target) ? target : undefined);
+        const layers = mask.filter(Boolean).length;
+        const name = isStage(target) ? target.name : 'train';
+        const lines = [
+            `**stage** \`${name}\`${isStage(target) ? ' — starts from the weights the previous stage ended with' : ' — the first stage'}`,
+            '',
+            `- ${fmtInt(layers)} of ${fmtInt(d.layers.length)} backbone layers train (${fmtInt(trainableParams(d, mask))} of ${fmtInt(d.params)} backbone parameters)`
+        ];
+        if (problem) lines.push(`- a freezing statement cannot apply: ${problem}`);
+        return lines.join('\n');
     }
 
     // ------------------------------------------------------------------ datasets and experiments

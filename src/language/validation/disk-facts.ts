@@ -66,11 +66,6 @@ function statOrUndefined(path: string): Stats | undefined {
     }
 }
 
-export function pathKind(path: string): PathKind | undefined {
-    const stat = statOrUndefined(path);
-    if (!stat) return undefined;
-    return stat.isDirectory() ? 'dir' : 'file';
-}
 
 interface CacheEntry<T> {
     stamp: string;
@@ -87,6 +82,19 @@ const TRUST_MS = 1000;
 
 function fresh<T>(entry: CacheEntry<T>): boolean {
     return Date.now() - entry.checked < TRUST_MS;
+}
+
+const kindCache = new Map<string, { kind: PathKind | undefined; checked: number }>();
+
+/** Whether `path` is a file, a folder, or missing (cached for TRUST_MS). */
+export function pathKind(path: string): PathKind | undefined {
+    const cached = kindCache.get(path);
+    if (cached && Date.now() - cached.checked < TRUST_MS) return cached.kind;
+    const stat = statOrUndefined(path);
+    const kind = stat ? (stat.isDirectory() ? 'dir' : 'file') : undefined;
+    if (kindCache.size > 4096) kindCache.clear();
+    kindCache.set(path, { kind, checked: Date.now() });
+    return kind;
 }
 
 const folderCache = new Map<string, CacheEntry<ClassCounts | undefined>>();

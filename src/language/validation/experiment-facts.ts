@@ -14,7 +14,7 @@ import {
     type OptimizerProp,
     type OutputLayer
 } from '../generated/ast.js';
-import { defaultLabelColumn } from './disk-facts.js';
+import { defaultLabelColumn, labelColumns } from './disk-facts.js';
 import { datasetCsv, sourceOf, taskOf } from './dataset-facts.js';
 
 /** The optimizer every experiment gets without an `optimizer` statement. */
@@ -70,7 +70,7 @@ export function outputTask(output: OutputLayer, dataset: Dataset | undefined): '
     if (output.labels === undefined) return taskOf(dataset);
     if (sourceOf(dataset)?.$type !== 'CsvSource') return undefined;
     const csv = datasetCsv(dataset);
-    if (!csv || !csv.header.includes(output.labels)) return undefined;
+    if (!csv || !labelColumns(csv).includes(output.labels)) return undefined;
     return output.labels === defaultLabelColumn(csv) ? taskOf(dataset) : 'single_label';
 }
 

@@ -30,6 +30,7 @@ import { fmt, isNonNegativeInt, isPositiveInt, lineOf } from './check-utils.js';
 import { Codes, report } from './codes.js';
 import { classCounts, datasetCsv, imagesPerClassIn, sourceOf, splitsOf, taskOf, type SplitName } from './dataset-facts.js';
 import { activationFor, datasetOf, firstStageLr, headsOf, isPrototypes, lossOf, optimizerOf, outputTask, outputsOf } from './experiment-facts.js';
+import { labelColumns } from './disk-facts.js';
 import { parseMonitor } from './monitors.js';
 
 function experimentOf(node: AstNode): Experiment | undefined {
@@ -90,8 +91,8 @@ export class TrainingChecks {
             return;
         }
         const csv = datasetCsv(dataset);
-        if (csv && !csv.header.includes(output.labels)) {
-            report(accept, 'error', Codes.headLabels, `the CSV has no column "${output.labels}"; its columns are ${csv.header.join(', ')}`, { node: output, property: 'labels' });
+        if (csv && !labelColumns(csv).includes(output.labels)) {
+            report(accept, 'error', Codes.headLabels, `the CSV has no label column "${output.labels}"; its label columns are ${labelColumns(csv).join(', ')}`, { node: output, property: 'labels' });
         }
     }
 

@@ -1,7 +1,7 @@
 // Reading the .graft files a command was given, with one clear message per problem instead of a
 // stack trace: missing paths, folders without specs, unreadable and binary files.
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { collectGraftFiles, WorkspaceInputError } from '../../language/workspace/load-workspace.js';
 
 export interface SpecFiles {
@@ -9,10 +9,10 @@ export interface SpecFiles {
     texts: Map<string, string>;
 }
 
-/** Path as shown to the user: relative to the working directory when inside it. */
+/** Path as shown to the user: relative to the working directory (as compilers print them). */
 export function displayPath(file: string): string {
     const rel = relative(process.cwd(), file);
-    return rel && !rel.startsWith('..') ? rel : file;
+    return rel && !isAbsolute(rel) ? rel : file;
 }
 
 /** Expands the arguments and reads every file; throws WorkspaceInputError with a readable message. */

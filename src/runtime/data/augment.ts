@@ -6,9 +6,8 @@
 // and applied with a single tf.image.transform (bilinear; borders filled with the nearest edge
 // pixel like Keras' ImageDataGenerator — not 'reflect', which the wasm kernel of tfjs 4.22
 // gets wrong for negative coordinates; per image on backends whose batched kernel is broken).
-// Photometric changes (brightness, contrast) follow on [0,1] values,
-// then clipping; noise is added last, after normalization, since the plan gives it in
-// normalised units.
+// Photometric changes (brightness, contrast) follow on [0,1] values, then clipping; noise is
+// added last, after normalization, since the plan gives it in normalised units.
 
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentPlan } from '../plan/types.js';

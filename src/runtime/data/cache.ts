@@ -46,7 +46,7 @@ export class DecodedCache {
             this.memory = new Uint8Array(count * recordBytes);
         } else {
             this.kind = 'disk';
-            this.folder = mkdtempSync(join(options.dir ?? tmpdir(), 'graft-cache-'));
+            this.folder = mkdtempSync(join(options.dir ?? tmpdir(), 'graft-decoded-'));
             cleanupOnExit.add(this.folder);
         }
     }

@@ -139,19 +139,52 @@ export function assembleModel(
     return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment), pretrained };
 }
 
-type InferenceFlag = { graftInference?: boolean };
+type InferenceFlag = { graftInference?: boolean; graftFreshSteps?: number; momentum?: number };
 
 /**
  * tfjs-layers' BatchNormalization ignores `trainable` and normalises with batch statistics whenever
  * it is called with training=true (Keras 2+ switches frozen BN to inference mode). Wrapping `call`
  * once per layer lets a flag force inference mode: moving statistics are used and never updated.
+ *
+ * Freshly initialised statistics (0 mean, unit variance) are arbitrary: with Keras' momentum 0.99
+ * they dominate for hundreds of steps, and a short training from scratch then evaluates with
+ * statistics far from the data's. For such layers the moving average starts as a running mean of
+ * the batches (decay 1/t) and becomes the EMA once 1/t falls below 1 − momentum: the same limit,
+ * without the initial bias (like a zero-debiased EMA).
  */
 function patchBatchNorm(layer: tf.layers.Layer): void {
     const l = layer as tf.layers.Layer & InferenceFlag & { graftPatched?: boolean };
     if (l.graftPatched) return;
     const original = l.call.bind(l);
-    l.call = (inputs, kwargs) => original(inputs, l.graftInference ? { ...kwargs, training: false } : kwargs);
+    l.call = (inputs, kwargs) => {
+        if (l.graftInference) return original(inputs, { ...kwargs, training: false });
+        if (kwargs?.training && l.graftFreshSteps !== undefined && l.momentum !== undefined) {
+            const momentum = l.momentum;
+            l.graftFreshSteps++;
+            l.momentum = Math.min(momentum, 1 - 1 / l.graftFreshSteps);
+            try {
+                return original(inputs, kwargs);
+            } finally {
+                l.momentum = momentum;
+            }
+        }
+        return original(inputs, kwargs);
+    };
     l.graftPatched = true;
+}
+
+/** A resumed run restores trained statistics: plain EMA from there on. */
+export function clearFreshBatchNorm(layers: tf.layers.Layer[]): void {
+    for (const layer of layers) delete (layer as tf.layers.Layer & InferenceFlag).graftFreshSteps;
+}
+
+/** Marks BatchNorm layers whose moving statistics are still their initial values (see patchBatchNorm). */
+export function markFreshBatchNorm(layers: tf.layers.Layer[]): void {
+    for (const layer of layers) {
+        if (layer.getClassName() !== BN_CLASS) continue;
+        patchBatchNorm(layer);
+        (layer as tf.layers.Layer & InferenceFlag).graftFreshSteps = 0;
+    }
 }
 
 export interface FreezeResult {

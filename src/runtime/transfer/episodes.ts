@@ -43,7 +43,8 @@ export interface EpisodeSummary extends EpisodeSpec {
 export class EpisodeError extends Error {}
 
 function checkSpec(spec: EpisodeSpec): void {
-    for (const [k, v] of Object.entries(spec)) {
+    for (const k of ['episodes', 'way', 'shot', 'query'] as const) {
+        const v = spec[k];
         if (!Number.isInteger(v) || v < 1) throw new EpisodeError(`episodes: ${k} must be a whole number ≥ 1, got ${v}`);
     }
     if (spec.way < 2) throw new EpisodeError(`episodes: way must be at least 2 (one class is no choice), got ${spec.way}`);

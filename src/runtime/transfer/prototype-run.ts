@@ -156,7 +156,7 @@ export async function runPrototypes(plan: ExperimentPlan, backbone: tf.LayersMod
                 const pool = await featuresOf(ds, split);
                 let summary: EpisodeSummary;
                 try {
-                    summary = evaluateEpisodes(pool.features, pool.labels, e, { distance, seed: plan.seed, classNames: classes });
+                    summary = evaluateEpisodes(pool.features, pool.labels, { episodes: e.episodes, way: e.way, shot: e.shot, query: e.query }, { distance, seed: plan.seed, classNames: classes });
                 } catch (err) {
                     if (err instanceof EpisodeError) throw new SpecError(`${err.message} (${split} split of ${plan.data.name})`, at);
                     throw err;
