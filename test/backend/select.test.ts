@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { gpuFallbackWarning, selectBackend } from '../../src/runtime/backend/select.js';
+import { autoThreads, gpuFallbackWarning, selectBackend } from '../../src/runtime/backend/select.js';
 
 describe('selectBackend', () => {
     it('auto falls through the missing tfjs-node packages to wasm with the training kernels', async () => {
@@ -33,6 +33,13 @@ describe('selectBackend', () => {
         expect(tf.getBackend()).toBe('cpu');
         await selectBackend('wasm', { threads: 1 });
         expect(tf.getBackend()).toBe('wasm');
+    });
+
+    it('uses threads only when the cores are not busy', () => {
+        expect(autoThreads(2, 0.2)).toBe(2);
+        expect(autoThreads(2, 1.5)).toBe(1);
+        expect(autoThreads(1, 0)).toBe(1);
+        expect(autoThreads(16, 1)).toBe(4);
     });
 
     it('explains the tfjs-node-gpu silent CPU fallback with the CUDA found', () => {

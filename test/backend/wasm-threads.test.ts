@@ -20,7 +20,7 @@ describe('multi-threaded wasm', () => {
             tf.tidy(() => {
                 const out = tf.conv2d(tf.tensor4d(x, [4, 24, 24, 16]), tf.tensor4d(w, [3, 3, 16, 32]), 1, 'same');
                 // A gradient too: our kernels on the threaded build.
-                const g = tf.grad((f: tf.Tensor4D) => tf.sum(tf.conv2d(tf.tensor4d(x, [4, 24, 24, 16]), f, 1, 'same')))(tf.tensor4d(w, [3, 3, 16, 32]));
+                const g = tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(tf.tensor4d(x, [4, 24, 24, 16]), f as tf.Tensor4D, 1, 'same')))(tf.tensor4d(w, [3, 3, 16, 32]));
                 return [out.dataSync(), g.dataSync()] as const;
             });
         const [wasmOut, wasmGrad] = run();

@@ -112,7 +112,8 @@ async function testRunTransfer({ page, ws, shots, log }) {
     const fileGain = typeof results.transferGain === 'number' ? results.transferGain : (results.transferGain?.accuracy ?? results.transferGain?.value);
     if (typeof fileGain === 'number' && Math.abs(fileGain - gainValue) > 1e-9) throw new Error(`panel gain ${gainValue} ≠ results.json ${fileGain}`);
     // Scroll through the finished panel for a second screenshot of the lower sections.
-    await view.locator('table.confusion').first().scrollIntoViewIfNeeded().catch(() => undefined);
+    await view.locator('.phases').first().scrollIntoViewIfNeeded().catch(() => undefined);
+    await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, 'run-finished-details.png') });
     // Reload the whole editor: the webview serializer must bring the panel back with its run.
     await page.reload();

@@ -161,3 +161,35 @@ test('the spec copies inside run folders do not redeclare names in the workspace
     const dup = vscode.languages.getDiagnostics(doc.uri).filter((d) => /more than once/.test(d.message));
     assert.deepEqual(dup.map((d) => d.message), []);
 });
+
+test('Compare shows two runs side by side with the diff of their specs', async () => {
+    const a = await api();
+    const doc = await open('digits-transfer.graft');
+    // A second (stopped) run of digits_pretrain, after a change to the spec.
+    const edit = new vscode.WorkspaceEdit();
+    const text = doc.getText();
+    const at = text.indexOf('optimizer adam lr 1e-3');
+    assert.ok(at >= 0);
+    edit.replace(doc.uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'optimizer adam lr 1e-3'.length)), 'optimizer adam lr 2e-3');
+    await vscode.workspace.applyEdit(edit);
+    const done = a.runs.run(doc.uri, 'digits_pretrain', 'experiment');
+    await waitFor('the second run to start', () => a.runs.active.find((r) => r.experiment === 'digits_pretrain')?.runDir, 240_000, 100);
+    await vscode.commands.executeCommand('graft.stopRun');
+    const second = (await done)!;
+    const runsRoot = a.runs.runsRoot(doc.uri);
+    const first = (await vscode.workspace.findFiles('runs/digits_pretrain/*/results.json')).map((u) => join(u.fsPath, '..')).find((d) => d !== second.runDir);
+    assert.ok(first && second.runDir, `two run folders under ${runsRoot}`);
+    a.panels.showCompare(first, second.runDir);
+    const state = await waitFor('the comparison state', () => a.panels.lastCompareState(first, second.runDir!), 10_000);
+    assert.equal(state.view, 'compare');
+    if (state.view === 'compare') {
+        const changed = state.specDiff.filter((d) => d.kind !== 'same').map((d) => `${d.kind} ${d.text.trim()}`);
+        assert.deepEqual(changed, ['removed optimizer adam lr 1e-3', 'added optimizer adam lr 2e-3']);
+        assert.equal(state.b.status, 'cancelled');
+    }
+    // Put the spec back as it was for any later test.
+    const undo = new vscode.WorkspaceEdit();
+    undo.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text);
+    await vscode.workspace.applyEdit(undo);
+    await doc.save();
+}, 300_000);

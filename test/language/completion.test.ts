@@ -196,6 +196,17 @@ describe('paths and monitors', () => {
         expect(edit && 'range' in edit ? edit.range.start.character : -1).toBe('  source folder "data/'.length);
     });
 
+    test('class names of the source for `classes "…"`', async () => {
+        const items = await completionAt(services, 'dataset d {\n  source folder "data/fashion5"\n  classes "bag", <|>\n}');
+        expect(labels(items)).toEqual(['bag', 'sandal', 'sneaker', 'trouser', 'tshirt']);
+        expect(items[0].detail).toBe('100 images');
+    });
+
+    test('CSV label columns for `output … labels "…"`', async () => {
+        const spec = 'dataset s {\n  source csv "data/scenes/labels.csv" images "data/scenes/images"\n}\n\nexperiment e {\n  data s\n  head count {\n    output softmax labels "<|>"\n  }\n}\n';
+        expect(labels(await completionAt(services, spec))).toEqual(expect.arrayContaining(['labels', 'count']));
+    });
+
     test('monitors from the experiment\'s metrics', async () => {
         const items = labels(await completionAt(services, 'experiment e {\n  metrics accuracy, f1 macro\n  train {\n    early_stop <|>\n  }\n}'));
         expect(items).toEqual(['val_loss', 'val_accuracy', 'val_f1', 'loss']);

@@ -63,6 +63,11 @@ describe('backbones and layers', () => {
         expect(md).toContain('the backbone keeps 5 layers');
     });
 
+    test('`freeze layers a..b` names the layers at both ends', async () => {
+        const md = await hoverAt(services, 'experiment e {\n  backbone small_cnn filters 8, 16\n  freeze layers 0..<|>4\n}');
+        expect(md).toBe('**layers 0..4** of small_cnn [8, 16]: #0 `input_1` … #4 `block1_pool` — 5 of 9 layers');
+    });
+
     test('a glob shows what it matches', async () => {
         const md = await hoverAt(services, 'experiment e {\n  backbone small_cnn filters 8, 16\n  freeze matching "*_<|>bn"\n}');
         expect(md).toContain('matches 2 of 9 layers');

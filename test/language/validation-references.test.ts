@@ -1,7 +1,10 @@
 // Names and references: each code fails on a wrong spec (with its exact range) and is silent on
 // the corrected one.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BASE_DATASET, createFixture, defineCodeCases, listDiagnostics, removeFixture, spec, validate, covered } from './validation-fixture.js';
+import { join } from 'node:path';
+import { TextDocument, URI } from 'langium';
+import { setTextDocument } from 'langium/test';
+import { BASE_DATASET, createFixture, defineCodeCases, listDiagnostics, removeFixture, services, spec, validate, covered } from './validation-fixture.js';
 
 const PROTOTYPES = `${BASE_DATASET}
 experiment protos {
@@ -145,6 +148,30 @@ describe('names across files and cycles', () => {
         const text = spec(['backbone small_cnn filters 8, 16', 'backbone e']) + '\nexperiment g {\n  data shapes\n  backbone e\n  head { output softmax }\n}\n';
         const result = await validate(root, text);
         expect(result.diagnostics.filter((d) => d.code === 'cycle')).toHaveLength(1);
+    });
+
+    test('an edit in one file updates duplicate-name in the other file (added, then removed)', async () => {
+        const a = URI.file(join(root, 'a.graft'));
+        const b = URI.file(join(root, 'b.graft'));
+        await validate(root, 'dataset pets {\n  source mnist\n}\n', { 'b.graft': 'dataset cars {\n  source mnist\n}\n' }, 'a.graft');
+        const documents = services.shared.workspace.LangiumDocuments;
+        const builder = services.shared.workspace.DocumentBuilder;
+        await builder.build([documents.getDocument(b)!], { validation: true });
+        const codesIn = (uri: URI): string[] => (documents.getDocument(uri)!.diagnostics ?? []).map((d) => String(d.code));
+        expect(codesIn(a)).toEqual([]);
+
+        // The editor sends new text for b.graft only; a.graft must be revalidated too.
+        const edit = (text: string, version: number) => setTextDocument(services, TextDocument.create(b.toString(), 'graft', version, text));
+        const added = edit('dataset pets {\n  source mnist\n}\n', 2);
+        await builder.update([b], []);
+        expect(codesIn(a)).toEqual(['duplicate-name']);
+        expect(codesIn(b)).toEqual(['duplicate-name']);
+        added.dispose();
+
+        const removed = edit('dataset boats {\n  source mnist\n}\n', 3);
+        await builder.update([b], []);
+        expect(codesIn(a)).toEqual([]);
+        removed.dispose();
     });
 
     test('head prototypes needs no train, loss or optimizer', async () => {

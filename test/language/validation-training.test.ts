@@ -120,6 +120,13 @@ describe('training checks in context', () => {
     });
     afterAll(() => removeFixture(root));
 
+    test('monitors use the keys the runtime records: val_top_2, val_f1_macro, test_precision_micro, train_loss', async () => {
+        for (const monitor of ['val_top_2', 'val_f1_macro', 'test_precision_micro', 'train_loss']) {
+            const result = await validate(root, spec([TRAIN_END, `    batch 4\n    checkpoint best ${monitor}\n  }\n`]));
+            expect(listDiagnostics(result.diagnostics), monitor).toEqual([]);
+        }
+    });
+
     test('a sweep without vary is reported on its name', async () => {
         const result = await validate(root, spec(sweep('  trials 2 random')));
         expect(result.diagnostics.map((d) => d.code)).toEqual(['sweep-param']);

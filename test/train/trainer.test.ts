@@ -30,7 +30,8 @@ async function train(
     plan: ExperimentPlan,
     scratch = false,
     record?: { logs: string[]; best: number[] },
-    perClass = 8
+    perClass = 8,
+    cacheFeatures = true
 ): Promise<{ results: StageResult[]; weights: number[]; conv: number[][] }> {
     const description = plan.backbone.description!;
     const m = assembleModel(buildBackbone(description, { seed: plan.seed }), plan, () => 3, description);
@@ -40,7 +41,7 @@ async function train(
     h.stageStart = () => {
         conv.push(Array.from(m.backbone.getLayer('block2_conv').getWeights()[0].dataSync()));
     };
-    const results = await trainPhase({ m, plan, data: syntheticData(perClass), phase: 'main', scratch, hooks: h });
+    const results = await trainPhase({ m, plan, data: syntheticData(perClass), phase: 'main', scratch, hooks: h, cacheFeatures });
     conv.push(Array.from(m.backbone.getLayer('block2_conv').getWeights()[0].dataSync()));
     const weights = Array.from(m.model.getLayer('main_logits').getWeights()[0].dataSync());
     m.model.dispose();
@@ -75,6 +76,18 @@ describe('trainPhase', () => {
         expect(results[1].trainableLayers).toEqual(['block2_conv', 'block2_bn']);
         expect(results[1].trainableParams).toBeGreaterThan(results[0].trainableParams);
         expect(results[0].history[0].metrics).toHaveProperty('val_accuracy');
+    });
+
+    it('a frozen backbone\'s cached features train the head exactly as the full network does', async () => {
+        const plan = tinyPlan({ stages: [stage({ epochs: 2, freeze: [{ op: 'freeze_all' }], batchnorm: 'trainable' })] });
+        const record = { logs: [] as string[], best: [] as number[] };
+        const cached = await train(plan, false, record);
+        expect(record.logs.some((l) => l.includes('computed once'))).toBe(true);
+        const full = await train(plan, false, undefined, 8, false);
+        cached.results[0].history.forEach((h, i) => {
+            for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[0].history[i].metrics[k], 5);
+        });
+        cached.weights.forEach((w, i) => expect(w).toBeCloseTo(full.weights[i], 5));
     });
 
     it('learns the synthetic task when everything trains', async () => {

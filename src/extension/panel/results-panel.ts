@@ -68,9 +68,14 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
         return this.panels.has(`run:${experiment}`);
     }
 
-    /** The webview's rendered state, for tests. */
+    /** The state last sent to a run panel, for tests. */
     lastState(experiment: string): PanelState | undefined {
         return this.panels.get(`run:${experiment}`)?.last?.state;
+    }
+
+    /** The state last sent to a comparison panel, for tests. */
+    lastCompareState(aDir: string, bDir: string): PanelState | undefined {
+        return this.panels.get(`compare:${aDir}|${bDir}`)?.last?.state;
     }
 
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PersistedState | undefined): Promise<void> {

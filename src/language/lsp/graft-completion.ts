@@ -13,7 +13,9 @@ import {
     type NextFeature
 } from 'langium/lsp';
 import { CompletionItemKind, type Range } from 'vscode-languageserver';
-import { isExperiment, isMetricsProp, isSweep, isZooBackbone, type Experiment } from '../generated/ast.js';
+import { isDataProp, isDataset, isExperiment, isMetricsProp, isSweep, isZooBackbone, type Experiment } from '../generated/ast.js';
+import { datasetCsv, sourceClassCounts } from '../validation/dataset-facts.js';
+import { labelColumns } from '../validation/disk-facts.js';
 import type { GraftServices } from '../graft-module.js';
 import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
 import { globToRegExp } from '../../runtime/plan/freezing.js';
@@ -75,6 +77,8 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
         if (key && PATH_FEATURES[key]) return this.completePaths(context, PATH_FEATURES[key], acceptor);
         if (key === 'ZooBackbone.alpha') return this.completeAlphas(context, acceptor);
         if (key && MONITOR_FEATURES.has(key)) return this.completeMonitors(context, acceptor);
+        if (key === 'ClassesProp.names') return this.completeClasses(context, acceptor);
+        if (key === 'OutputLayer.labels') return this.completeLabelColumns(context, acceptor);
         return super.completionFor(context, next, acceptor);
     }
 
@@ -218,6 +222,54 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
         }
     }
 
+    /** `classes "…"`: the classes the dataset's source has on disk, with their image counts. */
+    private completeClasses(context: CompletionContext, acceptor: CompletionAcceptor): void {
+        const dataset = this.enclosing(context, isDataset);
+        const counts = dataset ? safely(() => sourceClassCounts(dataset)) : undefined;
+        if (!counts) return;
+        const spot = stringSpot(context);
+        counts.classes.forEach((name, i) => {
+            acceptor(context, {
+                label: name,
+                kind: CompletionItemKind.EnumMember,
+                detail: `${counts.counts.get(name) ?? 0} images`,
+                sortText: String(i).padStart(5, '0'),
+                filterText: spot.inside ? name : `"${name}`,
+                textEdit: { range: spot.range, newText: spot.inside ? name : `"${name}"` }
+            });
+        });
+    }
+
+    /** `output … labels "…"`: the label columns of the experiment's CSV. */
+    private completeLabelColumns(context: CompletionContext, acceptor: CompletionAcceptor): void {
+        const exp = enclosingExperiment(context.node) ?? this.experimentAt(context);
+        const dataset = exp?.props.find(isDataProp)?.dataset?.ref;
+        const csv = dataset ? safely(() => datasetCsv(dataset)) : undefined;
+        if (!csv) return;
+        const spot = stringSpot(context);
+        labelColumns(csv).forEach((column, i) => {
+            acceptor(context, {
+                label: column,
+                kind: CompletionItemKind.Field,
+                detail: 'CSV column',
+                sortText: String(i).padStart(5, '0'),
+                filterText: spot.inside ? column : `"${column}`,
+                textEdit: { range: spot.range, newText: spot.inside ? column : `"${column}"` }
+            });
+        });
+    }
+
+    private enclosing<T extends AstNode>(context: CompletionContext, guard: (n: unknown) => n is T): T | undefined {
+        const fromTree = context.node ? AstUtils.getContainerOfType(context.node, guard) : undefined;
+        if (fromTree) return fromTree;
+        const root = context.document.parseResult.value as AstNode;
+        for (const node of AstUtils.streamContents(root)) {
+            const cst = node.$cstNode;
+            if (guard(node) && cst && cst.offset <= context.offset && context.offset <= cst.end) return node;
+        }
+        return undefined;
+    }
+
     /** The architecture named on the current `backbone` statement (from the tree, else the line's text). */
     private archAt(context: CompletionContext): string | undefined {
         const zoo = context.node ? AstUtils.getContainerOfType(context.node, isZooBackbone) : undefined;
@@ -229,11 +281,15 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
 
     /** When the tree at the cursor is broken, the experiment whose text encloses the cursor. */
     private experimentAt(context: CompletionContext): Experiment | undefined {
-        const root = context.document.parseResult.value as AstNode;
-        for (const node of AstUtils.streamContents(root)) {
-            const cst = node.$cstNode;
-            if (isExperiment(node) && cst && cst.offset <= context.offset && context.offset <= cst.end) return node;
-        }
+        return this.enclosing(context, isExperiment);
+    }
+}
+
+/** Disk facts for completion: a failure means no proposals, never an error popup. */
+function safely<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch {
         return undefined;
     }
 }

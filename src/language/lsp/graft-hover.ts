@@ -16,6 +16,8 @@ import {
     isExperiment,
     isFileBackbone,
     isFolderSource,
+    isFreezeLayers,
+    isIntRange,
     isFreezeMatching,
     isFreezeUntil,
     isIdxSource,
@@ -28,6 +30,7 @@ import {
     isBackbone,
     type Dataset,
     type Experiment,
+    type FreezeLayers,
     type FreezeStmt,
     type Stage
 } from '../generated/ast.js';
@@ -95,6 +98,7 @@ export class GraftHoverProvider implements HoverProvider {
             return this.layerHover(node, node.layer);
         }
         if (isFreezeMatching(node) && assignment?.feature === 'pattern') return this.globHover(node);
+        if (isIntRange(node) && isFreezeLayers(node.$container)) return this.indexRangeHover(node.$container);
         // Paths of a dataset source.
         if ((isFolderSource(node) || isCsvSource(node) || isIdxSource(node)) && assignment) {
             const dataset = AstUtils.getContainerOfType(node, isDataset);
@@ -201,6 +205,17 @@ export class GraftHoverProvider implements HoverProvider {
         ];
         if (problem) lines.push(`- a freezing statement cannot apply: ${problem}`);
         return lines.join('\n');
+    }
+
+    /** `freeze layers a..b`: which layers the indices name. */
+    private indexRangeHover(stmt: FreezeLayers): string | undefined {
+        const d = backboneOf(this.services, enclosingExperiment(stmt));
+        if (!d || !stmt.range) return undefined;
+        const { from, to } = stmt.range;
+        const last = d.layers.length - 1;
+        const name = (i: number): string => (d.layers[i] ? `#${i} \`${d.layers[i].name}\`` : `#${i} (outside 0..${last})`);
+        const count = Math.max(0, Math.min(to, last) - Math.max(from, 0) + 1);
+        return `**layers ${from}..${to}** of ${d.label}: ${name(from)} … ${name(to)} — ${count} of ${d.layers.length} layers`;
     }
 
     // ------------------------------------------------------------------ datasets and experiments

@@ -10,6 +10,7 @@ import type { GraftAstType } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import { BackboneChecks } from './backbone-checks.js';
 import { DataChecks } from './data-checks.js';
+import { registerDuplicateRevalidation } from './duplicate-revalidation.js';
 import { ReferenceChecks } from './reference-checks.js';
 import { SweepChecks } from './sweep-checks.js';
 import { TrainingChecks } from './training-checks.js';
@@ -75,4 +76,5 @@ export class GraftValidator {
 export function registerValidationChecks(services: GraftServices): void {
     const validator = services.validation.GraftValidator;
     services.validation.ValidationRegistry.register(validator.checks(), validator);
+    registerDuplicateRevalidation(services);
 }

@@ -12,10 +12,12 @@ export function parseMonitor(monitor: string): ParsedMonitor {
     const match = /^(?:(train|val|test)_)?(.+)$/.exec(monitor);
     const split = (match?.[1] ?? 'train') as SplitName;
     const metric = match?.[2] ?? monitor;
-    if ((MONITOR_METRICS as readonly string[]).includes(metric) || /^top_[1-9][0-9]*$/.test(metric)) return { ok: true, split, metric };
+    // Keys as the runtime records them (eval/metrics.ts metricKey): `top_2`, `f1_macro`, and the bare `f1`.
+    const known = (MONITOR_METRICS as readonly string[]).includes(metric) || /^top_[1-9][0-9]*$/.test(metric) || /^(precision|recall|f1)_(macro|micro)$/.test(metric);
+    if (known) return { ok: true, split, metric };
     return {
         ok: false,
-        reason: `unknown metric '${metric}' in monitor \`${monitor}\`: use val_loss, val_accuracy, val_precision, val_recall, val_f1, val_auc, val_map or val_top_<k>`
+        reason: `unknown metric '${metric}' in monitor \`${monitor}\`: use val_loss, val_accuracy, val_precision, val_recall, val_f1 (or val_f1_macro, …), val_auc, val_map or val_top_<k>`
     };
 }
 

@@ -169,8 +169,10 @@ export class ReferenceChecks {
     /** Names are global across every .graft file of the workspace, whatever kind they name. */
     checkDuplicateNames = (model: Model, accept: ValidationAcceptor): void => {
         const thisUri = AstUtils.getDocument(model).uri.toString();
+        const mine = new Set(model.elements.map((e) => e.name));
         const declared = new Map<string, { uri: string; line: number }[]>();
         for (const description of this.services.shared.workspace.IndexManager.allElements()) {
+            if (!mine.has(description.name)) continue;
             const list = declared.get(description.name) ?? [];
             list.push({ uri: description.documentUri.toString(), line: (description.nameSegment?.range.start.line ?? 0) + 1 });
             declared.set(description.name, list);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
-import { withThreadedWasm } from './wasm-threads.js';
+import { threadedWasmWorks, withThreadedWasm } from './wasm-threads.js';
 
 export type BackendPreference = 'auto' | 'gpu' | 'cpu' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'js';
 
@@ -23,8 +23,8 @@ export interface SelectedBackend {
 
 export interface SelectOptions {
     /**
-     * wasm threads. Default: GRAFT_WASM_THREADS, else 1. More than one uses the threaded build
-     * (see wasm-threads.ts) and falls back to one thread when that fails.
+     * wasm threads. Default: GRAFT_WASM_THREADS, else automatic (see autoThreads). More than one
+     * uses the threaded build (see wasm-threads.ts) and falls back to one thread when that fails.
      */
     threads?: number;
 }
@@ -170,11 +170,19 @@ async function tryWasm(warnings: string[], options: SelectOptions): Promise<Atte
         return { ok: false, reason: firstLine(err) };
     }
     registerWasmTrainingKernels();
-    if (tf.getBackend() === 'wasm' && wasmThreads > 0) return { ok: true, detail: wasmDetail() };
     const wanted = requestedThreads(options);
+    if (tf.findBackend('wasm') !== null && wasmThreads > 0) {
+        if (wanted !== wasmThreads && options.threads !== undefined) {
+            warnings.push(`wasm is already running with ${wasmThreads} thread(s) in this process; ${wanted} take effect in a new process.`);
+        }
+        if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the wasm backend did not initialise' };
+        return { ok: true, detail: wasmDetail() };
+    }
     if (wanted > 1 && tf.findBackend('wasm') === null) {
         const registration = tf.engine().registryFactory['wasm'];
+        const probe = threadedWasmWorks(wanted);
         try {
+            if (!probe.ok) throw new Error(probe.reason ?? 'the threaded build failed its trial run');
             await withThreadedWasm(wanted, () => tf.setBackend('wasm'));
             wasmThreads = getThreadsCount();
             return { ok: true, detail: wasmDetail() };
@@ -199,8 +207,19 @@ function wasmDetail(): string {
 
 function requestedThreads(options: SelectOptions): number {
     const fromEnv = Number(process.env['GRAFT_WASM_THREADS']);
-    const wanted = options.threads ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 1);
+    const wanted = options.threads ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : autoThreads());
     return Math.max(1, Math.min(Math.floor(wanted), os.availableParallelism()));
+}
+
+/**
+ * Threads when the cores are free, one when they are busy. With idle cores two threads ran
+ * MobileNetV2 forward 1.6x faster (notes/backends.md); on this shared machine under a load
+ * average of ~20 on 2 cores they ran 0.5-0.7x as fast (XNNPACK's workers wait for cores that
+ * other processes hold), and the threaded build costs ≈1.5 s more CPU to start.
+ */
+export function autoThreads(cpus = os.availableParallelism(), load = os.loadavg()[0] ?? 0): number {
+    if (cpus < 2 || load > cpus / 2) return 1;
+    return Math.min(cpus, 4);
 }
 
 function firstLine(err: unknown): string {

@@ -11,13 +11,15 @@
 // URLs, and (3) ask for the thread count and report enough CPUs for XNNPACK to grant it.
 // Every patch is undone once initialisation ends.
 // Callers must be ready for failure and fall back to the single-threaded build (select.ts does).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { fileURLToPath } from 'node:url';
+import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 
 const BLOB_PARTS = Symbol('graft.blobParts');
 
@@ -25,11 +27,15 @@ type Patchable = {
     Blob: typeof Blob;
 };
 
-/** Writes `text` to a content-addressed file under the OS temp folder and returns its path. */
-function scriptFile(text: string, extension: string): string {
+function workDir(): string {
     const dir = join(tmpdir(), 'graft-wasm-threads');
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, `${createHash('sha256').update(text).digest('hex').slice(0, 16)}${extension}`);
+    return dir;
+}
+
+/** Writes `text` to a content-addressed file under the OS temp folder and returns its path. */
+function scriptFile(text: string, extension: string): string {
+    const path = join(workDir(), `${createHash('sha256').update(text).digest('hex').slice(0, 16)}${extension}`);
     writeFileSync(path, text);
     return path;
 }
@@ -145,4 +151,55 @@ function unrefWorkers(): void {
         allocate();
         registry.unusedWorkers[registry.unusedWorkers.length - 1]?.unref();
     };
+}
+
+/**
+ * Whether the threaded build works here, tried once in a child process (a worker that fails to
+ * load raises an uncaught error that would end this process, and a hang could not be undone).
+ * The answer is cached per Node and tfjs-backend-wasm version.
+ */
+export function threadedWasmWorks(threads: number, timeoutMs = 120_000): { ok: boolean; reason?: string } {
+    const cache = join(workDir(), `probe-${process.version}-${version_wasm}-${threads}.json`);
+    if (existsSync(cache)) {
+        try {
+            return JSON.parse(readFileSync(cache, 'utf8')) as { ok: boolean; reason?: string };
+        } catch {
+            // A damaged cache file: probe again.
+        }
+    }
+    const self = fileURLToPath(import.meta.url);
+    const args = self.endsWith('.ts') ? ['--import', 'tsx', self] : [self];
+    const run = spawnSync(process.execPath, args, {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        env: { ...process.env, GRAFT_WASM_THREADS_PROBE: String(threads) }
+    });
+    const last = run.stdout?.trim().split('\n').pop() ?? '';
+    if (run.error !== undefined && (run.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+        return { ok: false, reason: `the threaded build did not start within ${timeoutMs / 1000} s` };
+    }
+    const result =
+        run.status === 0 && last === `threads ${threads}`
+            ? { ok: true }
+            : { ok: false, reason: (run.stderr ?? '').trim().split('\n').filter((l) => /error/i.test(l))[0] ?? `probe exited with ${run.status}: ${last}` };
+    writeFileSync(cache, JSON.stringify(result));
+    return result;
+}
+
+async function probeMain(threads: number): Promise<void> {
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    setWasmPaths(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + '/');
+    const granted = await withThreadedWasm(threads, () => tf.setBackend('wasm'));
+    // A convolution large enough for XNNPACK to use its pool.
+    tf.tidy(() => tf.conv2d(tf.ones([2, 32, 32, 16]) as tf.Tensor4D, tf.ones([3, 3, 16, 16]) as tf.Tensor4D, 1, 'same').dataSync());
+    process.stdout.write(`threads ${granted}\n`);
+    process.exit(0);
+}
+
+const probeThreads = Number(process.env['GRAFT_WASM_THREADS_PROBE']);
+if (probeThreads > 1 && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+    probeMain(probeThreads).catch((err: unknown) => {
+        process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+    });
 }

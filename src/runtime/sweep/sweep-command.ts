@@ -11,7 +11,7 @@ import { WorkspaceInputError } from '../../language/workspace/load-workspace.js'
 import { blockingErrors, buildPlans } from '../plan/build.js';
 import type { ExperimentPlan, SweepPlan } from '../plan/types.js';
 import { displayPath } from '../cli/cli-input.js';
-import { formatDiagnostic } from '../runs/workspace-plans.js';
+import { formatDiagnostic, PlanSelectionError } from '../runs/workspace-plans.js';
 import { runSweep } from './run-sweep.js';
 import { SweepError } from './trials.js';
 
@@ -22,7 +22,8 @@ export interface SweepSelection {
     plans: Map<string, ExperimentPlan>;
 }
 
-export class SweepSelectionError extends Error {}
+/** Blocking spec errors (exit 1): a PlanSelectionError, so `graft run` reports it like an experiment's. */
+export class SweepSelectionError extends PlanSelectionError {}
 
 /** The sweep `name` (or the file's only sweep when it declares no experiment); undefined when the target is an experiment. */
 export async function selectSweep(file: string, name?: string): Promise<SweepSelection | undefined> {

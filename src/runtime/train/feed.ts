@@ -41,10 +41,15 @@ export interface TrainingData {
 /** An in-memory feed (tests, cached features): slices of fixed tensors, shuffled by a seeded permutation. */
 export class TensorFeed implements SplitFeed {
     constructor(
-        private readonly x: tf.Tensor4D,
+        /** [n, …] inputs: images, or a frozen backbone's features. */
+        private readonly x: tf.Tensor,
         private readonly labels: tf.Tensor2D[],
         private readonly tfjs: typeof tf
     ) {}
+
+    dispose(): void {
+        this.tfjs.dispose([this.x, ...this.labels]);
+    }
 
     get size(): number {
         return this.x.shape[0];
@@ -69,7 +74,7 @@ export class TensorFeed implements SplitFeed {
         }
         for (let start = 0; start < n; start += batchSize) {
             const idx = this.tfjs.tensor1d(order.slice(start, start + batchSize), 'int32');
-            const batch: Batch = { x: this.tfjs.gather(this.x, idx), labels: this.labels.map((l) => this.tfjs.gather(l, idx)) };
+            const batch: Batch = { x: this.tfjs.gather(this.x, idx) as tf.Tensor4D, labels: this.labels.map((l) => this.tfjs.gather(l, idx)) };
             idx.dispose();
             yield batch;
         }

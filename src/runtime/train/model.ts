@@ -136,6 +136,8 @@ export function assembleModel(
     initializeWeights(heads.flatMap((h) => h.layers), seed * 31 + 7);
     const backboneLayers = backbone.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const pretrained = !(plan.backbone.kind === 'zoo' && plan.backbone.weights.kind === 'none');
+    markFreshBatchNorm(heads.flatMap((h) => h.layers));
+    if (!pretrained) markFreshBatchNorm(backboneLayers);
     return { model, backbone, backboneLayers, heads, description: description ?? describeModel(backbone, plan.experiment), pretrained };
 }
 

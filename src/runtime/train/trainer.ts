@@ -8,7 +8,8 @@ import type { ExperimentPlan, MetricPlan, StagePlan } from '../plan/types.js';
 import type { Phase } from '../runs/events.js';
 import { metricsOf, predictSplit } from '../eval/evaluate.js';
 import { scalarMetrics } from '../eval/metrics.js';
-import type { TrainingData } from './feed.js';
+import type { TensorFeed, TrainingData } from './feed.js';
+import { backboneIsConstant, extractFeatures, headModel, trainSplitCacheable } from './feature-cache.js';
 import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
 import { applyStageFreezing, restoreWeights, snapshotWeights, SpecError, unfreezeAll, paramGroups, type AssembledModel } from './model.js';
 import { GroupOptimizer } from './optimizers.js';
@@ -80,6 +81,8 @@ export interface PhaseOptions {
     scratch: boolean;
     hooks: TrainHooks;
     resume?: PhaseState;
+    /** Compute a frozen backbone's features once per stage (default true). */
+    cacheFeatures?: boolean;
 }
 
 /** The monitor for checkpoints: `checkpoint best`, else early stopping's, else val_loss when there is a val split. */
@@ -128,6 +131,21 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             const scheduler = new LrScheduler(stage.schedule, stage.optimizer.lr, stage.epochs, stepsPerEpoch, stage.earlyStop?.monitor ?? 'val_loss');
             if (resuming?.scheduler) scheduler.restore(resuming.scheduler);
             const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
+            // A frozen, inference-mode backbone gives the same features every epoch: compute them once.
+            let trainModel = m.model;
+            let valModel = m.model;
+            let trainFeed = data.train;
+            let valFeed = data.val;
+            const cached: TensorFeed[] = [];
+            if (!scratch && opts.cacheFeatures !== false && backboneIsConstant(m)) {
+                const head = headModel(m);
+                const valFeatures = data.val ? await extractFeatures(m, data.val, 128) : undefined;
+                const trainFeatures = trainSplitCacheable(plan) ? await extractFeatures(m, data.train, 128) : undefined;
+                if (valFeatures) [valModel, valFeed] = [head, valFeatures];
+                if (trainFeatures) [trainModel, trainFeed] = [head, trainFeatures];
+                cached.push(...[valFeatures, trainFeatures].filter((f): f is TensorFeed => f !== undefined));
+                if (cached.length) hooks.log('info', `stage ${stage.name}: the backbone is frozen; its features for ${[trainFeatures ? 'train' : '', valFeatures ? 'val' : ''].filter(Boolean).join(' and ')} are computed once`, stage.at);
+            }
             let best = resuming?.best;
             let bestSnapshot: tf.Tensor[] | undefined;
             let waited = resuming?.waited ?? 0;
@@ -141,7 +159,10 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                     let seen = 0;
                     let step = 0;
                     let lr = scheduler.lr(epoch, 0);
-                    for await (const batch of data.train.batches(stage.batch, { shuffle: true, augment: true, seed: plan.seed, epoch: s * 100000 + epoch })) {
+                    for await (const batch of trainFeed.batches(stage.batch, { shuffle: true, augment: true, seed: plan.seed, epoch: s * 100000 + epoch })) {
+                        // Batches served from memory resolve as microtasks only: without a macrotask turn,
+                        // signal handlers (SIGINT/SIGTERM → cancel) would never run during training.
+                        await new Promise<void>((resolve) => setImmediate(resolve));
                         if (hooks.cancelled()) {
                             tf.dispose([batch.x, ...batch.labels]);
                             throw new CancelledError();
@@ -152,7 +173,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         const sw = weights.map((w, i) => (w ? sampleWeightsFor(batch.labels[i], w) : undefined));
                         let hits: tf.Scalar | undefined;
                         const value = optimizer.step(groups, () => {
-                            const raw = m.model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
+                            const raw = trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
                             const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
                             if (heads[0].activation === 'softmax') {
                                 hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits[0], 1), tf.argMax(batch.labels[0], 1)), 'float32')) as tf.Scalar);
@@ -175,8 +196,8 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                             stage.at
                         );
                     }
-                    if (data.val) {
-                        const val = await predictSplit(m.model, heads, data.val, Math.max(stage.batch, 64));
+                    if (valFeed) {
+                        const val = await predictSplit(valModel, heads, valFeed, Math.max(stage.batch, 64));
                         for (const [k, v] of Object.entries(scalarMetrics(metricsOf(val, metrics)))) epochMetrics[`val_${k}`] = v;
                     }
                     const seconds = (Date.now() - started) / 1000;
@@ -226,6 +247,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             } finally {
                 tf.dispose(bestSnapshot);
                 optimizer.dispose();
+                for (const f of cached) f.dispose();
             }
             results.push(result);
             await hooks.saveState({ phase, stageIndex: s + 1, epochsDone: 0, mask, waited: 0, done: results });

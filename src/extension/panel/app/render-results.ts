@@ -11,7 +11,9 @@ export function metricsTable(r: ResultsView): HTMLElement | undefined {
     if (!splits.length) return undefined;
     // Test first: it is the number that matters; train/val are there for context.
     splits.sort((a, b) => (a === 'test' ? -1 : b === 'test' ? 1 : a.localeCompare(b)));
-    const names = [...new Set(splits.flatMap((s) => Object.keys(r.metrics[s]!)))];
+    // accuracy first, the loss last: the table reads from what people report to what they debug
+    const rank = (n: string) => (n === 'accuracy' ? 0 : /loss/.test(n) ? 2 : 1);
+    const names = [...new Set(splits.flatMap((s) => Object.keys(r.metrics[s]!)))].sort((a, b) => rank(a) - rank(b));
     const base = r.baselineMetrics;
     const head = h('tr', null, h('th', null, 'metric'), ...splits.map((s) => h('th', { class: 'num' }, s)), base?.test ? h('th', { class: 'num' }, 'baseline (test)') : null);
     const rows = names.map((n) =>

@@ -95,12 +95,3 @@ export function runOriginal(
     // A fresh output of the backend (count 1): wrap it, tracked by the surrounding tidy.
     return engine.makeTensorFromTensorInfo(info);
 }
-
-/** Puts the original kernels back (used by tests comparing before/after). */
-export function restoreOriginals(backendName = 'wasm'): void {
-    for (const [name, config] of originals) {
-        if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
-        tf.registerKernel(config);
-    }
-    originals.clear();
-}

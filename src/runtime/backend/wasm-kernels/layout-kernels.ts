@@ -54,7 +54,7 @@ export function sliceKernel(
     original: tf.KernelFunc
 ): tf.TensorInfo {
     const x = args.inputs['x']!;
-    if (x.dtype === 'string' || x.dtype === 'complex64') return original(args) as tf.TensorInfo;
+    if (x.dtype === 'string' || x.dtype === 'complex64' || x.shape.length === 0) return original(args) as tf.TensorInfo;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs['begin'] as number[], args.attrs['size'] as number[]);
     const backend = args.backend as unknown as WasmHeapBackend;
     const out = backend.makeOutput(size, x.dtype);
