@@ -9,16 +9,17 @@
 // While the backend initialises, we therefore (1) force the flag, (2) capture the Blobs the
 // backend builds and hand emscripten real files holding the same script text instead of blob:
 // URLs, and (3) ask for the thread count and report enough CPUs for XNNPACK to grant it.
-// Every patch is undone once initialisation ends.
-// Callers must be ready for failure and fall back to the single-threaded build (select.ts does).
+// Every patch is undone once initialisation ends. Because a worker that fails to load raises an
+// uncaught error (fatal to the process), threadedWasmWorks first tries all this in a child
+// process; select.ts only goes ahead when that worked, and otherwise uses one thread.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 
 const BLOB_PARTS = Symbol('graft.blobParts');
@@ -33,10 +34,17 @@ function workDir(): string {
     return dir;
 }
 
+/** Writes a file atomically (temp + rename): concurrent processes may read it at any time. */
+function writeAtomic(path: string, text: string): void {
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, text);
+    renameSync(temp, path);
+}
+
 /** Writes `text` to a content-addressed file under the OS temp folder and returns its path. */
 function scriptFile(text: string, extension: string): string {
     const path = join(workDir(), `${createHash('sha256').update(text).digest('hex').slice(0, 16)}${extension}`);
-    writeFileSync(path, text);
+    if (!existsSync(path)) writeAtomic(path, text);
     return path;
 }
 
@@ -158,9 +166,9 @@ function unrefWorkers(): void {
  * load raises an uncaught error that would end this process, and a hang could not be undone).
  * The answer is cached per Node and tfjs-backend-wasm version.
  */
-export function threadedWasmWorks(threads: number, timeoutMs = 120_000): { ok: boolean; reason?: string } {
+export function threadedWasmWorks(threads: number, timeoutMs = 120_000, useCache = true): { ok: boolean; reason?: string } {
     const cache = join(workDir(), `probe-${process.version}-${version_wasm}-${threads}.json`);
-    if (existsSync(cache)) {
+    if (useCache && existsSync(cache)) {
         try {
             return JSON.parse(readFileSync(cache, 'utf8')) as { ok: boolean; reason?: string };
         } catch {
@@ -182,7 +190,7 @@ export function threadedWasmWorks(threads: number, timeoutMs = 120_000): { ok: b
         run.status === 0 && last === `threads ${threads}`
             ? { ok: true }
             : { ok: false, reason: (run.stderr ?? '').trim().split('\n').filter((l) => /error/i.test(l))[0] ?? `probe exited with ${run.status}: ${last}` };
-    writeFileSync(cache, JSON.stringify(result));
+    writeAtomic(cache, JSON.stringify(result));
     return result;
 }
 
