@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FreezeOp } from '../../src/runtime/plan/types.js';
-import { applyStageFreezing, assembleModel, cutBackbone, paramGroups, SpecError, type AssembledModel } from '../../src/runtime/train/model.js';
+import { applyStageFreezing, assembleModel, batchNormInTraining, cutBackbone, paramGroups, recalibrateBatchNorm, SpecError, type AssembledModel } from '../../src/runtime/train/model.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
 import { describeZoo } from '../../src/runtime/zoo/catalog.js';
 import { at, stage, tinyPlan } from './helpers.js';
@@ -102,5 +102,33 @@ describe('frozen BatchNorm runs in inference mode', () => {
         const x = tf.randomNormal([4, 8, 8, 1], 3, 2, 'float32', 5);
         tf.dispose(m.backbone.apply(x, { training: true }) as tf.Tensor);
         expect(Array.from(bn.getWeights()[2].dataSync())).not.toEqual(before);
+    });
+});
+
+describe('precise BatchNorm statistics', () => {
+    it('moving mean = the mean of the batches\' means under the current weights', async () => {
+        const m = model(false);
+        applyStageFreezing(m, stage({ batchnorm: 'trainable' }), undefined);
+        const bn = m.backbone.getLayer('block1_bn');
+        const convOut = tf.model({ inputs: m.backbone.inputs, outputs: m.backbone.getLayer('block1_conv').output as tf.SymbolicTensor });
+        const x1 = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const x2 = tf.randomUniform([4, 8, 8, 1], 0, 3, 'float32', 2) as tf.Tensor4D;
+        const means = [x1, x2].map((x) => tf.mean(convOut.predict(x) as tf.Tensor, [0, 1, 2]));
+        const expected = Array.from(tf.div(tf.add(means[0], means[1]), 2).dataSync());
+        async function* batches() {
+            yield { x: x1.clone(), labels: [] };
+            yield { x: x2.clone(), labels: [] };
+        }
+        const used = await recalibrateBatchNorm(m, batchNormInTraining(m), batches(), 10);
+        expect(used).toBe(2);
+        Array.from(bn.getWeights()[2].dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    });
+});
+
+describe('head errors name the spec line', () => {
+    it('a head without pooling on a feature map', () => {
+        const where = { file: '/spec/h.graft', line: 7, column: 3 };
+        const plan = tinyPlan({ head: { kind: 'output', heads: [{ name: 'main', at: where, layers: [{ kind: 'dense', units: 4, activation: 'relu' }], activation: 'softmax', weight: 1, loss: { kind: 'crossentropy', smoothing: 0 } }] } });
+        expect(() => assembleModel(buildBackbone(description, { seed: 1 }), plan, () => 3, description)).toThrow(expect.objectContaining({ at: where, message: expect.stringMatching(/start the head with `pool/) }));
     });
 });

@@ -11,7 +11,9 @@ import {
     isDataProp,
     isExperimentBackbone,
     isFileBackbone,
+    isIdxSource,
     isImageProp,
+    isMnistSource,
     isZooBackbone,
     type Backbone,
     type Experiment,
@@ -50,9 +52,14 @@ export class BackboneLayers {
 
     /** [height, width, channels] from the experiment's dataset `image` statement, if it has one. */
     inputShapeOf(exp: Experiment): number[] | undefined {
-        const dataset = exp.props.find(isDataProp)?.dataset.ref;
+        // Partial input: a `data` statement may not have its name yet.
+        const dataset = exp.props.find(isDataProp)?.dataset?.ref;
         const image = dataset?.props.find(isImageProp);
-        if (!image) return undefined;
+        if (!image) {
+            // Same default as the plan: MNIST-format data stays 28×28 grayscale.
+            const digits = dataset?.props.some((p) => isMnistSource(p) || isIdxSource(p));
+            return digits ? [28, 28, 1] : undefined;
+        }
         return [image.height, image.width, image.color === 'grayscale' ? 1 : 3];
     }
 

@@ -122,6 +122,9 @@ export async function withThreadedWasm(threads: number, init: () => Promise<bool
         if (!ok) throw new Error('the threaded wasm build did not initialise');
         unrefWorkers();
         return getThreadsCount();
+    } catch (err) {
+        setThreadsCount(-1); // the default again, for a single-threaded retry
+        throw err;
     } finally {
         os.cpus = originalCpus;
         g.Blob = OriginalBlob;

@@ -163,7 +163,9 @@ function patchBatchNorm(layer: tf.layers.Layer): void {
         if (kwargs?.training && l.graftFreshSteps !== undefined && l.momentum !== undefined) {
             const momentum = l.momentum;
             l.graftFreshSteps++;
-            l.momentum = Math.min(momentum, 1 - 1 / l.graftFreshSteps);
+            // precise recalibration: a plain running mean over all its batches
+            const precise = (l as { graftPrecise?: boolean }).graftPrecise;
+            l.momentum = precise ? 1 - 1 / l.graftFreshSteps : Math.min(momentum, 1 - 1 / l.graftFreshSteps);
             try {
                 return original(inputs, kwargs);
             } finally {
@@ -173,6 +175,48 @@ function patchBatchNorm(layer: tf.layers.Layer): void {
         return original(inputs, kwargs);
     };
     l.graftPatched = true;
+}
+
+/** Backbone BatchNorm layers that normalise with batch statistics in training mode (they update their moving averages). */
+export function batchNormInTraining(m: AssembledModel): tf.layers.Layer[] {
+    return m.backboneLayers.filter((l) => l.getClassName() === BN_CLASS && !(l as tf.layers.Layer & InferenceFlag).graftInference);
+}
+
+/**
+ * "Precise BatchNorm" (Wu & Johnson 2021): replaces the moving averages of `layers` with the mean
+ * of per-batch statistics under the final weights. Keras' EMA (momentum 0.99) lags far behind the
+ * weights in a short training, and inference then sees statistics of weights long gone.
+ */
+export async function recalibrateBatchNorm(m: AssembledModel, layers: tf.layers.Layer[], batches: AsyncIterable<{ x: tf.Tensor4D; labels: tf.Tensor2D[] }>, maxBatches: number): Promise<number> {
+    if (layers.length === 0) return 0;
+    const saved = layers.map((l) => l.getWeights().map((w) => tf.keep(w.clone())));
+    for (const l of layers) {
+        const w = l.getWeights();
+        // gamma, beta, moving_mean, moving_variance: restart the averages as a plain running mean
+        l.setWeights([w[0], w[1], tf.zerosLike(w[2]), tf.onesLike(w[3])]);
+        (l as tf.layers.Layer & InferenceFlag).graftFreshSteps = 0;
+        (l as tf.layers.Layer & InferenceFlag & { graftPrecise?: boolean }).graftPrecise = true;
+    }
+    let n = 0;
+    try {
+        for await (const batch of batches) {
+            if (n < maxBatches) tf.dispose(tf.tidy(() => m.backbone.apply(batch.x, { training: true }) as tf.Tensor));
+            tf.dispose([batch.x, ...batch.labels]);
+            n++;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (n >= maxBatches) break;
+        }
+    } catch (err) {
+        layers.forEach((l, i) => l.setWeights(saved[i]));
+        throw err;
+    } finally {
+        for (const l of layers) {
+            delete (l as tf.layers.Layer & InferenceFlag).graftFreshSteps;
+            delete (l as tf.layers.Layer & InferenceFlag & { graftPrecise?: boolean }).graftPrecise;
+        }
+        tf.dispose(saved.flat());
+    }
+    return n;
 }
 
 /** A resumed run restores trained statistics: plain EMA from there on. */

@@ -11,10 +11,13 @@ import { scalarMetrics } from '../eval/metrics.js';
 import type { TensorFeed, TrainingData } from './feed.js';
 import { backboneIsConstant, extractFeatures, headModel, trainSplitCacheable } from './feature-cache.js';
 import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
-import { applyStageFreezing, restoreWeights, snapshotWeights, SpecError, unfreezeAll, paramGroups, type AssembledModel } from './model.js';
+import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreWeights, snapshotWeights, SpecError, unfreezeAll, paramGroups, type AssembledModel } from './model.js';
 import { GroupOptimizer } from './optimizers.js';
 import { improved, LrScheduler } from './schedules.js';
 import { restoreRandom, seedRandom } from './seeded-random.js';
+
+/** Batches over which precise BatchNorm statistics are averaged at the end of a stage. */
+export const PRECISE_BN_BATCHES = 50;
 
 export class CancelledError extends Error {
     constructor() {
@@ -237,6 +240,19 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                     await hooks.saveState({
                         phase, stageIndex: s, epochsDone: epoch + 1, mask, scheduler: scheduler.state(), best, waited, stoppedEarly: stopped, done: results, current: result
                     });
+                }
+                // Precise BatchNorm statistics for the weights the stage ends with (see recalibrateBatchNorm).
+                const bnLayers = batchNormInTraining(m);
+                if (bnLayers.length > 0 && best) {
+                    result.bestEpoch = best.epoch;
+                    result.bestValue = best.value;
+                    if (bestSnapshot) restoreWeights(m.model, bestSnapshot);
+                    else if (!(await hooks.loadBest(phase))) hooks.log('warning', `the best weights of stage ${stage.name} were not found; keeping the last epoch's`, stage.at);
+                    best = undefined;
+                }
+                if (bnLayers.length > 0) {
+                    const used = await recalibrateBatchNorm(m, bnLayers, data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 }), PRECISE_BN_BATCHES);
+                    hooks.log('info', `stage ${stage.name}: BatchNorm statistics recomputed over ${used} training batches`, stage.at);
                 }
                 if (best) {
                     result.bestEpoch = best.epoch;
