@@ -10,7 +10,8 @@ import {
     type DefaultSharedModuleContext,
     type LangiumServices,
     type LangiumSharedServices,
-    type PartialLangiumServices
+    type PartialLangiumServices,
+    type PartialLangiumSharedServices
 } from 'langium/lsp';
 import { GraftGeneratedModule, GraftGeneratedSharedModule } from './generated/module.js';
 import { GraftValidator, registerValidationChecks } from './validation/graft-validator.js';
@@ -22,6 +23,7 @@ import { GraftHoverProvider } from './lsp/graft-hover.js';
 import { GraftFormatter } from './lsp/graft-formatter.js';
 import { GraftSemanticTokenProvider } from './lsp/graft-semantic-tokens.js';
 import { GraftNameProvider } from './lsp/graft-name-provider.js';
+import { GraftWorkspaceManager } from './workspace/graft-workspace-manager.js';
 
 /** Services Graft adds to Langium's. */
 export type GraftAddedServices = {
@@ -58,6 +60,13 @@ export const GraftModule: Module<GraftServices, PartialLangiumServices & GraftAd
     }
 };
 
+/** Shared services Graft replaces: see graft-workspace-manager.ts. */
+export const GraftSharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
+    workspace: {
+        WorkspaceManager: (services) => new GraftWorkspaceManager(services)
+    }
+};
+
 /**
  * Creates the shared and the Graft services. `context` gives the file system: NodeFileSystem for
  * the language server and the CLI, EmptyFileSystem for in-memory tests.
@@ -66,7 +75,7 @@ export function createGraftServices(context: DefaultSharedModuleContext): {
     shared: LangiumSharedServices;
     Graft: GraftServices;
 } {
-    const shared = inject(createDefaultSharedModule(context), GraftGeneratedSharedModule);
+    const shared = inject(createDefaultSharedModule(context), GraftGeneratedSharedModule, GraftSharedModule);
     const Graft = inject(createDefaultModule({ shared }), GraftGeneratedModule, GraftModule);
     shared.ServiceRegistry.register(Graft);
     registerValidationChecks(Graft);

@@ -8,6 +8,7 @@ import { NodeFileSystem } from 'langium/node';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { createGraftServices, type GraftServices } from '../graft-module.js';
 import type { Model } from '../generated/ast.js';
+import { WorkspaceInputError } from './input-error.js';
 
 /** Folders never searched for specs: dependencies, run outputs and hidden folders. */
 const SKIPPED_DIRS = new Set(['node_modules', 'runs', 'out']);
@@ -17,7 +18,7 @@ export interface LoadedWorkspace {
     documents: LangiumDocument<Model>[];
 }
 
-export class WorkspaceInputError extends Error {}
+export { WorkspaceInputError };
 
 /** Expands files and folders into the sorted list of .graft files they hold. */
 export function collectGraftFiles(paths: string[]): string[] {

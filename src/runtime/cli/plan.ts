@@ -88,7 +88,9 @@ function headLayerText(l: HeadLayerPlan): string {
 function layerRuns(names: string[], description: BackboneDescription): string {
     if (names.length === 0) return 'none';
     const index = new Map(description.layers.map((l, i) => [l.name, i]));
-    const withParams = description.layers.filter((l) => l.params > 0).map((l) => l.name);
+    // Adjacency over layers with weights; BatchNorm layers that stay fixed do not break a run.
+    const training = new Set(names);
+    const withParams = description.layers.filter((l) => l.params > 0 && (training.has(l.name) || l.className !== 'BatchNormalization')).map((l) => l.name);
     const pos = new Map(withParams.map((n, i) => [n, i]));
     const runs: string[][] = [];
     for (const n of [...names].sort((a, b) => index.get(a)! - index.get(b)!)) {
