@@ -151,3 +151,39 @@ describe('memory-layout kernels on wasm', () => {
         x.dispose();
     });
 });
+
+describe('dilated depthwise gradients (the undilated zero-filled filter on cpu as reference)', () => {
+    // 3x3 taps at dilation 2 are the 5x5 filter with zeros between the taps.
+    const dilate = (f: Float32Array, c: number) => {
+        const out = new Float32Array(5 * 5 * c);
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < c; k++) out[(i * 2 * 5 + j * 2) * c + k] = f[(i * 3 + j) * c + k]!;
+        return out;
+    };
+    const run = async (backend: string, kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => {
+        await tf.setBackend(backend);
+        const moved = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tf.tensor(t.dataSync(), t.shape)]));
+        return (tf.engine().runKernel(kernel, moved, attrs as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
+    };
+    const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+    it('DepthwiseConv2dNativeBackpropInput, dilation 2', async () => {
+        const c = 3;
+        const dy = tf.tensor(spec([2, 7, 7, c], 111).values, [2, 7, 7, c]);
+        const f = spec([3, 3, c, 1], 112).values;
+        const attrs = { strides: [1, 1], pad: 'same', inputShape: [2, 7, 7, c] };
+        const ours = await run('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: tf.tensor(f, [3, 3, c, 1]) }, { ...attrs, dilations: [2, 2] });
+        const ref = await run('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: tf.tensor(dilate(f, c), [5, 5, c, 1]) }, { ...attrs, dilations: [1, 1] });
+        expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-5);
+    });
+
+    it('DepthwiseConv2dNativeBackpropFilter, dilation 2', async () => {
+        const c = 3;
+        const x = tf.tensor(spec([2, 7, 7, c], 113).values, [2, 7, 7, c]);
+        const dy = tf.tensor(spec([2, 7, 7, c], 114).values, [2, 7, 7, c]);
+        const ours = await run('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dilations: [2, 2], filterShape: [3, 3, c, 1] });
+        const full = await run('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dilations: [1, 1], filterShape: [5, 5, c, 1] });
+        const taps = new Float32Array(9 * c);
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < c; k++) taps[(i * 3 + j) * c + k] = full[(i * 2 * 5 + j * 2) * c + k]!;
+        expect(maxAbsDiff(ours, taps)).toBeLessThan(1e-5);
+    });
+});

@@ -64,3 +64,19 @@ describe('training steps on wasm match cpu', () => {
         expect(await compareTraining(() => tinyVgg(16, 3, 0), [2, 16, 16, 3], 3)).toBeLessThan(1e-3);
     });
 });
+
+describe('model.fit on wasm', () => {
+    it('leaks no tensors or wasm buffers across epochs (gather, identity, gradient kernels)', async () => {
+        await tf.setBackend('wasm');
+        const model = smallCnn([4, 8], 12, 3, 1);
+        model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+        const x = tf.tensor(randomValues([6, 12, 12, 1], 3), [6, 12, 12, 1]);
+        const y = tf.oneHot([0, 1, 2, 0, 1, 2], 3);
+        await model.fit(x, y, { epochs: 1, batchSize: 2, verbose: 0 });
+        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+        const history = await model.fit(x, y, { epochs: 2, batchSize: 2, verbose: 0 });
+        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+        expect(Number.isFinite(history.history['loss']![1] as number)).toBe(true);
+        model.dispose();
+    });
+});

@@ -4,7 +4,7 @@
 
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DatasetPlan, ExperimentPlan, FreezeOp, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../plan/types.js';
+import type { DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../plan/types.js';
 import type { BackboneDescription } from '../zoo/catalog-types.js';
 
 const HELP = `usage: graft plan <file.graft> [--experiment NAME] [--format text|json]
@@ -15,23 +15,32 @@ loss, optimizer, schedule, estimated FLOPs per image, and the experiments it dep
 
 interface DataSummary {
     classes: string[];
+    /** Classes per output head (a head's `labels` column may differ from the default). */
+    headClasses: string[][];
     images: Partial<Record<'train' | 'val' | 'test', number>>;
     error?: string;
 }
 
-async function summarizeData(data: DatasetPlan, seed: number): Promise<DataSummary> {
+async function summarizeData(data: DatasetPlan, seed: number, heads: OutputHeadPlan[]): Promise<DataSummary> {
     try {
         const { loadDataset } = await import('../data/index.js');
         const ds = await loadDataset(data, { seed, warn: () => undefined, checkHeaders: false });
         try {
             const images: DataSummary['images'] = {};
             for (const s of ds.splitNames) images[s] = ds.size(s);
-            return { classes: ds.classes, images };
+            const headClasses = heads.map((h) => {
+                try {
+                    return ds.labelSpace(h.labels).classes;
+                } catch {
+                    return [];
+                }
+            });
+            return { classes: ds.classes, headClasses, images };
         } finally {
             await ds.close();
         }
     } catch (err) {
-        return { classes: data.classes ?? [], images: {}, error: (err as Error).message };
+        return { classes: data.classes ?? [], headClasses: heads.map(() => data.classes ?? []), images: {}, error: (err as Error).message };
     }
 }
 
@@ -154,12 +163,13 @@ export async function planText(plan: ExperimentPlan, data: DataSummary, base: st
         if (isPretrained(plan) && plan.stages.some((s) => s.batchnorm === 'frozen')) out.push('  batchnorm frozen: BatchNorm layers keep their statistics and do not train');
     } else out.push('  layers unknown at plan time');
 
-    const classes = plan.head.kind === 'output' ? plan.head.heads.map((h) => (h.labels === undefined ? data.classes.length : 0)) : [];
+    const classes = data.headClasses.map((c) => c.length);
     if (plan.head.kind === 'output') {
         for (const h of plan.head.heads) {
             const layers = [...h.layers.map(headLayerText), `output ${h.activation}${h.labels ? ` labels "${h.labels}"` : ''}`];
             const hp = desc ? headParams(h.layers, desc.featureShape, classes[plan.head.heads.indexOf(h)]).params : undefined;
-            out.push('', `head ${h.name}: ${layers.join(' → ')}${hp !== undefined ? ` (${num(hp)} parameters)` : ''}`);
+            const k = classes[plan.head.heads.indexOf(h)];
+            out.push('', `head ${h.name}: ${layers.join(' → ')} (${k} outputs${hp !== undefined ? `, ${num(hp)} parameters` : ''})`);
             out.push(`  loss ${lossText(h.loss)}${plan.head.heads.length > 1 ? `, weight ${h.weight}` : ''}`);
         }
     } else out.push('', `head prototypes (${plan.head.distance})`);
@@ -217,11 +227,12 @@ export async function plan(args: string[]): Promise<number> {
         }
         throw err;
     }
-    const data = await summarizeData(selected.plan.data, selected.plan.seed);
+    const p0 = selected.plan;
+    const data = await summarizeData(p0.data, p0.seed, p0.head.kind === 'output' ? p0.head.heads : []);
     if (parsed.values.format === 'json') {
         const { stageSummaries } = await import('../train/stage-summary.js');
         const p = selected.plan;
-        const summary = stageSummaries(p, p.backbone.description, p.head.kind === 'output' ? p.head.heads.map(() => data.classes.length) : []);
+        const summary = stageSummaries(p, p.backbone.description, data.headClasses.map((c) => c.length));
         process.stdout.write(`${JSON.stringify({ plan: p, data, stages: summary }, null, 2)}\n`);
     } else process.stdout.write(await planText(selected.plan, data, dirname(selected.specFile)));
     return 0;

@@ -88,9 +88,12 @@ export interface PhaseOptions {
     cacheFeatures?: boolean;
 }
 
-/** The monitor for checkpoints: `checkpoint best`, else early stopping's, else val_loss when there is a val split. */
-export function checkpointMonitor(stage: StagePlan, hasVal: boolean): string | undefined {
-    return stage.checkpoint?.monitor ?? stage.earlyStop?.monitor ?? (hasVal ? 'val_loss' : undefined);
+/**
+ * The monitor of the best checkpoint: `checkpoint best <monitor>`, else early stopping's (Keras'
+ * restore_best_weights). Without either, a stage ends with its last epoch's weights.
+ */
+export function checkpointMonitor(stage: StagePlan): string | undefined {
+    return stage.checkpoint?.monitor ?? stage.earlyStop?.monitor;
 }
 
 /** Finds a monitor's value; `val_f1` also matches `val_f1_macro` (metric keys carry the averaging). */
@@ -129,7 +132,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                 trainableParams: frozen.trainableParams, trainableLayers: frozen.trainableLayers, seconds: 0, history: []
             };
             const stepsPerEpoch = Math.max(1, Math.ceil(data.train.size / stage.batch));
-            const monitor = checkpointMonitor(stage, data.val !== undefined);
+            const monitor = checkpointMonitor(stage);
             result.monitor = monitor;
             const scheduler = new LrScheduler(stage.schedule, stage.optimizer.lr, stage.epochs, stepsPerEpoch, stage.earlyStop?.monitor ?? 'val_loss');
             if (resuming?.scheduler) scheduler.restore(resuming.scheduler);

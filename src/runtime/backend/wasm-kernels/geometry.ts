@@ -4,30 +4,6 @@ import * as tf from '@tensorflow/tfjs';
 export type Shape4 = [number, number, number, number];
 
 /**
- * The input of a strided window at kernel offset (i, j): x[n, ho*s + i, wo*s + j, c] for all output
- * positions, from an already padded input. Returns [N, outH, outW, C].
- */
-export function windowAt(
-    xPadded: tf.Tensor4D,
-    i: number,
-    j: number,
-    outH: number,
-    outW: number,
-    strideH: number,
-    strideW: number
-): tf.Tensor4D {
-    const [n, h, w, c] = xPadded.shape;
-    if (i === 0 && j === 0 && outH === h && outW === w && strideH === 1 && strideW === 1) return xPadded;
-    if (strideH === 1 && strideW === 1) return tf.slice(xPadded, [0, i, j, 0], [n, outH, outW, c]);
-    return tf.stridedSlice(
-        xPadded,
-        [0, i, j, 0],
-        [n, i + (outH - 1) * strideH + 1, j + (outW - 1) * strideW + 1, c],
-        [1, strideH, strideW, 1]
-    ) as tf.Tensor4D;
-}
-
-/**
  * Pads (or crops, for negative amounts) the two spatial axes of an NHWC tensor.
  * Cropping matters for transposed convolutions whose last input rows never reach the output.
  */
