@@ -9,9 +9,9 @@ import type { Diagnostic } from 'vscode-languageserver-types';
 import { createGraftServices, type GraftServices } from '../graft-module.js';
 import type { Model } from '../generated/ast.js';
 import { WorkspaceInputError } from './input-error.js';
+import { SKIPPED_DIRS } from './skipped-dirs.js';
 
-/** Folders never searched for specs: dependencies, run outputs and hidden folders. */
-const SKIPPED_DIRS = new Set(['node_modules', 'runs', 'out']);
+
 
 export interface LoadedWorkspace {
     services: GraftServices;
