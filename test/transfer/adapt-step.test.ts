@@ -94,7 +94,7 @@ describe('Adaptation', () => {
         m.model.dispose();
     });
 
-    it('forward returns the heads\' logits as the model computes them', async () => {
+    it('forward returns the heads\' logits of the source rows of one joint batch', async () => {
         const p = plan('mmd');
         // No dropout, so that two forward passes in training mode agree.
         if (p.head.kind === 'output') p.head.heads[0].layers = p.head.heads[0].layers.filter((l) => l.kind !== 'dropout');
@@ -103,7 +103,8 @@ describe('Adaptation', () => {
         const sx = sourceBatch(4, 1);
         const tx = await a.nextTarget(4);
         const out = a.forward(sx, tx);
-        const direct = m.model.apply(sx, { training: true }) as tf.Tensor;
+        // One batch of both domains (shared BatchNorm statistics); the logits are the source rows.
+        const direct = tf.slice(m.model.apply(tf.concat([sx, tx], 0), { training: true }) as tf.Tensor, [0, 0], [4, -1]);
         expect(out.logits).toHaveLength(1);
         expect(out.logits[0].shape).toEqual([4, 3]);
         Array.from(out.logits[0].dataSync()).forEach((v, i) => expect(v).toBeCloseTo(direct.dataSync()[i], 5));
@@ -131,6 +132,24 @@ describe('Adaptation', () => {
         expect(a.lambda).toBeCloseTo(2 / (1 + Math.exp(-10 * (1 / 4))) - 1, 10);
         tf.dispose([tx, sx]);
         opt.dispose();
+        await a.close();
+        m.model.dispose();
+    });
+
+    it('joins each source batch with a target batch for BatchNorm recalibration', async () => {
+        const p = plan('coral');
+        const m = model(p);
+        const a = await Adaptation.create(p, m, { trainSize: 8, target });
+        async function* source(): AsyncGenerator<{ x: tf.Tensor4D; labels: tf.Tensor2D[] }> {
+            for (let i = 0; i < 2; i++) yield { x: sourceBatch(6, i), labels: [tf.zeros([6, 3]) as tf.Tensor2D] };
+        }
+        const sizes: number[] = [];
+        for await (const b of a.withTargetBatches(source(), 6)) {
+            sizes.push(b.x.shape[0]);
+            expect(b.labels).toEqual([]);
+            b.x.dispose();
+        }
+        expect(sizes).toEqual([12, 12]);
         await a.close();
         m.model.dispose();
     });

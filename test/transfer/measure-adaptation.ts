@@ -3,7 +3,7 @@
 // data adapter, backbone, heads, GroupOptimizer, best checkpoint by val_loss restored at the end),
 // with and without the adaptation term, evaluated on `shifted`.
 //
-//   npx tsx test/transfer/measure-adaptation.ts [examples dir] [seeds, e.g. 11,12,13] [method override]
+//   npx tsx test/transfer/measure-adaptation.ts [examples dir] [seeds, e.g. 11,12,13] [method override] [weight override]
 //
 // Prints one line per (experiment, seed) and the means. Slow (minutes): not part of `npm test`.
 
@@ -100,7 +100,8 @@ async function trainAndEvaluate(plan: ExperimentPlan): Promise<{ shifted: number
 async function main(): Promise<void> {
     const dir = resolve(process.argv[2] ?? join(import.meta.dirname, '../../../shared/examples'));
     const seeds = (process.argv[3] ?? '11').split(',').map(Number);
-    const method = process.argv[4] as 'coral' | 'mmd' | 'dann' | undefined;
+    const method = (process.argv[4] || undefined) as 'coral' | 'mmd' | 'dann' | undefined;
+    const weight = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
     console.error(`backend: ${await chooseBackend(undefined, 'auto', (m) => console.error(m))}`);
     const set = await buildPlans([dir]);
     const results: Record<string, number[]> = {};
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
             if (!base) throw new Error(`no experiment ${name} in ${dir}`);
             const plan: ExperimentPlan = { ...structuredClone(base), seed };
             if (plan.adapt && method) plan.adapt.method = method;
+            if (plan.adapt && weight !== undefined) plan.adapt.weight = weight;
             const started = Date.now();
             const r = await trainAndEvaluate(plan);
             const label = plan.adapt ? `${name} (${plan.adapt.method} weight ${plan.adapt.weight})` : name;

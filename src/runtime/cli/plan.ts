@@ -188,7 +188,7 @@ export async function planText(plan: ExperimentPlan, data: DataSummary, base: st
 
     out.push('', `metrics: ${plan.metrics.map((m) => (m.kind === 'top' ? `top ${m.k}` : 'average' in m ? `${m.kind} ${m.average}` : m.kind)).join(', ')}`);
     out.push(`evaluate: ${plan.evaluate.length ? plan.evaluate.map((e) => (e.kind === 'test' ? 'on test' : e.kind === 'dataset' ? `on ${e.dataset.name}` : `episodes ${e.episodes} way ${e.way} shot ${e.shot} query ${e.query}`)).join(', ') : 'val only'}`);
-    if (plan.baseline) out.push(`baseline: ${plan.baseline} (the same network from random weights, same data, schedule and seed)`);
+    if (plan.baseline) out.push(`baseline: ${plan.baseline} (the same network from random weights: same freezing, data, schedule and seed)`);
     if (plan.threshold) out.push(`threshold: ${plan.threshold.kind === 'fixed' ? plan.threshold.value : `tuned${plan.threshold.perClass ? ' per class' : ''}`}`);
     if (plan.adapt) out.push(`adapt to ${plan.adapt.target.name} using ${plan.adapt.method} weight ${plan.adapt.weight}`);
     out.push(`seed ${plan.seed}, device ${plan.device}${plan.export ? `, export ${rel(plan.export)}` : ''}`);

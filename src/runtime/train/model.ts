@@ -190,7 +190,10 @@ export function batchNormInTraining(m: AssembledModel): tf.layers.Layer[] {
 export async function recalibrateBatchNorm(m: AssembledModel, layers: tf.layers.Layer[], batches: AsyncIterable<{ x: tf.Tensor4D; labels: tf.Tensor2D[] }>, maxBatches: number): Promise<number> {
     if (layers.length === 0) return 0;
     const saved = layers.map((l) => l.getWeights().map((w) => tf.keep(w.clone())));
+    const inference = layers.map((l) => (l as tf.layers.Layer & InferenceFlag).graftInference);
     for (const l of layers) {
+        patchBatchNorm(l);
+        (l as tf.layers.Layer & InferenceFlag).graftInference = false;
         const w = l.getWeights();
         // gamma, beta, moving_mean, moving_variance: restart the averages as a plain running mean
         l.setWeights([w[0], w[1], tf.zerosLike(w[2]), tf.onesLike(w[3])]);
@@ -210,10 +213,11 @@ export async function recalibrateBatchNorm(m: AssembledModel, layers: tf.layers.
         layers.forEach((l, i) => l.setWeights(saved[i]));
         throw err;
     } finally {
-        for (const l of layers) {
+        layers.forEach((l, i) => {
             delete (l as tf.layers.Layer & InferenceFlag).graftFreshSteps;
             delete (l as tf.layers.Layer & InferenceFlag & { graftPrecise?: boolean }).graftPrecise;
-        }
+            (l as tf.layers.Layer & InferenceFlag).graftInference = inference[i];
+        });
         tf.dispose(saved.flat());
     }
     return n;
@@ -272,24 +276,6 @@ export function applyStageFreezing(m: AssembledModel, stage: StagePlan, mask: Tr
     const groups = paramGroups(m);
     const count = (vs: tf.Variable[]): number => vs.reduce((s, v) => s + v.size, 0);
     return { mask: next, trainableLayers, trainableParams: count(groups.head) + count(groups.backbone) };
-}
-
-/** Everything trains and BatchNorm uses batch statistics: the `baseline scratch` network. */
-export function unfreezeAll(m: AssembledModel): FreezeResult {
-    for (const layer of m.backboneLayers) {
-        if (layer.getClassName() === BN_CLASS) {
-            patchBatchNorm(layer);
-            (layer as tf.layers.Layer & InferenceFlag).graftInference = false;
-        }
-        layer.trainable = true;
-    }
-    const groups = paramGroups(m);
-    const count = (vs: tf.Variable[]): number => vs.reduce((s, v) => s + v.size, 0);
-    return {
-        mask: m.description.layers.map(() => true),
-        trainableLayers: m.backboneLayers.filter((l) => l.trainableWeights.length > 0).map((l) => l.name),
-        trainableParams: count(groups.head) + count(groups.backbone)
-    };
 }
 
 /** The variables that train now, split into head and backbone groups (for `backbone lr`). */

@@ -11,7 +11,7 @@ import { scalarMetrics } from '../eval/metrics.js';
 import type { TensorFeed, TrainingData } from './feed.js';
 import { backboneIsConstant, extractFeatures, headModel, trainSplitCacheable } from './feature-cache.js';
 import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
-import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreWeights, snapshotWeights, SpecError, unfreezeAll, paramGroups, type AssembledModel } from './model.js';
+import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreWeights, snapshotWeights, SpecError, paramGroups, type AssembledModel } from './model.js';
 import { GroupOptimizer } from './optimizers.js';
 import { improved, LrScheduler } from './schedules.js';
 import { restoreRandom, seedRandom } from './seeded-random.js';
@@ -80,7 +80,11 @@ export interface PhaseOptions {
     plan: ExperimentPlan;
     data: TrainingData;
     phase: Phase;
-    /** Baseline: everything trains from the random initialisation, BatchNorm in training mode. */
+    /**
+     * Baseline: the backbone started from random weights. The freezing statements apply as in
+     * the experiment (only the starting weights differ), and its BatchNorm layers have no
+     * statistics to keep, so `batchnorm frozen` does not hold them (m.pretrained is false).
+     */
     scratch: boolean;
     hooks: TrainHooks;
     resume?: PhaseState;
@@ -109,7 +113,7 @@ function perHeadWeights(plan: ExperimentPlan, data: TrainingData): (number[] | u
 }
 
 export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
-    const { m, plan, data, phase, scratch, hooks } = opts;
+    const { m, plan, data, phase, hooks } = opts;
     if (plan.head.kind !== 'output') return [];
     const heads = plan.head.heads;
     const weights = perHeadWeights(plan, data);
@@ -117,12 +121,19 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
     const results: StageResult[] = [...(opts.resume?.done ?? [])];
     const startStage = opts.resume?.stageIndex ?? 0;
     // Freezing accumulates over stages: a resumed run replays the statements of the stages before.
-    let mask: boolean[] | undefined = !scratch && startStage > 0 ? previousMask(m, plan, startStage) : undefined;
+    let mask: boolean[] | undefined = startStage > 0 ? previousMask(m, plan, startStage) : undefined;
+    // A randomly initialised backbone's BatchNorm holds 0/1, statistics of nothing: estimate them
+    // on the training data first, so that layers kept in inference mode (frozen) normalise too.
+    if (!m.pretrained && !opts.resume && plan.stages.length > 0) {
+        const bns = m.backboneLayers.filter((l) => l.getClassName() === 'BatchNormalization');
+        const used = await recalibrateBatchNorm(m, bns, data.train.batches(plan.stages[0].batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_998 }), PRECISE_BN_BATCHES);
+        if (used) hooks.log('info', `the backbone starts from random weights: its BatchNorm statistics were estimated on ${used} training batches`, plan.backbone.at);
+    }
     try {
         for (let s = startStage; s < plan.stages.length; s++) {
             const stage = plan.stages[s];
             const resuming = opts.resume && s === startStage ? opts.resume : undefined;
-            const frozen = scratch ? unfreezeAll(m) : applyStageFreezing(m, stage, mask);
+            const frozen = applyStageFreezing(m, stage, mask);
             mask = frozen.mask;
             const groups = paramGroups(m);
             if (groups.head.length + groups.backbone.length === 0) throw new SpecError(`stage ${stage.name} has nothing to train`, stage.at);
@@ -143,7 +154,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             let trainFeed = data.train;
             let valFeed = data.val;
             const cached: TensorFeed[] = [];
-            if (!scratch && opts.cacheFeatures !== false && backboneIsConstant(m)) {
+            if (opts.cacheFeatures !== false && backboneIsConstant(m)) {
                 const head = headModel(m);
                 const valFeatures = data.val ? await extractFeatures(m, data.val, 128) : undefined;
                 const trainFeatures = trainSplitCacheable(plan) ? await extractFeatures(m, data.train, 128) : undefined;
@@ -244,24 +255,18 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         phase, stageIndex: s, epochsDone: epoch + 1, mask, scheduler: scheduler.state(), best, waited, stoppedEarly: stopped, done: results, current: result
                     });
                 }
-                // Precise BatchNorm statistics for the weights the stage ends with (see recalibrateBatchNorm).
-                const bnLayers = batchNormInTraining(m);
-                if (bnLayers.length > 0 && best) {
-                    result.bestEpoch = best.epoch;
-                    result.bestValue = best.value;
-                    if (bestSnapshot) restoreWeights(m.model, bestSnapshot);
-                    else if (!(await hooks.loadBest(phase))) hooks.log('warning', `the best weights of stage ${stage.name} were not found; keeping the last epoch's`, stage.at);
-                    best = undefined;
-                }
-                if (bnLayers.length > 0) {
-                    const used = await recalibrateBatchNorm(m, bnLayers, data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 }), PRECISE_BN_BATCHES);
-                    hooks.log('info', `stage ${stage.name}: BatchNorm statistics recomputed over ${used} training batches`, stage.at);
-                }
+                // The best checkpoint first, then precise BatchNorm statistics for the weights the
+                // stage ends with (see recalibrateBatchNorm).
                 if (best) {
                     result.bestEpoch = best.epoch;
                     result.bestValue = best.value;
                     if (bestSnapshot) restoreWeights(m.model, bestSnapshot);
                     else if (!(await hooks.loadBest(phase))) hooks.log('warning', `the best weights of stage ${stage.name} were not found; keeping the last epoch's`, stage.at);
+                }
+                const bnLayers = batchNormInTraining(m);
+                if (bnLayers.length > 0) {
+                    const used = await recalibrateBatchNorm(m, bnLayers, data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 }), PRECISE_BN_BATCHES);
+                    hooks.log('info', `stage ${stage.name}: BatchNorm statistics recomputed over ${used} training batches`, stage.at);
                 }
             } finally {
                 tf.dispose(bestSnapshot);

@@ -1,7 +1,8 @@
 // `adapt to <dataset> using coral | mmd | dann weight w`, as a piece the training loop plugs in:
 // unlabelled batches of the target dataset's adaptation split (its `train` split, or all of it)
-// go through the backbone beside each labelled source batch, and the adaptation term joins the
-// classification loss on the pooled (global-average) backbone features.
+// go through the network together with each labelled source batch (one joint batch, so BatchNorm
+// sees both domains), and the adaptation term joins the classification loss on the pooled
+// (global-average) backbone features.
 //
 //   CORAL, MMD: loss += w · coral|mmd(features_source, features_target)
 //   DANN:       loss += BCE(domain classifier(GRL_λ(features))), λ = w · ramp(progress)
@@ -14,6 +15,7 @@
 //   const { logits, loss } = adapt.forward(batch.x, tx)  // inside the step, instead of m.model.apply
 //   … sum of head losses + loss …; tx.dispose()
 //   Object.assign(epochMetrics, adapt.takeEpochMetrics()) // adapt_loss of the epoch
+//   recalibrateBatchNorm(m, layers, adapt.withTargetBatches(sourceBatches, batch), …) // mixed statistics
 //   await adapt.close()                                   // at the end of the phase
 
 import * as tf from '@tensorflow/tfjs';
@@ -68,7 +70,7 @@ export class Adaptation {
 
     private constructor(
         readonly spec: AdaptPlan,
-        private readonly m: AdaptableModel,
+        m: AdaptableModel,
         private readonly target: Dataset,
         private readonly split: SplitSelector,
         private readonly ownsTarget: boolean,
@@ -145,18 +147,39 @@ export class Adaptation {
 
     /**
      * Inside the training step: the heads' logits for the source batch and the weighted adaptation
-     * term for (source, target). Counts one step of DANN's progress.
+     * term for (source, target). Source and target go through the network as ONE batch, as the
+     * usual DANN/CORAL implementations do: BatchNorm then normalises both domains with the same
+     * (mixed) statistics in training, which is also what its moving averages — used at
+     * evaluation — accumulate. Counts one step of DANN's progress.
      */
     forward(sourceX: tf.Tensor4D, targetX: tf.Tensor4D): { logits: tf.Tensor2D[]; loss: tf.Scalar } {
-        const outs = this.twin.apply(sourceX, { training: true }) as tf.Tensor[];
-        const sourceFeatures = poolFeatures(outs[0]);
-        const targetFeatures = poolFeatures(this.m.backbone.apply(targetX, { training: true }) as tf.Tensor);
+        const ns = sourceX.shape[0];
+        const nt = targetX.shape[0];
+        const outs = this.twin.apply(tf.concat([sourceX, targetX], 0), { training: true }) as tf.Tensor[];
+        const features = poolFeatures(outs[0]);
+        const sourceFeatures = tf.slice(features, [0, 0], [ns, -1]) as tf.Tensor2D;
+        const targetFeatures = tf.slice(features, [ns, 0], [nt, -1]) as tf.Tensor2D;
         const loss = adaptationLoss(this.spec.method, this.spec.weight, sourceFeatures, targetFeatures, this.classifier ? { classifier: this.classifier, lambda: this.lambda } : undefined);
         this.steps++;
-        // Read back after the step (dataSync inside a gradient tape is fine; it is a scalar).
+        // Read back for the epoch's `adapt_loss` (a scalar; reading it inside the tape is harmless).
         this.sum += loss.dataSync()[0];
         this.count++;
-        return { logits: outs.slice(1) as tf.Tensor2D[], loss };
+        const logits = outs.slice(1).map((l) => tf.slice(l, [0, 0], [ns, -1]) as tf.Tensor2D);
+        return { logits, loss };
+    }
+
+    /**
+     * For BatchNorm statistics recomputed after training (the trainer's precise BN): each source
+     * batch joined with a target batch, so the statistics are the mixed ones the network trained
+     * with rather than source-only ones. Yields `{x, labels: []}`; the consumer disposes `x`.
+     */
+    async *withTargetBatches(source: AsyncIterable<{ x: tf.Tensor4D; labels: tf.Tensor2D[] }>, batchSize: number): AsyncGenerator<{ x: tf.Tensor4D; labels: tf.Tensor2D[] }> {
+        for await (const b of source) {
+            const tx = await this.nextTarget(batchSize);
+            const x = tf.concat([b.x, tx], 0) as tf.Tensor4D;
+            tf.dispose([tx, b.x, ...b.labels]);
+            yield { x, labels: [] };
+        }
     }
 
     /** `adapt_loss`: the mean adaptation term since the last call (for the epoch's metrics). */
