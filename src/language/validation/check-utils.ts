@@ -2,6 +2,7 @@
 // wording of numbers in messages.
 import { CstUtils, type AstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
+import { editDistance } from '../../runtime/util/edit-distance.js';
 
 /** The range of a node's first token — the keyword that names the statement. */
 export function keywordRange(node: AstNode): Range | undefined {
@@ -33,20 +34,7 @@ export function fmt(value: number): string {
     return String(rounded);
 }
 
-/** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-    const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diag = prev[0];
-        prev[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = prev[j];
-            prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diag = above;
-        }
-    }
-    return prev[b.length];
-}
+export { editDistance };
 
 /** The candidates closest to `word` (smallest edit distance first, at most `limit`). */
 export function nearest(word: string, candidates: readonly string[], limit = 3): string[] {

@@ -216,17 +216,9 @@ export async function plan(args: string[]): Promise<number> {
         console.error(`graft plan: give one .graft file and --format text or json\n\n${HELP}`);
         return 2;
     }
-    const { selectPlan, PlanSelectionError } = await import('../runs/workspace-plans.js');
-    let selected;
-    try {
-        selected = await selectPlan(parsed.positionals[0], parsed.values.experiment);
-    } catch (err) {
-        if (err instanceof PlanSelectionError) {
-            console.error(err.message);
-            return 1;
-        }
-        throw err;
-    }
+    const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
+    const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
+    if (typeof selected === 'number') return selected;
     const p0 = selected.plan;
     const data = await summarizeData(p0.data, p0.seed, p0.head.kind === 'output' ? p0.head.heads : []);
     if (parsed.values.format === 'json') {

@@ -104,17 +104,9 @@ export async function run(args: string[]): Promise<number> {
         console.error(`graft run: give exactly one .graft file\n\n${HELP}`);
         return 2;
     }
-    const { selectPlan, PlanSelectionError } = await import('../runs/workspace-plans.js');
-    let selected;
-    try {
-        selected = await selectPlan(parsed.positionals[0], parsed.values.experiment);
-    } catch (err) {
-        if (err instanceof PlanSelectionError) {
-            console.error(err.message);
-            return 1;
-        }
-        throw err;
-    }
+    const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
+    const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
+    if (typeof selected === 'number') return selected;
     const { plan, plans, specFile } = selected;
     for (const w of selected.warnings) console.error(`${displayPath(w.file)}:${w.line}:${w.column}: warning: ${w.message}`);
     const runsRoot = parsed.values['runs-dir'] ? resolve(parsed.values['runs-dir']) : join(dirname(specFile), 'runs');

@@ -3,16 +3,9 @@
 // and re-seeds it at each epoch from (seed, phase, stage, epoch): a resumed run draws the same
 // numbers from its restart epoch on as an uninterrupted one.
 
-export function mulberry32(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+import { mulberry32 } from '../data/prng.js';
+
+export { mulberry32 };
 
 /** FNV-1a over the parts' text: a stable 32-bit seed from several values. */
 export function hashSeed(...parts: (string | number)[]): number {

@@ -4,6 +4,7 @@
 
 import type { BackboneDescription, BlockInfo, LayerConfig, LayerInfo, Shape } from './catalog-types.js';
 import { inferLayer, layerFlops, ShapeError } from './shapes.js';
+import { editDistance } from '../util/edit-distance.js';
 
 export interface LayerNode {
     name: string;
@@ -88,20 +89,7 @@ function blocksOf(layers: LayerInfo[]): BlockInfo[] {
 
 /** Nearest names first (edit distance), for "did you mean" messages. */
 export function nearestNames(name: string, candidates: readonly string[], count = 3): string[] {
-    const distance = (a: string, b: string): number => {
-        const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-        for (let i = 1; i <= a.length; i++) {
-            let prev = row[0];
-            row[0] = i;
-            for (let j = 1; j <= b.length; j++) {
-                const tmp = row[j];
-                row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-                prev = tmp;
-            }
-        }
-        return row[b.length];
-    };
-    return [...candidates].map((c) => ({ c, d: distance(name, c) })).sort((x, y) => x.d - y.d).slice(0, count).map((x) => x.c);
+    return [...candidates].map((c) => ({ c, d: editDistance(name, c) })).sort((x, y) => x.d - y.d).slice(0, count).map((x) => x.c);
 }
 
 /**
