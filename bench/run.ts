@@ -1,13 +1,17 @@
 // `npm run bench`: Graft's offline backend against PyTorch on the CPU, same workloads, one run,
 // interleaved (Graft, PyTorch, Graft, PyTorch, ...) because timings on shared machines drift.
 //
-//   npm run bench -- [--rounds 3] [--threads 1] [--torch-threads N] [--json]
+//   npm run bench -- [--rounds 3] [--threads 1] [--torch-threads N] [--e2e-rounds 1] [--skip-e2e] [--json]
 //
 // Workloads (batch 32, MobileNetV2 α0.35 at 96x96, random weights, 10 classes):
 //   forward   feature extraction: the whole network in inference mode (Graft folds BatchNorm)
 //   finetune  one training step of block_15, block_16, Conv_1 and the head, with the frozen
 //             rest's forward included (frozen part inference-only, folded on Graft's side)
 //   head      one epoch of a dense head on 5,000 cached 1,280-d features (Adam)
+//   digits_e2e  the `digits_transfer` experiment end to end (bench/digits-e2e.ts): `graft run`
+//             against bench/torch_digits.py, whole processes; images/s = training images / s.
+//             Minutes per round, so it runs in the first --e2e-rounds rounds only (default 1,
+//             still alternating with PyTorch); --skip-e2e leaves it out. Needs `npm run build`.
 // PyTorch is Debian's python3-torch / python3-torchvision (installed with apt when missing).
 // Besides wall-clock images/s, each side reports images per CPU-second of its process, which a
 // busy shared machine distorts far less; the ratios of both are printed.
@@ -19,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { foldModelBatchNorms } from '../src/runtime/backend/fold-batchnorm.js';
 import { selectBackend } from '../src/runtime/backend/select.js';
 import { mobilenetV2, splitModel } from './backend-nets.js';
+import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 
 const BATCH = 32;
 const PYTHON = '/usr/bin/python3';
@@ -128,6 +133,18 @@ async function graftChild(threads: number): Promise<GraftSide> {
     };
 }
 
+/** One row of the table and of the `--json` line; extra fields per workload (epoch seconds, accuracies). */
+interface Workload {
+    name: string;
+    graft_ips: number | undefined;
+    torch_ips: number | undefined;
+    ratio: number | undefined;
+    graft_cpu_ips: number | undefined;
+    torch_cpu_ips: number | undefined;
+    cpu_ratio: number | undefined;
+    [extra: string]: string | number | undefined;
+}
+
 function lastJsonLine(text: string): unknown {
     const line = text.trim().split('\n').pop() ?? '';
     return line.startsWith('{') ? JSON.parse(line) : undefined;
@@ -165,6 +182,9 @@ function parent(): void {
     // Same thread count on both sides by default: on a shared machine PyTorch's OpenMP pool
     // collapses when oversubscribed (5 img/s instead of 99 here with 2 threads at load 20).
     const torchThreads = opt('--torch-threads', threads);
+    const e2eRounds = args.includes('--skip-e2e') ? 0 : opt('--e2e-rounds', 1);
+    const graftE2e: E2eSide[] = [];
+    const torchE2e: E2eSide[] = [];
     const torchProblem = ensureTorch();
     if (torchProblem !== undefined) process.stderr.write(`${torchProblem}\n`);
     const self = fileURLToPath(import.meta.url);
@@ -181,11 +201,21 @@ function parent(): void {
             if (tr === undefined) process.stderr.write(`bench: PyTorch run failed (exit ${t.status}):\n${t.stderr}\n`);
             else torch.push(tr);
         }
+        if (r < e2eRounds) {
+            const g2 = graftDigits(threads);
+            if (typeof g2 === 'string') process.stderr.write(`bench: digits_e2e: ${g2}\n`);
+            else graftE2e.push(g2);
+            if (torchProblem === undefined) {
+                const t2 = torchDigits(PYTHON, torchThreads);
+                if (typeof t2 === 'string') process.stderr.write(`bench: digits_e2e: ${t2}\n`);
+                else torchE2e.push(t2);
+            }
+        }
         if (!json) process.stderr.write(`round ${r + 1}/${rounds} done\n`);
     }
     const med = <T>(xs: T[], k: keyof T) => (xs.length > 0 ? median(xs.map((x) => Number(x[k]))) : undefined);
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
-    const workloads = (['forward', 'finetune', 'head'] as const).map((name) => {
+    const workloads: Workload[] = (['forward', 'finetune', 'head'] as const).map((name) => {
         const graftIps = med(graft, `${name}_ips`);
         const torchIps = med(torch, `${name}_ips`);
         const graftCpu = med(graft, `${name}_cpu_ips`);
@@ -202,18 +232,47 @@ function parent(): void {
             ...(name === 'forward' ? { graft_unfolded_ips: med(graft, 'forward_unfolded_ips') } : {})
         };
     });
-    const fmt = (n: number | undefined, d = 1) => (n === undefined ? '-' : n.toFixed(d));
+    if (e2eRounds > 0) {
+        const graftIps = med(graftE2e, 'ips');
+        const torchIps = med(torchE2e, 'ips');
+        const graftCpu = med(graftE2e, 'cpu_ips');
+        const torchCpu = med(torchE2e, 'cpu_ips');
+        workloads.push({
+            name: 'digits_e2e',
+            graft_ips: graftIps,
+            torch_ips: torchIps,
+            ratio: ratio(graftIps, torchIps),
+            graft_cpu_ips: graftCpu,
+            torch_cpu_ips: torchCpu,
+            cpu_ratio: ratio(graftCpu, torchCpu),
+            graft_seconds: med(graftE2e, 'seconds'),
+            torch_seconds: med(torchE2e, 'seconds'),
+            train_images: graftE2e[0]?.train_images ?? torchE2e[0]?.train_images,
+            graft_test_accuracy: med(graftE2e, 'test_accuracy'),
+            torch_test_accuracy: med(torchE2e, 'test_accuracy'),
+            graft_baseline_test_accuracy: med(graftE2e, 'baseline_test_accuracy'),
+            torch_baseline_test_accuracy: med(torchE2e, 'baseline_test_accuracy')
+        });
+    }
+    const fmt = (n: unknown, d = 1) => (typeof n === 'number' ? n.toFixed(d) : '-');
     console.log(`Graft: ${graft[0]?.backend ?? 'failed'}; PyTorch ${torch[0]?.torch ?? '-'} with ${torchThreads} threads; ${graft.length}/${torch.length} runs; load average ${os.loadavg()[0]!.toFixed(1)}`);
-    console.log('workload   graft img/s  torch img/s  ratio   | graft img/cpu-s  torch img/cpu-s  ratio');
+    console.log('workload    graft img/s  torch img/s  ratio   | graft img/cpu-s  torch img/cpu-s  ratio');
     for (const w of workloads) {
         console.log(
-            `${w.name.padEnd(9)} ${fmt(w.graft_ips).padStart(12)} ${fmt(w.torch_ips).padStart(12)} ${fmt(w.ratio, 2).padStart(6)}   | ${fmt(w.graft_cpu_ips).padStart(15)} ${fmt(w.torch_cpu_ips).padStart(16)} ${fmt(w.cpu_ratio, 2).padStart(6)}`
+            `${w.name.padEnd(10)} ${fmt(w.graft_ips).padStart(12)} ${fmt(w.torch_ips).padStart(12)} ${fmt(w.ratio, 2).padStart(6)}   | ${fmt(w.graft_cpu_ips).padStart(15)} ${fmt(w.torch_cpu_ips).padStart(16)} ${fmt(w.cpu_ratio, 2).padStart(6)}`
         );
     }
     const head = workloads[2]!;
     console.log(`head epoch: Graft ${fmt(head.graft_epoch_s, 2)} s, PyTorch ${fmt(head.torch_epoch_s, 2)} s (target < 0.5 s)`);
     console.log(`forward without BatchNorm folding: ${fmt(workloads[0]!.graft_unfolded_ips)} img/s`);
-    console.log('digits_transfer end to end: not measured here (needs `graft run`; see the runtime issue)');
+    const e2e = workloads.find((w) => w.name === 'digits_e2e');
+    if (e2e) {
+        console.log(
+            `digits_transfer end to end: Graft ${fmt(e2e['graft_seconds'])} s, PyTorch ${fmt(e2e['torch_seconds'])} s for ${e2e['train_images'] ?? '-'} training images; ` +
+                `test accuracy Graft ${fmt(e2e['graft_test_accuracy'], 3)} (scratch ${fmt(e2e['graft_baseline_test_accuracy'], 3)}), ` +
+                `PyTorch ${fmt(e2e['torch_test_accuracy'], 3)} (scratch ${fmt(e2e['torch_baseline_test_accuracy'], 3)})`
+        );
+    } else console.log('digits_transfer end to end: skipped (--skip-e2e)');
     if (json) {
         console.log(
             JSON.stringify({

@@ -104,6 +104,18 @@ export async function run(args: string[]): Promise<number> {
         console.error(`graft run: give exactly one .graft file\n\n${HELP}`);
         return 2;
     }
+    // A sweep's name, or a file that declares only a sweep: run its trials and write its table.
+    const { selectSweep, runSweepCommand } = await import('../sweep/sweep-command.js');
+    const { PlanSelectionError } = await import('../runs/workspace-plans.js');
+    let sweep;
+    try {
+        sweep = await selectSweep(parsed.positionals[0], parsed.values.experiment);
+    } catch (err) {
+        if (!(err instanceof PlanSelectionError)) throw err;
+        console.error(err.message);
+        return 1;
+    }
+    if (sweep) return runSweepCommand(sweep, { events: parsed.values.events, backend: parsed.values.backend, runsDir: parsed.values['runs-dir'] });
     const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
     const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
     if (typeof selected === 'number') return selected;

@@ -7,6 +7,7 @@ import type { MetricPlan, OutputHeadPlan, Task } from '../plan/types.js';
 import type { SplitFeed } from '../train/feed.js';
 import { loss } from '../train/losses.js';
 import { computeMetrics, type MetricValues, type Predictions } from './metrics.js';
+import type { MisclassifiedCollector } from './misclassified.js';
 
 export interface HeadOutputs {
     head: OutputHeadPlan;
@@ -20,7 +21,8 @@ export interface EvalResult {
 
 const taskOf = (h: OutputHeadPlan): Task => (h.activation === 'softmax' ? 'single_label' : 'multi_label');
 
-export async function predictSplit(model: tf.LayersModel, heads: OutputHeadPlan[], feed: SplitFeed, batchSize: number): Promise<EvalResult> {
+/** `gallery`: collects the first head's most confident mistakes (single-label heads only). */
+export async function predictSplit(model: tf.LayersModel, heads: OutputHeadPlan[], feed: SplitFeed, batchSize: number, gallery?: MisclassifiedCollector): Promise<EvalResult> {
     const probs: number[][] = heads.map(() => []);
     const labels: number[][] = heads.map(() => []);
     const classes: number[] = heads.map(() => 0);
@@ -54,6 +56,18 @@ export async function predictSplit(model: tf.LayersModel, heads: OutputHeadPlan[
                     labels[i].push(best);
                 }
             } else for (const v of y) labels[i].push(v);
+        }
+        if (gallery && taskOf(heads[0]) === 'single_label') {
+            const c = classes[0];
+            const [, hh, ww, cc] = batch.x.shape;
+            await gallery.add({
+                probs: probs[0].slice(probs[0].length - n * c),
+                labels: labels[0].slice(labels[0].length - n),
+                classes: c,
+                keys: batch.keys,
+                shape: [hh, ww, cc],
+                values: () => batch.x.data() as Promise<Float32Array>
+            });
         }
         tf.dispose([outs.total, ...outs.activated, batch.x, ...batch.labels]);
     }

@@ -2,17 +2,45 @@
 // per head (its `labels` column, else the dataset's default column), evaluation sets for
 // `evaluate on test | on <dataset>`, and training class counts for class weights.
 
+import { dirname, join, relative, sep } from 'node:path';
 import type { ExperimentPlan, OutputHeadPlan, SplitName } from '../plan/types.js';
 import { loadDataset, type Dataset, type WarnFn } from '../data/index.js';
-import type { Batch, BatchOptions, SplitFeed, TrainingData } from './feed.js';
+import type { Batch, BatchOptions, SampleDisplay, SplitFeed, TrainingData } from './feed.js';
 import { SpecError } from './model.js';
 
+/**
+ * Sample keys are relative to the source's root (`<file>#<n>` for IDX, `mnist/<digit>#<n>` for
+ * the mnist package); people want them relative to the spec they wrote.
+ */
+function displayOf(ds: Dataset, specFile: string): SampleDisplay {
+    const source = ds.plan.source;
+    let root: string | undefined;
+    const fromSpec = (path: string) => relative(dirname(specFile), path).split(sep).join('/');
+    return {
+        normalize: ds.plan.normalize,
+        source: (key) => {
+            if (source.kind === 'mnist') return key;
+            root ??= ds.splitsRecord().root;
+            if (source.kind === 'idx') {
+                const at = key.lastIndexOf('#');
+                return at < 0 ? fromSpec(join(root, key)) : `${fromSpec(join(root, key.slice(0, at)))}${key.slice(at)}`;
+            }
+            return fromSpec(join(root, key));
+        }
+    };
+}
+
 class DatasetFeed implements SplitFeed {
+    readonly display?: SampleDisplay;
+
     constructor(
         private readonly ds: Dataset,
         private readonly split: SplitName,
-        private readonly columns: (string | undefined)[]
-    ) {}
+        private readonly columns: (string | undefined)[],
+        display?: SampleDisplay
+    ) {
+        this.display = display;
+    }
 
     get size(): number {
         return this.ds.size(this.split);
@@ -21,7 +49,7 @@ class DatasetFeed implements SplitFeed {
     async *batches(batchSize: number, options: BatchOptions): AsyncIterable<Batch> {
         for await (const b of this.ds.batches(this.split, { batchSize, epoch: options.epoch, shuffle: options.shuffle, augment: options.augment })) {
             try {
-                yield { x: b.xs, labels: this.columns.map((c) => (c === undefined ? b.ys : b.targets[c])) };
+                yield { x: b.xs, labels: this.columns.map((c) => (c === undefined ? b.ys : b.targets[c])), keys: b.keys };
             } finally {
                 b.dispose();
             }
@@ -54,7 +82,7 @@ export async function loadTrainingData(plan: ExperimentPlan, warn: WarnFn): Prom
     const evaluation = new Map<string, SplitFeed>();
     for (const e of plan.evaluate) {
         if (e.kind === 'test') {
-            if (ds.has('test')) evaluation.set('test', new DatasetFeed(ds, 'test', columns));
+            if (ds.has('test')) evaluation.set('test', new DatasetFeed(ds, 'test', columns, displayOf(ds, plan.at.file)));
             else warn(`dataset ${plan.data.name} has no test split: \`evaluate on test\` is skipped`);
         } else if (e.kind === 'dataset') {
             const other = await loadDataset(e.dataset, { seed: plan.seed, warn });
@@ -65,7 +93,7 @@ export async function loadTrainingData(plan: ExperimentPlan, warn: WarnFn): Prom
             }
             // Its test split when it has one, else all of it (an unsplit dataset is one `train` pool).
             const split: SplitName = other.has('test') ? 'test' : 'train';
-            evaluation.set(e.dataset.name, new DatasetFeed(other, split, headColumns(other, heads)));
+            evaluation.set(e.dataset.name, new DatasetFeed(other, split, headColumns(other, heads), displayOf(other, plan.at.file)));
         }
     }
     const counts = heads.map((h) => (h.labels === undefined ? ds.classCounts('train') : countColumn(ds, h.labels)));

@@ -3,12 +3,23 @@
 // pipeline's own API can change behind one adapter (train/data-adapter.ts).
 
 import type * as tf from '@tensorflow/tfjs';
+import type { Normalize } from '../plan/types.js';
 
 export interface Batch {
     /** [batch, height, width, channels], normalised. */
     x: tf.Tensor4D;
     /** One [batch, classes] one-hot/multi-hot tensor per head, in the plan's head order. */
     labels: tf.Tensor2D[];
+    /** Sample ids in batch order, when the feed knows them (image feeds; not cached features). */
+    keys?: string[];
+}
+
+/** What a feed of images tells about its samples, so evaluation can show them (the misclassified gallery). */
+export interface SampleDisplay {
+    /** How the batches' pixels were normalised (inverted to get the image back). */
+    normalize: Normalize;
+    /** Where a sample came from, for people: its file relative to the spec, or `mnist/<digit>#<n>`. */
+    source(key: string): string;
 }
 
 export interface BatchOptions {
@@ -23,6 +34,8 @@ export interface SplitFeed {
     size: number;
     /** Yields batches; the consumer disposes each batch's tensors. */
     batches(batchSize: number, options: BatchOptions): AsyncIterable<Batch>;
+    /** Present when the batches are images with keys. */
+    display?: SampleDisplay;
 }
 
 export interface TrainingData {

@@ -15,6 +15,7 @@ import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreW
 import { GroupOptimizer } from './optimizers.js';
 import { improved, LrScheduler } from './schedules.js';
 import { restoreRandom, seedRandom } from './seeded-random.js';
+import type { Adaptation } from '../transfer/adapt-step.js';
 
 /** Batches over which precise BatchNorm statistics are averaged at the end of a stage. */
 export const PRECISE_BN_BATCHES = 50;
@@ -88,6 +89,8 @@ export interface PhaseOptions {
     scratch: boolean;
     hooks: TrainHooks;
     resume?: PhaseState;
+    /** `adapt to`: target batches beside each source batch and the adaptation term (main phase only). */
+    adapt?: Adaptation;
     /** Compute a frozen backbone's features once per stage (default true). */
     cacheFeatures?: boolean;
 }
@@ -136,6 +139,8 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             const frozen = applyStageFreezing(m, stage, mask);
             mask = frozen.mask;
             const groups = paramGroups(m);
+            // DANN's domain classifier trains with the head's optimizer group.
+            if (opts.adapt) groups.head.push(...opts.adapt.variables);
             if (groups.head.length + groups.backbone.length === 0) throw new SpecError(`stage ${stage.name} has nothing to train`, stage.at);
             hooks.stageStart({ phase, stage, index: s, trainableParams: frozen.trainableParams, trainableLayers: frozen.trainableLayers });
             const result: StageResult = resuming?.current ?? {
@@ -161,6 +166,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                 if (valFeatures) [valModel, valFeed] = [head, valFeatures];
                 if (trainFeatures) [trainModel, trainFeed] = [head, trainFeatures];
                 cached.push(...[valFeatures, trainFeatures].filter((f): f is TensorFeed => f !== undefined));
+                if (opts.adapt) hooks.log('warning', `adapt to ${opts.adapt.spec.target.name} has no effect in stage ${stage.name}: the backbone is frozen, so its features cannot move`, opts.adapt.spec.at);
                 if (cached.length) hooks.log('info', `stage ${stage.name}: the backbone is frozen; its features for ${[trainFeatures ? 'train' : '', valFeatures ? 'val' : ''].filter(Boolean).join(' and ')} are computed once`, stage.at);
             }
             let best = resuming?.best;
@@ -189,24 +195,30 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         const n = batch.x.shape[0];
                         const sw = weights.map((w, i) => (w ? sampleWeightsFor(batch.labels[i], w) : undefined));
                         let hits: tf.Scalar | undefined;
+                        // Adaptation needs the backbone in the step (not cached features).
+                        const tx = opts.adapt && trainModel === m.model ? await opts.adapt.nextTarget(stage.batch) : undefined;
                         const value = optimizer.step(groups, () => {
-                            const raw = trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
+                            const adapted = tx ? opts.adapt!.forward(batch.x, tx) : undefined;
+                            const raw = adapted ? adapted.logits : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
                             const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
                             if (heads[0].activation === 'softmax') {
                                 hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits[0], 1), tf.argMax(batch.labels[0], 1)), 'float32')) as tf.Scalar);
                             }
-                            return logits
+                            const total = logits
                                 .map((l, i) => tf.mul(lossOf(heads[i].loss, heads[i].activation, { logits: l, labels: batch.labels[i], sampleWeights: sw[i] }), heads[i].weight) as tf.Scalar)
                                 .reduce((a, b) => tf.add(a, b) as tf.Scalar);
+                            return adapted ? (tf.add(total, adapted.loss) as tf.Scalar) : total;
                         });
                         lossSum += (await value.data())[0] * n;
                         if (hits) correct += (await (hits as tf.Scalar).data())[0];
                         seen += n;
-                        tf.dispose([value, hits, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
+                        tf.dispose([value, hits, tx, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
                         step++;
                     }
                     const epochMetrics: Record<string, number> = { loss: seen ? lossSum / seen : NaN };
                     if (heads[0].activation === 'softmax') epochMetrics.accuracy = seen ? correct / seen : NaN;
+                    // `adapt_loss`: the mean adaptation term of the epoch (also inside `loss`).
+                    if (opts.adapt) Object.assign(epochMetrics, opts.adapt.takeEpochMetrics());
                     if (!Number.isFinite(epochMetrics.loss)) {
                         throw new SpecError(
                             `the loss became ${epochMetrics.loss} in stage ${stage.name}, epoch ${epoch + 1}: lower the learning rate (${stage.optimizer.lr}) or add \`clip_norm\``,
@@ -265,7 +277,9 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                 }
                 const bnLayers = batchNormInTraining(m);
                 if (bnLayers.length > 0) {
-                    const used = await recalibrateBatchNorm(m, bnLayers, data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 }), PRECISE_BN_BATCHES);
+                    const calibration = data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 });
+                    // Adapting: the network trained on mixed source+target batches; recompute those statistics, not source-only ones.
+                    const used = await recalibrateBatchNorm(m, bnLayers, opts.adapt && trainModel === m.model ? opts.adapt.withTargetBatches(calibration, stage.batch) : calibration, PRECISE_BN_BATCHES);
                     hooks.log('info', `stage ${stage.name}: BatchNorm statistics recomputed over ${used} training batches`, stage.at);
                 }
             } finally {

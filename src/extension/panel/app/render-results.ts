@@ -71,17 +71,22 @@ export function confusion(c: ConfusionView | undefined, title = 'Confusion matri
     return c ? section(title, h('div', { class: 'scroll-x' }, confusionGrid(c))) : undefined;
 }
 
-export function gallery(r: ResultsView, images: Record<string, string>): HTMLElement | undefined {
+/** One section per evaluated split (runs say which; older results are all `test`). */
+export function gallery(r: ResultsView, images: Record<string, string>): HTMLElement[] {
     const items = r.misclassified;
-    if (!items?.length) return undefined;
-    return section(`Misclassified test images (${items.length})`,
-        h('div', { class: 'gallery' }, items.slice(0, 64).map((m) =>
-            h('figure', null,
-                h('img', { src: m.image.startsWith('data:') ? m.image : (images[m.image] ?? ''), alt: `true ${m.trueLabel}, predicted ${m.predicted}` }),
-                h('figcaption', null, h('span', null, `true ${m.trueLabel}`), h('span', { class: 'pred' }, `pred ${m.predicted}${m.confidence !== undefined ? ` (${pct(m.confidence, 0)})` : ''}`))
-            )
-        ))
-    );
+    if (!items?.length) return [];
+    const splits = [...new Set(items.map((m) => m.split ?? 'test'))];
+    return splits.map((split) => {
+        const mine = items.filter((m) => (m.split ?? 'test') === split);
+        return section(`Misclassified ${split === 'test' ? 'test images' : `images: ${split}`} (${mine.length})`,
+            h('div', { class: 'gallery', 'data-split': split }, mine.slice(0, 64).map((m) =>
+                h('figure', { title: m.source },
+                    h('img', { src: m.image.startsWith('data:') ? m.image : (images[m.image] ?? ''), alt: `true ${m.trueLabel}, predicted ${m.predicted}` }),
+                    h('figcaption', null, h('span', null, `true ${m.trueLabel}`), h('span', { class: 'pred' }, `pred ${m.predicted}${m.confidence !== undefined ? ` (${pct(m.confidence, 0)})` : ''}`))
+                )
+            ))
+        );
+    });
 }
 
 export function heads(r: ResultsView): HTMLElement[] {

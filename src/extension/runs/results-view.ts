@@ -1,0 +1,328 @@
+// Turns a run's results.json into what the panel shows. The runtime owns results.json; its core
+// shape is `{experiment, status, backend, seed, stages, metrics: {<split>: {<metric>: value}},
+// baseline?: {metrics}, transferGain?}`. Richer parts (per-class report, confusion matrix,
+// misclassified images, heads, episodes, sweep trials) are read where present, under the common
+// spellings, so the panel shows whatever a run recorded and never fails on what it did not.
+
+export interface ClassReport {
+    label: string;
+    precision: number;
+    recall: number;
+    f1: number;
+    support?: number;
+}
+
+export interface ConfusionView {
+    labels: string[];
+    /** rows = true class, columns = predicted class. */
+    matrix: number[][];
+}
+
+export interface MisclassifiedView {
+    /** Absolute file path or data: URI; the host turns paths into webview URIs. */
+    image: string;
+    trueLabel: string;
+    predicted: string;
+    confidence?: number;
+    /** The evaluated split (`test` or an evaluation dataset), when the run says. */
+    split?: string;
+    /** Where the original image came from (its file relative to the spec), when the run says. */
+    source?: string;
+}
+
+export interface HeadView {
+    name: string;
+    metrics: Record<string, number>;
+    perClass?: ClassReport[];
+    confusion?: ConfusionView;
+}
+
+export interface EpisodesView {
+    accuracy: number;
+    /** Half-width of the 95 % confidence interval. */
+    ci95?: number;
+    episodes?: number;
+    way?: number;
+    shot?: number;
+    query?: number;
+}
+
+export interface SweepTrialView {
+    params: Record<string, number | string>;
+    value?: number;
+    status?: string;
+    runDir?: string;
+    best?: boolean;
+}
+
+export interface SweepView {
+    objective?: { direction: 'max' | 'min'; monitor: string };
+    trials: SweepTrialView[];
+}
+
+export interface TransferGainView {
+    metric: string;
+    /** experiment − baseline, on the same split and metric. */
+    value: number;
+    experiment?: number;
+    baseline?: number;
+}
+
+export interface ResultsView {
+    experiment?: string;
+    status?: string;
+    backend?: string;
+    seed?: number;
+    seconds?: number;
+    /** split → metric → value; scalar metrics only. */
+    metrics: Record<string, Record<string, number>>;
+    baselineMetrics?: Record<string, Record<string, number>>;
+    transferGain?: TransferGainView;
+    perClass?: ClassReport[];
+    confusion?: ConfusionView;
+    misclassified?: MisclassifiedView[];
+    heads?: HeadView[];
+    episodes?: EpisodesView;
+    sweep?: SweepView;
+    error?: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const pick = (o: Obj | undefined, ...keys: string[]): unknown => {
+    if (!o) return undefined;
+    for (const k of keys) if (o[k] !== undefined) return o[k];
+    return undefined;
+};
+
+function isMatrix(v: unknown): v is number[][] {
+    return Array.isArray(v) && v.length > 0 && v.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number'));
+}
+
+function readConfusion(v: unknown, classes: string[] | undefined): ConfusionView | undefined {
+    if (isMatrix(v)) return { labels: classes && classes.length === v.length ? classes : v.map((_, i) => String(i)), matrix: v };
+    if (isObj(v)) {
+        const m = pick(v, 'matrix', 'counts', 'values');
+        const labels = pick(v, 'labels', 'classes');
+        if (isMatrix(m)) {
+            const ls = Array.isArray(labels) ? labels.map((x) => String(x)) : classes;
+            return readConfusion(m, ls);
+        }
+    }
+    return undefined;
+}
+
+function readPerClass(v: unknown, classes: string[] | undefined): ClassReport[] | undefined {
+    const row = (label: string, r: Obj): ClassReport | undefined => {
+        const precision = num(r.precision);
+        const recall = num(r.recall);
+        const f1 = num(pick(r, 'f1', 'f1_score', 'f1Score'));
+        if (precision === undefined || recall === undefined) return undefined;
+        return { label, precision, recall, f1: f1 ?? (precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0), support: num(pick(r, 'support', 'count', 'n')) };
+    };
+    if (Array.isArray(v)) {
+        const rows = v.map((r, i) => (isObj(r) ? row(str(pick(r, 'label', 'class', 'name')) ?? classes?.[i] ?? String(i), r) : undefined));
+        return rows.every((r) => r) && rows.length ? (rows as ClassReport[]) : undefined;
+    }
+    if (isObj(v)) {
+        // Either {label: {precision, recall, f1}} or column arrays {precision: [], recall: [], f1: []}.
+        const p = v.precision;
+        if (Array.isArray(p)) {
+            const r = v.recall as unknown[];
+            const f = (pick(v, 'f1', 'f1_score') ?? []) as unknown[];
+            const s = (v.support ?? []) as unknown[];
+            const labels = (Array.isArray(v.labels) ? v.labels.map(String) : classes) ?? p.map((_, i) => String(i));
+            return p.map((_, i) => row(labels[i] ?? String(i), { precision: p[i], recall: r?.[i], f1: f[i], support: s[i] })).filter((x): x is ClassReport => !!x);
+        }
+        const rows = Object.entries(v).map(([label, r]) => (isObj(r) ? row(label, r) : undefined));
+        return rows.length && rows.every((r) => r) ? (rows as ClassReport[]) : undefined;
+    }
+    return undefined;
+}
+
+/** Scalar metrics of a split; nested structures (confusion, per-class) are picked out separately. */
+function scalars(o: unknown): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (isObj(o)) for (const [k, v] of Object.entries(o)) if (num(v) !== undefined) out[k] = v as number;
+    return out;
+}
+
+function readSplits(m: unknown): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    if (!isObj(m)) return out;
+    const direct = scalars(m);
+    // A flat {accuracy: …} is treated as the test split.
+    if (Object.keys(direct).length) out.test = direct;
+    for (const [split, v] of Object.entries(m)) {
+        if (!isObj(v)) continue;
+        const s = scalars(v);
+        if (Object.keys(s).length) out[split] = s;
+    }
+    return out;
+}
+
+/** Finds a nested value under the split objects first (metrics.test.confusion), then top level. */
+function findDeep(r: Obj, keys: string[]): unknown {
+    const metrics = isObj(r.metrics) ? r.metrics : undefined;
+    for (const split of ['test', 'val', 'evaluation', 'eval']) {
+        const s = metrics && isObj(metrics[split]) ? (metrics[split] as Obj) : undefined;
+        const v = pick(s, ...keys);
+        if (v !== undefined) return v;
+    }
+    return pick(metrics, ...keys) ?? pick(r, ...keys);
+}
+
+function readGain(r: Obj, metrics: Record<string, Record<string, number>>, base?: Record<string, Record<string, number>>): TransferGainView | undefined {
+    const g = pick(r, 'transferGain', 'transfer_gain');
+    const n = num(g);
+    if (n !== undefined) {
+        const metric = metrics.test?.accuracy !== undefined ? 'accuracy' : (Object.keys(metrics.test ?? {})[0] ?? 'accuracy');
+        return { metric, value: n, experiment: metrics.test?.[metric], baseline: base?.test?.[metric] };
+    }
+    if (isObj(g) && Object.values(g).some(isObj)) {
+        // {<split>: {<metric>: gain}}: the test split's accuracy is the headline.
+        const split = isObj(g.test) ? 'test' : Object.keys(g).find((k) => isObj(g[k]))!;
+        const gains = g[split] as Obj;
+        const metric = num(gains.accuracy) !== undefined ? 'accuracy' : Object.keys(gains).find((k) => num(gains[k]) !== undefined);
+        if (metric) return { metric: split === 'test' ? metric : `${split} ${metric}`, value: gains[metric] as number, experiment: metrics[split]?.[metric], baseline: base?.[split]?.[metric] };
+    }
+    if (isObj(g)) {
+        const value = num(pick(g, 'value', 'gain', 'delta'));
+        if (value !== undefined) return { metric: str(g.metric) ?? 'accuracy', value, experiment: num(pick(g, 'experiment', 'transfer', 'model')), baseline: num(g.baseline) };
+        // {accuracy: 0.17, f1_macro: …}: the first entry is the headline.
+        const entries = Object.entries(g).filter(([, v]) => num(v) !== undefined);
+        if (entries.length) {
+            const [metric, v] = entries.find(([k]) => k === 'accuracy') ?? entries[0]!;
+            return { metric, value: v as number, experiment: metrics.test?.[metric], baseline: base?.test?.[metric] };
+        }
+    }
+    // No recorded gain but both sides known: compute it the obvious way.
+    const metric = 'accuracy';
+    const a = metrics.test?.[metric];
+    const b = base?.test?.[metric];
+    if (a !== undefined && b !== undefined) return { metric, value: a - b, experiment: a, baseline: b };
+    return undefined;
+}
+
+function readMisclassified(v: unknown, runDir: string | undefined, classes: string[] | undefined): MisclassifiedView[] | undefined {
+    if (!Array.isArray(v)) return undefined;
+    const label = (x: unknown) => (typeof x === 'number' && classes?.[x] !== undefined ? classes[x]! : (str(x) ?? '?'));
+    const out: MisclassifiedView[] = [];
+    for (const m of v) {
+        if (!isObj(m)) continue;
+        let image = str(pick(m, 'image', 'file', 'path', 'src'));
+        if (!image) continue;
+        if (!image.startsWith('data:') && !image.startsWith('/') && runDir) image = `${runDir.replace(/\/$/, '')}/${image}`;
+        out.push({ image, trueLabel: label(pick(m, 'trueLabel', 'true', 'label', 'actual')), predicted: label(pick(m, 'predicted', 'pred', 'prediction')), confidence: num(pick(m, 'confidence', 'score', 'probability')), split: str(m.split), source: str(m.source) });
+    }
+    return out.length ? out : undefined;
+}
+
+function readEpisodes(v: unknown): EpisodesView | undefined {
+    if (!isObj(v)) return undefined;
+    const accuracy = num(pick(v, 'accuracy', 'mean', 'meanAccuracy'));
+    if (accuracy === undefined) return undefined;
+    let ci95 = num(pick(v, 'ci95', 'ci', 'confidence95', 'interval'));
+    const ciArr = pick(v, 'ci95', 'ci');
+    if (ci95 === undefined && Array.isArray(ciArr) && ciArr.length === 2) ci95 = (Number(ciArr[1]) - Number(ciArr[0])) / 2;
+    return { accuracy, ci95, episodes: num(pick(v, 'episodes', 'n')), way: num(v.way), shot: num(v.shot), query: num(v.query) };
+}
+
+function readSweep(r: Obj): SweepView | undefined {
+    const trials = pick(r, 'trials', 'runs');
+    if (!Array.isArray(trials)) return undefined;
+    const obj = isObj(r.objective) ? r.objective : undefined;
+    const direction: 'max' | 'min' | undefined = obj?.direction === 'max' ? 'max' : obj?.direction === 'min' ? 'min' : undefined;
+    const objective = direction && typeof obj?.monitor === 'string' ? { direction, monitor: obj.monitor } : undefined;
+    const out: SweepTrialView[] = [];
+    for (const t of trials) {
+        if (!isObj(t)) continue;
+        const params: Record<string, number | string> = {};
+        const p = pick(t, 'params', 'vary', 'values');
+        if (isObj(p)) for (const [k, v] of Object.entries(p)) if (typeof v === 'number' || typeof v === 'string') params[k] = v;
+        out.push({ params, value: num(pick(t, 'value', 'objective', 'score')), status: str(t.status), runDir: str(pick(t, 'runDir', 'run')), best: t.best === true });
+    }
+    if (!out.some((t) => t.best) && objective) {
+        const scored = out.filter((t) => t.value !== undefined);
+        if (scored.length) {
+            const best = scored.reduce((a, b) => ((objective.direction === 'max' ? b.value! > a.value! : b.value! < a.value!) ? b : a));
+            best.best = true;
+        }
+    }
+    return { objective, trials: out };
+}
+
+/** Per-class precision/recall/F1 from a confusion matrix (rows true, columns predicted). */
+export function perClassFromConfusion(c: ConfusionView): ClassReport[] {
+    const n = c.matrix.length;
+    return c.matrix.map((row, i) => {
+        const tp = row[i] ?? 0;
+        const support = row.reduce((a, b) => a + b, 0);
+        let predicted = 0;
+        for (let r = 0; r < n; r++) predicted += c.matrix[r]?.[i] ?? 0;
+        const precision = predicted ? tp / predicted : 0;
+        const recall = support ? tp / support : 0;
+        return { label: c.labels[i] ?? String(i), precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support };
+    });
+}
+
+/**
+ * @param headNames names of the output heads in order (from the run's plan.json), used to split a
+ *   multi-task run's `<head>_<metric>` values into per-head sections.
+ */
+export function readResults(raw: unknown, runDir?: string, classesHint?: string[], headNames?: string[]): ResultsView {
+    if (!isObj(raw)) return { metrics: {}, error: 'results.json is not a JSON object' };
+    // `classes` is one list per head (the runtime's results.json) or a plain list.
+    const classLists: string[][] | undefined = Array.isArray(raw.classes) ? (raw.classes.every((c) => Array.isArray(c)) ? (raw.classes as unknown[][]).map((l) => l.map(String)) : [raw.classes.map(String)]) : undefined;
+    const classes = classLists?.[0] ?? classesHint;
+    const metrics = readSplits(raw.metrics);
+    const baseline = isObj(raw.baseline) ? readSplits(pick(raw.baseline, 'metrics') ?? raw.baseline) : undefined;
+    const view: ResultsView = {
+        experiment: str(raw.experiment),
+        status: str(raw.status),
+        backend: str(raw.backend),
+        seed: num(raw.seed),
+        seconds: num(pick(raw, 'seconds', 'wallSeconds', 'durationSeconds')),
+        metrics,
+        baselineMetrics: baseline && Object.keys(baseline).length ? baseline : undefined,
+        perClass: readPerClass(findDeep(raw, ['perClass', 'per_class', 'classReport', 'classes_report']), classes),
+        confusion: readConfusion(findDeep(raw, ['confusion', 'confusionMatrix', 'confusion_matrix']), classes),
+        misclassified: readMisclassified(findDeep(raw, ['misclassified', 'errors', 'mistakes']), runDir, classes),
+        episodes: readEpisodes(findDeep(raw, ['episodes', 'fewShot', 'few_shot'])),
+        sweep: readSweep(raw),
+        error: str(isObj(raw.error) ? raw.error.message : raw.error)
+    };
+    view.transferGain = readGain(raw, metrics, view.baselineMetrics);
+    if (!view.perClass && view.confusion) view.perClass = perClassFromConfusion(view.confusion);
+    if (!raw.heads && headNames && headNames.length > 1) {
+        // Multi-task: the runtime prefixes each head's metrics with its name.
+        const test = isObj(raw.metrics) && isObj((raw.metrics as Obj).test) ? ((raw.metrics as Obj).test as Obj) : undefined;
+        view.heads = headNames.map((name, i) => {
+            const m: Record<string, number> = {};
+            let confusion: ConfusionView | undefined;
+            for (const [k, v] of Object.entries(test ?? {})) {
+                if (!k.startsWith(`${name}_`)) continue;
+                const key = k.slice(name.length + 1);
+                if (num(v) !== undefined) m[key] = v as number;
+                else if (key === 'confusion') confusion = readConfusion(v, classLists?.[i]);
+            }
+            return { name, metrics: m, confusion, perClass: confusion ? perClassFromConfusion(confusion) : undefined };
+        });
+    }
+    const heads = pick(raw, 'heads');
+    if (isObj(heads) || Array.isArray(heads)) {
+        const entries: [string, unknown][] = Array.isArray(heads) ? heads.map((h, i) => [str(isObj(h) ? h.name : undefined) ?? `head ${i + 1}`, h]) : Object.entries(heads);
+        view.heads = entries.filter(([, h]) => isObj(h)).map(([name, h]) => {
+            const ho = h as Obj;
+            const hClasses = Array.isArray(ho.classes) ? ho.classes.map(String) : undefined;
+            const m = readSplits(ho.metrics ?? ho);
+            const split = m.test ?? Object.values(m)[0] ?? {};
+            const deep = (keys: string[]) => pick(isObj(ho.metrics) && isObj((ho.metrics as Obj).test) ? ((ho.metrics as Obj).test as Obj) : undefined, ...keys) ?? pick(ho, ...keys);
+            return { name, metrics: split, perClass: readPerClass(deep(['perClass', 'per_class']), hClasses), confusion: readConfusion(deep(['confusion', 'confusionMatrix']), hClasses) };
+        });
+        if (!view.heads.length) delete view.heads;
+    }
+    return view;
+}

@@ -1,0 +1,168 @@
+// Folds run events (src/runtime/runs/events.ts) into one snapshot: what the status bar and the
+// results panel show. The same fold serves a live child process and an events.ndjson read back
+// from a run folder, so a finished run looks the same whichever way it was opened.
+import type { Phase, RunEvent, RunStatus } from '../../runtime/runs/events.js';
+import type { SpecLoc } from '../../runtime/plan/types.js';
+import type { ResultsView } from './results-view.js';
+
+export interface EpochPoint {
+    /** Epoch number counted across all stages of the phase (1-based): the x axis of the curves. */
+    x: number;
+    stage: string;
+    epoch: number;
+    metrics: Record<string, number>;
+    lr: number;
+    seconds: number;
+}
+
+export interface StageMark {
+    stage: string;
+    /** x of the stage's first epoch. */
+    x: number;
+    epochs: number;
+}
+
+export interface PhaseSeries {
+    phase: Phase;
+    stages: StageMark[];
+    points: EpochPoint[];
+}
+
+export interface RunLog {
+    level: 'info' | 'warning' | 'error';
+    message: string;
+    at?: SpecLoc;
+}
+
+export interface RunSnapshot {
+    runId: string;
+    experiment: string;
+    /** Set for runs started from a sweep lens. */
+    sweep?: string;
+    specFile?: string;
+    runDir?: string;
+    backend?: string;
+    seed?: number;
+    classes: string[];
+    status: RunStatus | 'queued';
+    startedAt?: string;
+    endedAt?: string;
+    seconds?: number;
+    /** Stage plan from run-start, for progress. */
+    plannedStages: { phase: Phase; name: string; epochs: number }[];
+    current?: { phase: Phase; stage: string; epoch: number; epochs: number };
+    epochsDone: number;
+    epochsTotal: number;
+    eta?: number;
+    /** The newest epoch's metrics of the main phase, or of whatever phase is running. */
+    lastMetrics?: Record<string, number>;
+    series: PhaseSeries[];
+    logs: RunLog[];
+    error?: { message: string; at?: SpecLoc };
+    resultsPath?: string;
+    results?: ResultsView;
+}
+
+const MAX_LOGS = 200;
+
+export function emptySnapshot(runId: string, experiment: string, specFile?: string): RunSnapshot {
+    return { runId, experiment, specFile, classes: [], status: 'queued', plannedStages: [], epochsDone: 0, epochsTotal: 0, series: [], logs: [] };
+}
+
+function seriesFor(s: RunSnapshot, phase: Phase): PhaseSeries {
+    let ser = s.series.find((x) => x.phase === phase);
+    if (!ser) {
+        ser = { phase, stages: [], points: [] };
+        // Main first, then baseline, then dependencies, whatever order events come in.
+        s.series.push(ser);
+        const rank = (p: Phase) => (p === 'main' ? 0 : p === 'baseline' ? 1 : 2);
+        s.series.sort((a, b) => rank(a.phase) - rank(b.phase));
+    }
+    return ser;
+}
+
+/** Applies one event in place and returns the snapshot. Unknown event types are ignored. */
+export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
+    switch (e.type) {
+        case 'run-start':
+            s.runId = e.runId || s.runId;
+            s.experiment = e.experiment;
+            s.runDir = e.runDir;
+            s.specFile = e.specFile || s.specFile;
+            s.backend = e.backend;
+            s.seed = e.seed;
+            s.classes = e.classes ?? [];
+            s.status = 'running';
+            s.startedAt = e.time;
+            s.plannedStages = e.stages ?? [];
+            s.epochsTotal = s.plannedStages.reduce((n, st) => n + st.epochs, 0);
+            break;
+        case 'stage-start': {
+            const ser = seriesFor(s, e.phase);
+            const x = (ser.points.at(-1)?.x ?? 0) + 1;
+            ser.stages.push({ stage: e.stage, x, epochs: e.epochs });
+            s.current = { phase: e.phase, stage: e.stage, epoch: 0, epochs: e.epochs };
+            if (s.status === 'queued') s.status = 'running';
+            break;
+        }
+        case 'epoch': {
+            const ser = seriesFor(s, e.phase);
+            if (!ser.stages.length || ser.stages.at(-1)!.stage !== e.stage) ser.stages.push({ stage: e.stage, x: (ser.points.at(-1)?.x ?? 0) + 1, epochs: e.epochs });
+            const x = (ser.points.at(-1)?.x ?? 0) + 1;
+            ser.points.push({ x, stage: e.stage, epoch: e.epoch, metrics: e.metrics, lr: e.lr, seconds: e.seconds });
+            s.current = { phase: e.phase, stage: e.stage, epoch: e.epoch, epochs: e.epochs };
+            s.epochsDone++;
+            // A stage that stops early leaves its planned epochs unrun; never show more than 100 %.
+            if (s.epochsDone > s.epochsTotal) s.epochsTotal = s.epochsDone;
+            s.eta = e.eta;
+            s.lastMetrics = e.metrics;
+            if (s.status === 'queued') s.status = 'running';
+            break;
+        }
+        case 'checkpoint':
+            break;
+        case 'log':
+            s.logs.push({ level: e.level, message: e.message, at: e.at });
+            if (s.logs.length > MAX_LOGS) s.logs.splice(0, s.logs.length - MAX_LOGS);
+            break;
+        case 'run-end':
+            s.status = e.status;
+            s.endedAt = e.time;
+            s.seconds = e.seconds;
+            s.resultsPath = e.results;
+            s.error = e.error;
+            s.current = undefined;
+            s.eta = 0;
+            break;
+    }
+    return s;
+}
+
+/** The metric the status bar shows: validation accuracy when there is one, else the first val metric, else loss. */
+export function headlineMetric(m: Record<string, number> | undefined): { name: string; value: number } | undefined {
+    if (!m) return undefined;
+    for (const k of ['val_accuracy', 'val_acc']) if (m[k] !== undefined) return { name: k, value: m[k]! };
+    const val = Object.keys(m).find((k) => k.startsWith('val_') && k !== 'val_loss');
+    if (val) return { name: val, value: m[val]! };
+    for (const k of ['accuracy', 'loss', 'val_loss']) if (m[k] !== undefined) return { name: k, value: m[k]! };
+    const first = Object.keys(m)[0];
+    return first ? { name: first, value: m[first]! } : undefined;
+}
+
+export function isRunEvent(v: unknown): v is RunEvent {
+    return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && ['run-start', 'stage-start', 'epoch', 'checkpoint', 'log', 'run-end'].includes((v as { type: string }).type);
+}
+
+/** One line of an experiment's run history (read from its run folder). */
+export interface HistoryEntry {
+    runId: string;
+    runDir: string;
+    experiment: string;
+    status: string;
+    startedAt?: string;
+    seconds?: number;
+    backend?: string;
+    /** Test accuracy when recorded, else the first test metric. */
+    headline?: { name: string; value: number };
+    transferGain?: number;
+}

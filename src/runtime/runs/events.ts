@@ -1,0 +1,80 @@
+// Run events: what `graft run --events` prints, one JSON object per line, and what a run folder's
+// events.ndjson holds. The editor panel consumes exactly these; docs/events.md documents them.
+// Every event carries `type`, `time` (ISO string) and `runId`.
+
+import type { SpecLoc } from '../plan/types.js';
+
+/** Which training a stage/epoch event belongs to: the experiment itself, its scratch baseline, or a dependency. */
+export type Phase = 'main' | 'baseline' | `dependency:${string}`;
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+interface EventBase {
+    time: string;
+    runId: string;
+}
+
+export interface RunStartEvent extends EventBase {
+    type: 'run-start';
+    experiment: string;
+    runDir: string;
+    specFile: string;
+    backend: string;
+    seed: number;
+    classes: string[];
+    /** Stages in order with their epoch budget, for progress and ETA. */
+    stages: { phase: Phase; name: string; epochs: number }[];
+    resumed?: boolean;
+}
+
+export interface StageStartEvent extends EventBase {
+    type: 'stage-start';
+    phase: Phase;
+    stage: string;
+    index: number;
+    epochs: number;
+    trainableParams: number;
+}
+
+export interface EpochEvent extends EventBase {
+    type: 'epoch';
+    phase: Phase;
+    stage: string;
+    /** 1-based within the stage. */
+    epoch: number;
+    epochs: number;
+    /** `loss`, `accuracy`, ... on train; `val_loss`, `val_accuracy`, ... on val. */
+    metrics: Record<string, number>;
+    lr: number;
+    seconds: number;
+    /** Estimated seconds left for the whole run. */
+    eta?: number;
+}
+
+export interface CheckpointEvent extends EventBase {
+    type: 'checkpoint';
+    phase: Phase;
+    stage: string;
+    epoch: number;
+    monitor: string;
+    value: number;
+    path: string;
+}
+
+export interface LogEvent extends EventBase {
+    type: 'log';
+    level: 'info' | 'warning' | 'error';
+    message: string;
+    at?: SpecLoc;
+}
+
+export interface RunEndEvent extends EventBase {
+    type: 'run-end';
+    status: Exclude<RunStatus, 'running'>;
+    /** Path of results.json. */
+    results?: string;
+    error?: { message: string; at?: SpecLoc };
+    seconds: number;
+}
+
+export type RunEvent = RunStartEvent | StageStartEvent | EpochEvent | CheckpointEvent | LogEvent | RunEndEvent;

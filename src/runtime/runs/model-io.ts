@@ -1,0 +1,97 @@
+// Weights and models on disk without tfjs-node (whose file:// handler is unavailable here):
+// checkpoints as a small manifest + one float32 blob, exported models in the tfjs layers format
+// (model.json + weights.bin) that tf.loadLayersModel and the converter understand.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { replaceDirAtomic, writeFileAtomic } from './files.js';
+
+interface WeightManifest {
+    format: 'graft-weights';
+    weights: { name: string; shape: number[] }[];
+}
+
+/** Saves every weight of `model` (trainable or not, in model.weights order) into `dir`, atomically. */
+export async function saveWeights(model: tf.LayersModel, dir: string): Promise<void> {
+    const values = await Promise.all(model.weights.map((w) => w.read().data()));
+    const total = values.reduce((s, v) => s + v.length, 0);
+    const blob = new Float32Array(total);
+    let offset = 0;
+    for (const v of values) {
+        blob.set(v as Float32Array, offset);
+        offset += v.length;
+    }
+    const manifest: WeightManifest = { format: 'graft-weights', weights: model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: w.shape as number[] })) };
+    replaceDirAtomic(dir, (tmp) => {
+        writeFileAtomic(join(tmp, 'weights.json'), JSON.stringify(manifest));
+        writeFileAtomic(join(tmp, 'weights.bin'), new Uint8Array(blob.buffer));
+    });
+}
+
+/** Loads weights saved by saveWeights into a model of the same architecture; false when absent. */
+export function loadWeights(model: tf.LayersModel, dir: string): boolean {
+    const manifestPath = join(dir, 'weights.json');
+    if (!existsSync(manifestPath)) return false;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as WeightManifest;
+    const bytes = readFileSync(join(dir, 'weights.bin'));
+    const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    if (manifest.weights.length !== model.weights.length) {
+        throw new Error(`checkpoint ${dir} has ${manifest.weights.length} weights, the model ${model.weights.length}: it belongs to a different network`);
+    }
+    let offset = 0;
+    tf.tidy(() => {
+        model.weights.forEach((w, i) => {
+            const shape = manifest.weights[i].shape;
+            const size = shape.reduce((a, b) => a * b, 1);
+            if (shape.join(',') !== (w.shape as number[]).join(',')) throw new Error(`checkpoint ${dir}: weight ${manifest.weights[i].name} has shape [${shape}], the model [${w.shape}]`);
+            (w.read() as tf.Variable).assign(tf.tensor(blob.subarray(offset, offset + size), shape));
+            offset += size;
+        });
+    });
+    return true;
+}
+
+/** Writes a layers model as model.json + weights.bin into `dir` (replaced atomically). */
+export async function saveLayersModel(model: tf.LayersModel, dir: string, extra?: Record<string, string>): Promise<void> {
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+        tf.io.withSaveHandler(async (a) => {
+            artifacts = a;
+            return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        })
+    );
+    const a = artifacts!;
+    const data = a.weightData instanceof ArrayBuffer ? new Uint8Array(a.weightData) : new Uint8Array(tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer[]));
+    const modelJson = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: 'graft',
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }]
+    };
+    replaceDirAtomic(dir, (tmp) => {
+        writeFileAtomic(join(tmp, 'model.json'), JSON.stringify(modelJson));
+        writeFileAtomic(join(tmp, 'weights.bin'), data);
+        for (const [name, text] of Object.entries(extra ?? {})) writeFileAtomic(join(tmp, name), text);
+    });
+}
+
+/** Reads a tfjs layers model.json (and its weight files next to it) from disk. */
+export async function loadLayersModelFromDir(modelJsonPath: string): Promise<tf.LayersModel> {
+    const json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as {
+        modelTopology: object;
+        weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    };
+    const dir = join(modelJsonPath, '..');
+    const specs: tf.io.WeightsManifestEntry[] = [];
+    const buffers: ArrayBuffer[] = [];
+    for (const group of json.weightsManifest) {
+        specs.push(...group.weights);
+        for (const p of group.paths) {
+            const b = readFileSync(join(dir, p));
+            buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+        }
+    }
+    return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.concatenateArrayBuffers(buffers) }));
+}
