@@ -20,7 +20,7 @@ export async function runtimeHeadEpochs(n: number, dims: number, classes: number
         planVersion: 1,
         experiment: 'bench_head',
         at,
-        data: { name: 'cached', at, source: { kind: 'mnist' }, task: 'single_label', image: { height: 1, width: 1, channels: dims }, normalize: 'unit', stratified: true, augment: {}, balance: 'none' },
+        data: { name: 'cached', at, source: { kind: 'mnist' }, task: 'single_label', image: { height: 1, width: 1, channels: 1 }, normalize: 'unit', stratified: true, augment: {}, balance: 'none' },
         backbone: { kind: 'file', location: 'features', at, description },
         head: { kind: 'output', heads: [{ name: 'main', at, layers: [], activation: 'softmax', weight: 1, loss: { kind: 'crossentropy', smoothing: 0 } }] },
         stages: [{ name: 'train', at, epochs, batch, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'constant' }, freeze: [], batchnorm: 'frozen' }],
@@ -29,7 +29,7 @@ export async function runtimeHeadEpochs(n: number, dims: number, classes: number
         seed: 1,
         device: 'auto',
         dependsOn: []
-    } as ExperimentPlan;
+    };
     const m = assembleModel(backbone, plan, () => classes, description);
     const features = tf.randomNormal([n, dims]);
     const labels = tf.oneHot(tf.randomUniform([n], 0, classes, 'int32'), classes) as tf.Tensor2D;

@@ -7,7 +7,8 @@
 //   forward   feature extraction: the whole network in inference mode (Graft folds BatchNorm)
 //   finetune  one training step of block_15, block_16, Conv_1 and the head, with the frozen
 //             rest's forward included (frozen part inference-only, folded on Graft's side)
-//   head      one epoch of a dense head on 5,000 cached 1,280-d features (Adam)
+//   head      one epoch of a dense head on 5,000 cached 1,280-d features (Adam): a lean hand loop,
+//             and (graft_runtime_epoch_s) the same epoch through the runtime's trainPhase loop
 //   digits_e2e  the `digits_transfer` experiment end to end (bench/digits-e2e.ts): `graft run`
 //             against bench/torch_digits.py, whole processes; images/s = training images / s.
 //             Minutes per round, so it runs in the first --e2e-rounds rounds only (default 1,

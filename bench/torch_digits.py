@@ -103,7 +103,7 @@ def evaluate(model, x, y, size=128):
     return loss / x.shape[0], correct / x.shape[0]
 
 
-def train(model, params, split, epochs, batch, lr, smoothing, gen, frozen_prefix=None):
+def train(model, params, split, epochs, batch, lr, smoothing, gen):
     """Trains `model` on split["train"], evaluating on split["val"] each epoch. Returns images processed."""
     opt = torch.optim.Adam(params, lr=lr, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=smoothing)
@@ -111,8 +111,6 @@ def train(model, params, split, epochs, batch, lr, smoothing, gen, frozen_prefix
     vx, vy = split["val"]
     for _ in range(epochs):
         model.train()
-        if frozen_prefix is not None:
-            frozen_prefix.eval()
         for idx in batches(x.shape[0], batch, gen):
             opt.zero_grad()
             loss_fn(model(x[idx]), y[idx]).backward()
