@@ -41,6 +41,8 @@ export interface EpisodesView {
     accuracy: number;
     /** Half-width of the 95 % confidence interval. */
     ci95?: number;
+    /** Standard deviation of the per-episode accuracies. */
+    std?: number;
     episodes?: number;
     way?: number;
     shot?: number;
@@ -48,15 +50,25 @@ export interface EpisodesView {
 }
 
 export interface SweepTrialView {
+    /** The trial's name in the runtime's sweep.json (`t1`, `t2`, …). */
+    name?: string;
     params: Record<string, number | string>;
     value?: number;
+    /** 1 = best by the objective; absent for trials without a value (failed, cancelled). */
+    rank?: number;
     status?: string;
     runDir?: string;
+    seconds?: number;
+    error?: string;
     best?: boolean;
 }
 
 export interface SweepView {
+    sweep?: string;
+    /** The swept experiment. */
+    experiment?: string;
     objective?: { direction: 'max' | 'min'; monitor: string };
+    /** Trials sorted by the objective, best first (as the runtime ranks them). */
     trials: SweepTrialView[];
 }
 
@@ -84,6 +96,8 @@ export interface ResultsView {
     heads?: HeadView[];
     episodes?: EpisodesView;
     sweep?: SweepView;
+    /** Multi-label decision thresholds per head, per class (`threshold tuned` picks them on val). */
+    thresholds?: { head?: string; values: number[]; labels?: string[] }[];
     error?: string;
 }
 
@@ -227,22 +241,32 @@ function readEpisodes(v: unknown): EpisodesView | undefined {
     let ci95 = num(pick(v, 'ci95', 'ci', 'confidence95', 'interval'));
     const ciArr = pick(v, 'ci95', 'ci');
     if (ci95 === undefined && Array.isArray(ciArr) && ciArr.length === 2) ci95 = (Number(ciArr[1]) - Number(ciArr[0])) / 2;
-    return { accuracy, ci95, episodes: num(pick(v, 'episodes', 'n')), way: num(v.way), shot: num(v.shot), query: num(v.query) };
+    return { accuracy, ci95, std: num(v.std), episodes: num(pick(v, 'episodes', 'n')), way: num(v.way), shot: num(v.shot), query: num(v.query) };
 }
 
+/**
+ * The runtime's sweep.json (src/runtime/sweep/run-sweep.ts SweepRecord): `{sweep, experiment,
+ * objective: {direction, monitor}, status, trials: [{name, values, status, objective?, rank?,
+ * runDir?, seconds?, error?}], best?: <trial name>, seconds}`, already ranked best first.
+ */
 function readSweep(r: Obj): SweepView | undefined {
     const trials = pick(r, 'trials', 'runs');
     if (!Array.isArray(trials)) return undefined;
     const obj = isObj(r.objective) ? r.objective : undefined;
     const direction: 'max' | 'min' | undefined = obj?.direction === 'max' ? 'max' : obj?.direction === 'min' ? 'min' : undefined;
     const objective = direction && typeof obj?.monitor === 'string' ? { direction, monitor: obj.monitor } : undefined;
+    const bestName = str(r.best);
     const out: SweepTrialView[] = [];
     for (const t of trials) {
         if (!isObj(t)) continue;
         const params: Record<string, number | string> = {};
-        const p = pick(t, 'params', 'vary', 'values');
+        const p = pick(t, 'values', 'params', 'vary');
         if (isObj(p)) for (const [k, v] of Object.entries(p)) if (typeof v === 'number' || typeof v === 'string') params[k] = v;
-        out.push({ params, value: num(pick(t, 'value', 'objective', 'score')), status: str(t.status), runDir: str(pick(t, 'runDir', 'run')), best: t.best === true });
+        const name = str(pick(t, 'name', 'trial'));
+        out.push({
+            name, params, value: num(pick(t, 'objective', 'value', 'score')), rank: num(t.rank), status: str(t.status), runDir: str(pick(t, 'runDir', 'run')),
+            seconds: num(t.seconds), error: str(t.error), best: t.best === true || (bestName !== undefined && name === bestName)
+        });
     }
     if (!out.some((t) => t.best) && objective) {
         const scored = out.filter((t) => t.value !== undefined);
@@ -251,7 +275,17 @@ function readSweep(r: Obj): SweepView | undefined {
             best.best = true;
         }
     }
-    return { objective, trials: out };
+    // Best first, whatever order the file lists them in: ranked trials by rank (or by value when
+    // no ranks were written), then the trials without a value in their own order.
+    const sign = objective?.direction === 'min' ? 1 : -1;
+    const order = out.map((t, i) => ({ t, i })).sort((a, b) => {
+        const ka = a.t.rank ?? (a.t.value !== undefined && objective ? 0 : undefined);
+        const kb = b.t.rank ?? (b.t.value !== undefined && objective ? 0 : undefined);
+        if (ka === undefined || kb === undefined) return ka === undefined && kb === undefined ? a.i - b.i : ka === undefined ? 1 : -1;
+        if (a.t.rank !== undefined && b.t.rank !== undefined) return a.t.rank - b.t.rank;
+        return a.t.value !== undefined && b.t.value !== undefined && a.t.value !== b.t.value ? sign * (a.t.value - b.t.value) : a.i - b.i;
+    });
+    return { sweep: str(r.sweep), experiment: str(r.experiment), objective, trials: order.map((x) => x.t) };
 }
 
 /** Per-class precision/recall/F1 from a confusion matrix (rows true, columns predicted). */
@@ -294,7 +328,18 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
         sweep: readSweep(raw),
         error: str(isObj(raw.error) ? raw.error.message : raw.error)
     };
+    // The runtime records the episode summary as `metrics.episodes`; it has its own section, so it
+    // is not also a column of the metrics table (where `ci95`/`std`/`episodes` read as nonsense).
+    if (view.episodes && isObj(raw.metrics) && isObj((raw.metrics as Obj).episodes)) delete metrics.episodes;
     view.transferGain = readGain(raw, metrics, view.baselineMetrics);
+    // results.json `thresholds`: one list per head (classes in the order of `classes`), or one list.
+    if (Array.isArray(raw.thresholds) && raw.thresholds.length) {
+        const lists = raw.thresholds.every((t) => Array.isArray(t)) ? (raw.thresholds as unknown[][]) : [raw.thresholds];
+        const out = lists
+            .map((l, i) => ({ head: headNames && headNames.length > 1 ? headNames[i] : undefined, values: l.filter((x): x is number => num(x) !== undefined), labels: classLists?.[i] }))
+            .filter((t) => t.values.length);
+        if (out.length) view.thresholds = out;
+    }
     if (!view.perClass && view.confusion) view.perClass = perClassFromConfusion(view.confusion);
     if (!raw.heads && headNames && headNames.length > 1) {
         // Multi-task: the runtime prefixes each head's metrics with its name.

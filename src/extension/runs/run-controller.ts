@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { RunProcess } from './run-process.js';
 import { RunQueue } from './run-queue.js';
 import { applyEvent, emptySnapshot, type RunSnapshot } from './run-state.js';
-import { readRunResults } from './run-history.js';
+import { latestSweepDir, readRunResults, readSweepResults } from './run-history.js';
 import { findNode } from '../node-runtime.js';
 import { findDeclarations } from '../spec-outline.js';
 import type { RunStatusBar } from '../status-bar.js';
@@ -116,6 +116,12 @@ export class RunController implements vscode.Disposable {
             {
                 onEvent: (e) => {
                     applyEvent(live.snap, e);
+                    // A sweep's trials each end with run-end; the sweep itself goes on until the
+                    // process exits. Show its table so far (sweep.json is rewritten after each trial).
+                    if (live.kind === 'sweep' && e.type === 'run-end') {
+                        live.snap.status = 'running';
+                        this.attachSweep(live, runsRoot);
+                    }
                     if (e.type === 'log') this.output.appendLine(`${e.level}: ${e.message}${e.at ? ` (${e.at.file}:${e.at.line})` : ''}`);
                     if (e.type === 'epoch') this.output.appendLine(`${live.target} ${e.phase} ${e.stage} epoch ${e.epoch}/${e.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')} (${e.seconds.toFixed(1)} s)`);
                     if (e.type === 'run-start') this.output.appendLine(`run ${e.runId} → ${e.runDir} (backend ${e.backend})`);
@@ -138,7 +144,13 @@ export class RunController implements vscode.Disposable {
             s.status = info.stopped ? 'cancelled' : 'failed';
             if (!info.stopped) s.error = { message: lastLines(info.stderrTail) || `graft exited with code ${info.code ?? info.signal}` };
         }
-        if (s.runDir) {
+        if (live.kind === 'sweep') {
+            // The sweep's own folder (runs/<sweep>/<id>/sweep.json) has the table and the final status;
+            // run events only ever name the trials' run folders.
+            const st = this.attachSweep(live, this.runsRoot(live.spec));
+            if (st === 'completed' || (st === 'cancelled' && info.stopped)) s.status = st;
+            else if (st === 'running' && info.stopped) s.status = 'cancelled';
+        } else if (s.runDir) {
             const resultsFile = s.resultsPath && existsSync(s.resultsPath) ? s.resultsPath : join(s.runDir, 'results.json');
             const results = readRunResults(s.runDir, resultsFile, s.classes);
             if (results) {
@@ -154,6 +166,19 @@ export class RunController implements vscode.Disposable {
         this.panels?.update(s);
         this.refreshStatus();
         live.resolve(s);
+    }
+
+    /** Puts the newest sweep.json of this sweep run into the snapshot; returns the sweep's status there. */
+    private attachSweep(live: LiveRun, runsRoot: string): string | undefined {
+        const since = Date.parse(live.snap.startedAt ?? '');
+        // a little slack: the folder's clock and ours are the same machine, but mtimes are coarse
+        const dir = latestSweepDir(runsRoot, live.target, Number.isFinite(since) ? since - 2000 : undefined);
+        const results = dir ? readSweepResults(dir) : undefined;
+        if (!dir || !results) return undefined;
+        live.snap.runDir = dir;
+        live.snap.results = results;
+        live.snap.resultsPath = join(dir, 'sweep.json');
+        return results.status;
     }
 
     private reportFailure(live: LiveRun): void {
@@ -180,8 +205,19 @@ export class RunController implements vscode.Disposable {
     private reportSuccess(live: LiveRun): void {
         const r = live.snap.results;
         const acc = r?.metrics.test?.accuracy;
+        const ep = r?.episodes;
         const gain = r?.transferGain;
-        const parts = [acc !== undefined ? `test accuracy ${(acc * 100).toFixed(1)}%` : undefined, gain ? `${gain.value >= 0 ? '+' : '−'}${Math.abs(gain.value * 100).toFixed(1)} pts vs scratch` : undefined].filter(Boolean);
+        const best = r?.sweep?.trials.find((t) => t.best);
+        if (r?.sweep) {
+            const show = 'Show Results';
+            const vals = best ? Object.entries(best.params).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+            const text = best
+                ? `Graft: sweep ${live.target} completed: best trial ${best.name ?? ''} (${vals}), ${r.sweep.objective?.monitor ?? 'objective'} ${best.value !== undefined ? best.value.toFixed(4) : '–'}.`
+                : `Graft: sweep ${live.target} completed, but no trial produced the objective.`;
+            void vscode.window.showInformationMessage(text, show).then((p) => p === show && this.panels?.showRun(live.snap));
+            return;
+        }
+        const parts = [acc !== undefined ? `test accuracy ${(acc * 100).toFixed(1)}%` : undefined, ep ? `episode accuracy ${(ep.accuracy * 100).toFixed(1)}%${ep.ci95 !== undefined ? ` ± ${(ep.ci95 * 100).toFixed(1)}%` : ''}` : undefined, gain ? `${gain.value >= 0 ? '+' : '−'}${Math.abs(gain.value * 100).toFixed(1)} pts vs scratch` : undefined].filter(Boolean);
         const show = 'Show Results';
         const text = `Graft: ${live.target} completed${parts.length ? `: ${parts.join(', ')}` : ''}.`;
         // Negative transfer is worth interrupting for: the pretrained backbone made things worse.

@@ -17,10 +17,15 @@ function readJson(file: string): unknown {
     }
 }
 
-/** Names of the output heads from the run's plan.json (for multi-task runs), if readable. */
-function headNames(runDir: string): string[] | undefined {
-    const plan = readJson(join(runDir, 'plan.json')) as { head?: { kind?: string; heads?: { name?: unknown }[] } } | undefined;
-    const heads = plan?.head?.kind === 'output' ? plan.head.heads : undefined;
+/** What the panel needs from a run's plan.json (src/runtime/plan/types.ts), when readable. */
+interface PlanBits {
+    head?: { kind?: string; heads?: { name?: unknown }[] };
+    evaluate?: { kind?: string; episodes?: unknown; way?: unknown; shot?: unknown; query?: unknown }[];
+}
+
+/** Names of the output heads (for multi-task runs). */
+function headNames(plan: PlanBits | undefined): string[] | undefined {
+    const heads = plan?.head?.kind === 'output' && Array.isArray(plan.head.heads) ? plan.head.heads : undefined;
     return heads?.map((h) => String(h.name));
 }
 
@@ -29,11 +34,85 @@ export function readRunResults(runDir: string, resultsFile = join(runDir, 'resul
     if (!existsSync(resultsFile)) return undefined;
     const raw = readJson(resultsFile);
     if (raw === undefined) return undefined;
-    return readResults(raw, runDir, classes, headNames(runDir));
+    const plan = readJson(join(runDir, 'plan.json')) as PlanBits | undefined;
+    const view = readResults(raw, runDir, classes, headNames(plan));
+    // results.json records the episodes' outcome; their shape (way, shot, query) is in the plan.
+    const ep = Array.isArray(plan?.evaluate) ? plan.evaluate.find((e) => e?.kind === 'episodes') : undefined;
+    if (view.episodes && ep) {
+        const n = (v: unknown) => (typeof v === 'number' ? v : undefined);
+        view.episodes = { ...view.episodes, way: view.episodes.way ?? n(ep.way), shot: view.episodes.shot ?? n(ep.shot), query: view.episodes.query ?? n(ep.query), episodes: view.episodes.episodes ?? n(ep.episodes) };
+    }
+    return view;
+}
+
+/** The runtime writes a sweep's table to <runs>/<sweep>/<sweep-run-id>/sweep.json (+ .csv, .md). */
+export const SWEEP_FILE = 'sweep.json';
+
+export function isSweepDir(dir: string): boolean {
+    return existsSync(join(dir, SWEEP_FILE));
+}
+
+/**
+ * The newest sweep folder of `sweep` under the runs root (folder names are sortable run ids;
+ * modification time breaks ties), optionally only those written at or after `sinceMs`.
+ */
+export function latestSweepDir(runsRoot: string, sweep: string, sinceMs?: number): string | undefined {
+    const parent = join(runsRoot, sweep);
+    let best: { dir: string; name: string; mtime: number } | undefined;
+    let names: string[];
+    try {
+        names = readdirSync(parent);
+    } catch {
+        return undefined;
+    }
+    for (const name of names) {
+        const dir = join(parent, name);
+        try {
+            const mtime = statSync(join(dir, SWEEP_FILE)).mtimeMs;
+            if (sinceMs !== undefined && mtime < sinceMs) continue;
+            if (!best || name > best.name || (name === best.name && mtime > best.mtime)) best = { dir, name, mtime };
+        } catch {
+            // no sweep.json: not a sweep folder
+        }
+    }
+    return best?.dir;
+}
+
+/** Reads a sweep folder's sweep.json into the panel's view (undefined when unreadable). */
+export function readSweepResults(sweepDir: string): ResultsView | undefined {
+    const raw = readJson(join(sweepDir, SWEEP_FILE));
+    if (raw === undefined) return undefined;
+    const view = readResults(raw, sweepDir);
+    return view.sweep ? view : undefined;
+}
+
+/** A snapshot of a sweep folder: its table as the results; named after the sweep. */
+export function loadSweep(sweepDir: string): RunSnapshot {
+    const snap = emptySnapshot(basename(sweepDir), basename(join(sweepDir, '..')));
+    snap.runDir = sweepDir;
+    snap.sweep = snap.experiment;
+    const results = readSweepResults(sweepDir);
+    const raw = readJson(join(sweepDir, SWEEP_FILE)) as { status?: unknown; seconds?: unknown } | undefined;
+    if (results) {
+        snap.results = results;
+        snap.resultsPath = join(sweepDir, SWEEP_FILE);
+        if (results.sweep?.sweep) snap.sweep = snap.experiment = results.sweep.sweep;
+    }
+    const st = raw?.status;
+    // A sweep.json still saying `running` with no live process behind it was interrupted.
+    snap.status = st === 'completed' || st === 'cancelled' ? st : results ? 'cancelled' : 'failed';
+    if (typeof raw?.seconds === 'number') snap.seconds = raw.seconds;
+    try {
+        snap.startedAt = new Date(statSync(sweepDir).birthtimeMs || statSync(sweepDir).mtimeMs).toISOString();
+    } catch {
+        // folder vanished meanwhile
+    }
+    return snap;
 }
 
 /** Rebuilds a run's snapshot from its folder. */
 export function loadRun(runDir: string): RunSnapshot {
+    if (isSweepDir(runDir) && !existsSync(join(runDir, 'results.json'))) return loadSweep(runDir);
     const snap = emptySnapshot(basename(runDir), basename(join(runDir, '..')));
     snap.runDir = runDir;
     const eventsFile = join(runDir, 'events.ndjson');
@@ -69,10 +148,14 @@ export function summarize(snap: RunSnapshot): HistoryEntry {
     const test = snap.results?.metrics.test ?? Object.values(snap.results?.metrics ?? {})[0];
     let headline: HistoryEntry['headline'];
     if (test) {
-        const name = test.accuracy !== undefined ? 'accuracy' : Object.keys(test)[0];
+        // accuracy, else the first rate a multi-label or multi-task run records (map, tags_accuracy), never the loss first
+        const names = Object.keys(test);
+        const name = test.accuracy !== undefined ? 'accuracy' : (names.find((k) => !/loss/.test(k)) ?? names[0]);
         if (name) headline = { name, value: test[name]! };
     }
     if (!headline && snap.results?.episodes) headline = { name: 'episode accuracy', value: snap.results.episodes.accuracy };
+    const best = snap.results?.sweep?.trials.find((t) => t.best);
+    if (!headline && best?.value !== undefined) headline = { name: `best ${snap.results!.sweep!.objective?.monitor ?? 'objective'} (${best.name ?? 'trial'})`, value: best.value };
     return {
         runId: snap.runId,
         runDir: snap.runDir ?? '',
@@ -100,7 +183,7 @@ export function listRuns(runsRoot: string, experiment: string): HistoryEntry[] {
         const runDir = join(dir, name);
         try {
             if (!statSync(runDir).isDirectory()) continue;
-            if (!existsSync(join(runDir, 'events.ndjson')) && !existsSync(join(runDir, 'results.json'))) continue;
+            if (!existsSync(join(runDir, 'events.ndjson')) && !existsSync(join(runDir, 'results.json')) && !isSweepDir(runDir)) continue;
             const snap = loadRun(runDir);
             out.push({ entry: summarize(snap), mtime: Date.parse(snap.startedAt ?? '') || statSync(runDir).mtimeMs });
         } catch {

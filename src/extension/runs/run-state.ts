@@ -37,8 +37,10 @@ export interface RunLog {
 export interface RunSnapshot {
     runId: string;
     experiment: string;
-    /** Set for runs started from a sweep lens. */
+    /** Set for runs started from a sweep lens; `experiment` then stays the sweep's name. */
     sweep?: string;
+    /** For a sweep: the trial running now (1-based) and the swept experiment. */
+    trial?: { experiment: string; index: number };
     specFile?: string;
     runDir?: string;
     backend?: string;
@@ -85,8 +87,16 @@ function seriesFor(s: RunSnapshot, phase: Phase): PhaseSeries {
 export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
     switch (e.type) {
         case 'run-start':
+            if (s.sweep) {
+                // A sweep runs its trials one after another, each a run of the swept experiment with
+                // its own run-start: the snapshot stays the sweep's (its panel) and follows the
+                // current trial's curves, so each trial starts fresh.
+                s.trial = { experiment: e.experiment, index: (s.trial?.index ?? 0) + 1 };
+                s.series = [];
+                s.epochsDone = 0;
+                s.lastMetrics = undefined;
+            } else s.experiment = e.experiment;
             s.runId = e.runId || s.runId;
-            s.experiment = e.experiment;
             s.runDir = e.runDir;
             s.specFile = e.specFile || s.specFile;
             s.backend = e.backend;

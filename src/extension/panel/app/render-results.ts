@@ -3,7 +3,8 @@
 import type { ClassReport, ConfusionView, ResultsView, SweepView } from '../../runs/results-view.js';
 import { fmt, h, pct, section, signedPct } from './dom.js';
 
-const PERCENT_METRICS = /^(val_)?(accuracy|acc|top_?\d+|precision|recall|f1|auc|map)/i;
+// A rate (shown as a percentage) by its name, also with a split or head prefix: `val_accuracy`, `tags_map`, `f1_macro`.
+const PERCENT_METRICS = /(^|_)(accuracy|acc|top_?\d+|precision|recall|f1|auc|map)(_|$)/i;
 const show = (name: string, v: number | undefined) => (PERCENT_METRICS.test(name) ? pct(v) : fmt(v));
 
 export function metricsTable(r: ResultsView): HTMLElement | undefined {
@@ -23,7 +24,18 @@ export function metricsTable(r: ResultsView): HTMLElement | undefined {
             base?.test ? h('td', { class: 'num' }, show(n, base.test[n])) : null
         )
     );
-    return section('Test metrics', h('table', { class: 'metrics', id: 'metrics-table' }, h('thead', null, head), h('tbody', null, rows)));
+    return section('Test metrics', h('table', { class: 'metrics', id: 'metrics-table' }, h('thead', null, head), h('tbody', null, rows)), thresholds(r));
+}
+
+/** The multi-label decision threshold(s) the metrics were taken at: one number when all classes share it. */
+function thresholds(r: ResultsView): HTMLElement | undefined {
+    if (!r.thresholds?.length) return undefined;
+    const line = (t: NonNullable<ResultsView['thresholds']>[number]) => {
+        const same = t.values.every((v) => v === t.values[0]);
+        const what = same ? fmt(t.values[0], 2) : t.values.map((v, i) => `${t.labels?.[i] ?? i} ${fmt(v, 2)}`).join(', ');
+        return `${t.head ? `${t.head}: ` : ''}${what}`;
+    };
+    return h('p', { class: 'muted', id: 'thresholds' }, `Decision threshold${r.thresholds.length > 1 || r.thresholds.some((t) => t.values.some((v) => v !== t.values[0])) ? 's' : ''}: ${r.thresholds.map(line).join('; ')}`);
 }
 
 export function transferGain(r: ResultsView): HTMLElement | undefined {
@@ -100,19 +112,41 @@ export function heads(r: ResultsView): HTMLElement[] {
 export function episodes(r: ResultsView): HTMLElement | undefined {
     const e = r.episodes;
     if (!e) return undefined;
-    const what = [e.episodes && `${e.episodes} episodes`, e.way && `${e.way}-way`, e.shot !== undefined && `${e.shot}-shot`, e.query && `${e.query} queries per class`].filter(Boolean).join(', ');
+    const what = [e.episodes && `${e.episodes} episodes`, e.way && `${e.way}-way`, e.shot !== undefined && `${e.shot}-shot`, e.query && `${e.query} queries per class`, e.std !== undefined && `std ${pct(e.std)}`].filter(Boolean).join(', ');
     return section('Few-shot episodes',
-        h('div', { class: 'gain', id: 'episode-accuracy' }, h('span', { class: 'big' }, pct(e.accuracy)), e.ci95 !== undefined ? h('span', null, ` ± ${pct(e.ci95)} (95% CI)`) : null),
+        h('div', { class: 'gain', id: 'episode-accuracy', 'data-value': e.accuracy },
+            h('span', { class: 'muted' }, 'accuracy '),
+            h('span', { class: 'big' }, pct(e.accuracy)),
+            e.ci95 !== undefined ? h('span', { 'data-ci95': e.ci95 }, ` ± ${pct(e.ci95)}`) : null,
+            e.ci95 !== undefined ? h('span', { class: 'muted' }, ' (95% confidence interval)') : null
+        ),
         what ? h('p', { class: 'muted' }, what) : null
     );
 }
+
+const paramText = (params: Record<string, number | string>) => Object.entries(params).map(([k, v]) => `${k} ${v}`).join(', ');
 
 export function sweepTable(s: SweepView | undefined): HTMLElement | undefined {
     if (!s?.trials.length) return undefined;
     const params = [...new Set(s.trials.flatMap((t) => Object.keys(t.params)))];
     const monitor = s.objective ? `${s.objective.direction} ${s.objective.monitor}` : 'objective';
-    return section('Sweep', h('table', { class: 'metrics sweep', id: 'sweep-table' },
-        h('thead', null, h('tr', null, h('th', null, '#'), ...params.map((p) => h('th', null, p)), h('th', { class: 'num' }, monitor), h('th', null, 'status'))),
-        h('tbody', null, s.trials.map((t, i) => h('tr', { class: t.best ? 'best' : '' }, h('td', null, t.best ? `★ ${i + 1}` : i + 1), ...params.map((p) => h('td', null, t.params[p] ?? '–')), h('td', { class: 'num' }, s.objective ? show(s.objective.monitor, t.value) : fmt(t.value)), h('td', null, t.status ?? ''))))
-    ));
+    const value = (v: number | undefined) => (s.objective ? show(s.objective.monitor.replace(/^[a-z]+_/, ''), v) : fmt(v));
+    const best = s.trials.find((t) => t.best);
+    const title = `Sweep${s.sweep ? ` ${s.sweep}` : ''}${s.experiment ? ` of ${s.experiment}` : ''}`;
+    return section(title,
+        best
+            ? h('p', { id: 'sweep-best', class: 'best' }, h('strong', null, `★ Best trial: ${best.name ?? `#${s.trials.indexOf(best) + 1}`}`), ` (${paramText(best.params)}): ${s.objective?.monitor ?? 'objective'} ${value(best.value)}`)
+            : h('p', { class: 'muted' }, 'No trial produced the objective yet (see the status column).'),
+        h('table', { class: 'metrics sweep', id: 'sweep-table' },
+            h('thead', null, h('tr', null, h('th', null, 'rank'), h('th', null, 'trial'), ...params.map((p) => h('th', { class: 'num' }, p)), h('th', { class: 'num' }, monitor), h('th', null, 'status'), h('th', { class: 'num' }, 'time'))),
+            h('tbody', null, s.trials.map((t, i) => h('tr', { class: t.best ? 'best' : '', 'data-trial': t.name ?? String(i + 1) },
+                h('td', null, t.rank ?? '–'),
+                h('td', null, t.best ? `★ ${t.name ?? i + 1}` : (t.name ?? i + 1)),
+                ...params.map((p) => h('td', { class: 'num' }, t.params[p] ?? '–')),
+                h('td', { class: 'num' }, value(t.value)),
+                h('td', { title: t.error }, t.error ? `${t.status ?? 'failed'}: ${t.error}` : (t.status ?? '')),
+                h('td', { class: 'num' }, t.seconds !== undefined ? `${t.seconds.toFixed(0)}s` : '')
+            )))
+        )
+    );
 }

@@ -17,6 +17,8 @@ function header(run: RunSnapshot, post: Post): HTMLElement {
             ? `${PHASE_TITLE(cur.phase)} · stage ${cur.stage} · epoch ${cur.epoch}/${cur.epochs} · ${run.epochsDone}/${run.epochsTotal} epochs${run.eta !== undefined ? ` · ETA ${duration(run.eta)}` : ''}`
             : run.status === 'queued' ? 'Waiting for a free run slot…' : 'Preparing data and model…'
         : `${run.epochsDone} epochs${(run.seconds ?? run.results?.seconds) !== undefined ? ` in ${duration(run.seconds ?? run.results?.seconds)}` : ''}`;
+    // A sweep's progress bar follows its current trial; say which one.
+    const trial = running && run.sweep && run.trial ? `Trial ${run.trial.index} of sweep ${run.sweep} (${run.trial.experiment}) · ` : '';
     const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(frac * 100) }, h('div', { class: 'fill' }));
     (bar.firstChild as HTMLElement).style.width = `${(frac * 100).toFixed(1)}%`;
     return h('header', { class: 'run-header' },
@@ -29,7 +31,7 @@ function header(run: RunSnapshot, post: Post): HTMLElement {
             running ? h('button', { id: 'stop', onclick: () => post({ type: 'stop', runId: run.runId }) }, '■ Stop') : h('button', { class: 'secondary', onclick: () => post({ type: 'rerun' }) }, '▶ Run again')
         ),
         bar,
-        h('div', { class: 'muted', id: 'progress-text' }, progressText),
+        h('div', { class: 'muted', id: 'progress-text' }, trial + progressText),
         run.runDir ? h('div', { class: 'muted small' }, run.runDir) : null
     );
 }
