@@ -1,4 +1,4 @@
-// CodeLens above each experiment (▶ Run · Plan · Results) and sweep (▶ Run sweep).
+// CodeLens above each experiment (▶ Run · Plan · Results) and sweep (▶ Run sweep · Results).
 import * as vscode from 'vscode';
 import { findDeclarations } from './spec-outline.js';
 
@@ -21,7 +21,11 @@ export class GraftCodeLens implements vscode.CodeLensProvider {
                     new vscode.CodeLens(range, { title: 'Results', command: 'graft.showResults', arguments: [doc.uri, d.name], tooltip: `Open the results of the last run of ${d.name}` })
                 );
             } else {
-                lenses.push(new vscode.CodeLens(range, { title: '▶ Run sweep', command: 'graft.runSweep', arguments: [doc.uri, d.name], tooltip: `Run every trial of ${d.name}${d.of ? ` (varies ${d.of})` : ''}` }));
+                lenses.push(
+                    new vscode.CodeLens(range, { title: '▶ Run sweep', command: 'graft.runSweep', arguments: [doc.uri, d.name], tooltip: `Run every trial of ${d.name}${d.of ? ` (varies ${d.of})` : ''}` }),
+                    // The sweep's table (runs/<sweep>/<id>/sweep.json) of its last run.
+                    new vscode.CodeLens(range, { title: 'Results', command: 'graft.showResults', arguments: [doc.uri, d.name, 'sweep'], tooltip: `Open the results table of the last run of ${d.name}` })
+                );
             }
         }
         return lenses;

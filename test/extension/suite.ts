@@ -50,7 +50,7 @@ test('CodeLens: ▶ Run / Plan / Results on each experiment, ▶ Run sweep on a 
     }
     const sweep = await open('sweep.graft');
     const sl = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', sweep.uri);
-    assert.deepEqual(sl.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Run sweep', 'digits_lr']]);
+    assert.deepEqual(sl.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Run sweep', 'digits_lr'], ['Results', 'digits_lr']]);
 });
 
 test('the language server reports diagnostics for a broken spec', async () => {

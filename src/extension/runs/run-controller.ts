@@ -120,6 +120,9 @@ export class RunController implements vscode.Disposable {
                     // process exits. Show its table so far (sweep.json is rewritten after each trial).
                     if (live.kind === 'sweep' && e.type === 'run-end') {
                         live.snap.status = 'running';
+                        // A failed trial is a row of the sweep's table, not the sweep's failure.
+                        if (live.snap.error) live.snap.logs.push({ level: 'warning', message: `trial ${live.snap.trial?.index ?? ''} failed: ${live.snap.error.message}`, at: live.snap.error.at });
+                        live.snap.error = undefined;
                         this.attachSweep(live, runsRoot);
                     }
                     if (e.type === 'log') this.output.appendLine(`${e.level}: ${e.message}${e.at ? ` (${e.at.file}:${e.at.line})` : ''}`);
@@ -139,18 +142,22 @@ export class RunController implements vscode.Disposable {
 
     private finish(live: LiveRun, info: { code: number | null; signal: NodeJS.Signals | null; stopped: boolean; killed: boolean; ended?: unknown; stderrTail: string }): void {
         const s = live.snap;
+        if (live.kind === 'sweep') {
+            // The sweep's own folder (runs/<sweep>/<id>/sweep.json) has the table and the final status;
+            // run events only ever name the trials' run folders. Exit 0 = the sweep completed (even
+            // when some trials failed: their rows say so); otherwise the generic handling below.
+            const st = this.attachSweep(live, this.runsRoot(live.spec));
+            if (st && info.code === 0 && !info.stopped) {
+                s.status = 'completed';
+                s.error = undefined;
+            } else if (info.stopped) s.status = 'cancelled';
+        }
         if (s.status === 'running' || s.status === 'queued') {
             // The process ended without a run-end event: a crash, a usage error, or a missing build.
             s.status = info.stopped ? 'cancelled' : 'failed';
             if (!info.stopped) s.error = { message: lastLines(info.stderrTail) || `graft exited with code ${info.code ?? info.signal}` };
         }
-        if (live.kind === 'sweep') {
-            // The sweep's own folder (runs/<sweep>/<id>/sweep.json) has the table and the final status;
-            // run events only ever name the trials' run folders.
-            const st = this.attachSweep(live, this.runsRoot(live.spec));
-            if (st === 'completed' || (st === 'cancelled' && info.stopped)) s.status = st;
-            else if (st === 'running' && info.stopped) s.status = 'cancelled';
-        } else if (s.runDir) {
+        if (live.kind !== 'sweep' && s.runDir) {
             const resultsFile = s.resultsPath && existsSync(s.resultsPath) ? s.resultsPath : join(s.runDir, 'results.json');
             const results = readRunResults(s.runDir, resultsFile, s.classes);
             if (results) {

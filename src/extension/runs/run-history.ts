@@ -98,6 +98,14 @@ export function loadSweep(sweepDir: string): RunSnapshot {
         snap.resultsPath = join(sweepDir, SWEEP_FILE);
         if (results.sweep?.sweep) snap.sweep = snap.experiment = results.sweep.sweep;
     }
+    // sweep.json does not name the spec; every trial's results.json does ("Run again" needs it).
+    for (const t of results?.sweep?.trials ?? []) {
+        const spec = t.runDir ? (readJson(join(t.runDir, 'results.json')) as { specFile?: unknown } | undefined)?.specFile : undefined;
+        if (typeof spec === 'string') {
+            snap.specFile = spec;
+            break;
+        }
+    }
     const st = raw?.status;
     // A sweep.json still saying `running` with no live process behind it was interrupted.
     snap.status = st === 'completed' || st === 'cancelled' ? st : results ? 'cancelled' : 'failed';

@@ -77,6 +77,8 @@ export class RunProcess {
                 if (v.type === 'run-start') {
                     this.runDir = v.runDir;
                     this.runId = v.runId;
+                    // A sweep starts a run per trial: an earlier trial's run-end does not end this one.
+                    this.ended = undefined;
                 }
                 if (v.type === 'run-end') this.ended = v;
                 this.h.onEvent(v);

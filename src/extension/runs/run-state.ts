@@ -103,7 +103,8 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
             s.seed = e.seed;
             s.classes = e.classes ?? [];
             s.status = 'running';
-            s.startedAt = e.time;
+            // a sweep started when its first trial did
+            if (!s.sweep || !s.startedAt) s.startedAt = e.time;
             s.plannedStages = e.stages ?? [];
             s.epochsTotal = s.plannedStages.reduce((n, st) => n + st.epochs, 0);
             break;

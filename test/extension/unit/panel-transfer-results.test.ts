@@ -178,6 +178,8 @@ describe('the results panel on real transfer-method runs', () => {
         const snap = loadRun(sweepDir!);
         expect(snap.experiment).toBe('tiny_sweep');
         expect(snap.status).toBe('completed');
+        // from the trials' results.json: what "Run again" reruns
+        expect(snap.specFile).toBe(join(dir, 'tiny.graft'));
         const sweep = snap.results!.sweep!;
         expect(sweep.objective).toEqual({ direction: 'max', monitor: 'val_accuracy' });
         const values = sweep.trials.map((t) => t.value!);
@@ -201,16 +203,27 @@ describe('the results panel on real transfer-method runs', () => {
         expect(entry?.headline?.value).toBe(b.objective);
     }, 30_000);
 
-    it('keeps a live sweep’s snapshot on the sweep while its trials start', () => {
+    it('keeps a live sweep’s snapshot on the sweep while its trials’ real events arrive', () => {
+        // What `Run sweep` sees from `graft run --events`: each trial's own run events, in turn (the
+        // trials' events.ndjson hold exactly those), never the sweep's folder.
+        const sweepDir = latestSweepDir(runsRoot, 'tiny_sweep')!;
+        const record = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as { trials: { name: string; runDir: string }[] };
+        const byStart = record.trials.map((t) => t.runDir).sort();
         const snap = emptySnapshot('run-1', 'tiny_sweep');
         snap.sweep = 'tiny_sweep';
-        const start = (runId: string) => applyEvent(snap, { type: 'run-start', time: new Date().toISOString(), runId, experiment: 'tiny_pretrain', runDir: join(runsRoot, 'tiny_pretrain', runId), specFile: '', backend: 'cpu', seed: 2, classes: [], stages: [{ phase: 'main', name: 'train', epochs: 1 }] });
-        start('a');
-        applyEvent(snap, { type: 'epoch', time: '', runId: 'a', phase: 'main', stage: 'train', epoch: 1, epochs: 1, metrics: { loss: 1 }, lr: 0.01, seconds: 1 });
-        start('b');
-        expect(snap.experiment).toBe('tiny_sweep');
+        snap.startedAt = new Date(Date.now() - 60_000).toISOString();
+        let lastDir: string | undefined;
+        for (const runDir of byStart) {
+            for (const line of readFileSync(join(runDir, 'events.ndjson'), 'utf8').split('\n').filter(Boolean)) applyEvent(snap, JSON.parse(line));
+            expect(snap.experiment).toBe('tiny_sweep');
+            expect(snap.runDir).toBe(runDir);
+            // the curves are the current trial's only
+            expect(snap.series[0]?.points).toHaveLength(1);
+            lastDir = runDir;
+        }
+        expect(lastDir).toBeDefined();
         expect(snap.trial).toEqual({ experiment: 'tiny_pretrain', index: 2 });
-        expect(snap.series).toEqual([]);
-        expect(snap.epochsDone).toBe(0);
+        // …and the table is then found where the runtime put it, from the sweep's start time.
+        expect(latestSweepDir(runsRoot, 'tiny_sweep', Date.parse(snap.startedAt))).toBe(sweepDir);
     });
 });

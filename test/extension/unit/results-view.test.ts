@@ -37,7 +37,8 @@ describe('readResults', () => {
         });
         expect(v.episodes).toMatchObject({ accuracy: 0.62, ci95: 0.013, way: 5, shot: 1 });
         expect(v.heads?.map((h) => [h.name, h.metrics])).toEqual([['species', { accuracy: 0.9 }], ['color', { map: 0.4 }]]);
-        expect(v.sweep?.trials.map((t) => t.best)).toEqual([false, true]);
+        // Unranked trials are put in objective order, best first.
+        expect(v.sweep?.trials.map((t) => [t.value, t.best])).toEqual([[0.8, true], [0.7, false]]);
     });
 
     it('never throws on junk', () => {
