@@ -12,7 +12,7 @@ export function packageVsix() {
     const { name, version, publisher } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const file = join(root, `${name}-${version}.vsix`);
     const t0 = Date.now();
-    execFileSync(join(node24Bin, 'node'), [join(import.meta.dirname, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--allow-missing-repository', '--skip-license', '--out', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(join(node24Bin, 'node'), [join(import.meta.dirname, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     console.log(`package: ${file} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return { file, id: `${publisher}.${name}`, version };
 }
