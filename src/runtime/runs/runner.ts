@@ -350,7 +350,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 results.transferGain = transferGain(results.metrics, evaluated.metrics);
                 for (const [split, gains] of Object.entries(results.transferGain)) {
                     for (const [k, g] of Object.entries(gains)) {
-                        if (g < 0) log('warning', `transfer did not help on ${split} ${k}: ${results.metrics[split][k]} vs ${(results.baseline.metrics[split][k] as number)} from scratch (gain ${g.toFixed(4)})`, plan.backbone.at);
+                        if (g < 0) log('warning', `negative transfer on ${split} ${k}: ${results.metrics[split][k]} with the pretrained backbone vs ${(results.baseline.metrics[split][k] as number)} from scratch (gain ${g.toFixed(4)}); check that the source task is related, unfreeze more layers or lower the learning rate`, plan.backbone.at);
                     }
                 }
             }
