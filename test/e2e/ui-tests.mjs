@@ -31,8 +31,25 @@ async function openFile(page, name) {
     await page.locator('#status\\.editor\\.mode').filter({ hasText: 'Graft' }).waitFor({ timeout: 60_000 });
 }
 
+/** 1-based line of `experiment <name>` in a spec of the test workspace. */
+function declarationLine(ws, file, name) {
+    const lines = readFileSync(join(ws, file), 'utf8').split('\n');
+    const index = lines.findIndex((l) => new RegExp(`^\\s*experiment\\s+${name}\\b`).test(l));
+    return index >= 0 ? index + 1 : undefined;
+}
+
 /** The ▶ Run lens right above the line `experiment <name> {`. */
-async function runLensFor(page, name) {
+async function runLensFor(page, ws, file, name) {
+    // Bring the declaration into view first: with the Problems panel open (an earlier test) the
+    // editor is short and Monaco renders only the visible lines. Quick Open's `:line` jumps there.
+    const lineNumber = declarationLine(ws, file, name);
+    if (lineNumber) {
+        await page.keyboard.press('Control+P');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 30_000 });
+        await input.fill(`:${lineNumber}`);
+        await page.keyboard.press('Enter');
+    }
     const line = page.locator('.view-line', { hasText: `experiment ${name}` }).first();
     await line.waitFor({ timeout: 60_000 });
     await page.locator('.codelens-decoration a', { hasText: '▶ Run' }).first().waitFor({ timeout: 90_000 });
@@ -64,7 +81,7 @@ function newestRun(ws, experiment) {
 
 async function testRunTransfer({ page, ws, shots, log }) {
     await openFile(page, 'digits-transfer.graft');
-    const lens = await runLensFor(page, 'digits_transfer');
+    const lens = await runLensFor(page, ws, 'digits-transfer.graft', 'digits_transfer');
     await lens.click();
     const view = webview(page);
     await view.locator('#run-status').waitFor({ timeout: 60_000 });
@@ -146,10 +163,10 @@ async function testProblems({ page, ws, shots, log }) {
     return { problem: text };
 }
 
-async function testUntrusted({ page, shots, log }) {
+async function testUntrusted({ page, ws, shots, log }) {
     // The profile keeps workspace trust on and never prompts: the folder starts in Restricted Mode.
     await openFile(page, 'digits-transfer.graft');
-    const lens = await runLensFor(page, 'digits_transfer');
+    const lens = await runLensFor(page, ws, 'digits-transfer.graft', 'digits_transfer');
     await lens.click();
     const toast = page.locator('.notification-toast', { hasText: 'runs are disabled in this untrusted workspace' }).first();
     await toast.waitFor({ timeout: 30_000 });
