@@ -52,7 +52,7 @@ async function runLensFor(page, ws, file, name) {
     }
     const line = page.locator('.view-line', { hasText: `experiment ${name}` }).first();
     await line.waitFor({ timeout: 60_000 });
-    await page.locator('.codelens-decoration a', { hasText: '▶ Run' }).first().waitFor({ timeout: 90_000 });
+    await page.locator('.codelens-decoration a:visible', { hasText: '▶ Run' }).first().waitFor({ timeout: 90_000 });
     const lineBox = await line.boundingBox();
     const lenses = page.locator('.codelens-decoration a', { hasText: /^▶ Run$/ });
     let best;
