@@ -129,3 +129,10 @@ export function splitModel(model: tf.LayersModel, layerName: string): { prefix: 
     if (output === undefined) throw new Error(`splitModel: ${last} is not downstream of ${layerName}`);
     return { prefix, tail: tf.model({ inputs: input, outputs: output }) };
 }
+
+/** Median of a sample: benches report medians, as timings on shared machines drift. */
+export function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/runtime/backend/select.js';
-import { mobilenetV2, smallCnn } from './backend-nets.js';
+import { median, mobilenetV2, smallCnn } from './backend-nets.js';
 
 interface ChildResult {
     config: string;
@@ -74,11 +74,6 @@ async function child(config: string): Promise<ChildResult> {
     return { config, detail: chosen.detail, forward, train };
 }
 
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function parent(): void {
     const args = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { foldModelBatchNorms } from '../src/runtime/backend/fold-batchnorm.js';
 import { selectBackend } from '../src/runtime/backend/select.js';
-import { mobilenetV2, splitModel } from './backend-nets.js';
+import { median, mobilenetV2, splitModel } from './backend-nets.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 import { runtimeHeadEpochs } from './head-runtime.js';
 
@@ -171,11 +171,6 @@ function ensureTorch(): string | undefined {
     return undefined;
 }
 
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function parent(): void {
     const args = process.argv.slice(2);

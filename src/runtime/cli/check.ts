@@ -4,7 +4,7 @@
 import type { LangiumDocument } from 'langium';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import { diagnosticsOf, loadWorkspace, WorkspaceInputError } from '../../language/workspace/load-workspace.js';
-import { displayPath, readSpecFiles } from './cli-input.js';
+import { displayPath, pathArguments, readSpecFiles } from './cli-input.js';
 
 const HELP = `usage: graft check [--format text|json] <files or folders>...
 
@@ -67,34 +67,15 @@ export function findingsOf(documents: readonly LangiumDocument[]): CheckFinding[
 }
 
 export async function check(args: string[]): Promise<number> {
-    let format: 'text' | 'json' = 'text';
-    const paths: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (arg === '--help' || arg === '-h') {
-            console.log(HELP);
-            return 0;
-        } else if (arg === '--format' || arg.startsWith('--format=')) {
-            const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
-            if (value !== 'text' && value !== 'json') {
-                console.error(`graft check: --format takes text or json, not ${value ?? 'nothing'}\n\n${HELP}`);
-                return 2;
-            }
-            format = value;
-        } else if (arg === '--') {
-            paths.push(...args.slice(i + 1));
-            break;
-        } else if (arg.startsWith('-') && arg !== '-') {
-            console.error(`graft check: unknown option ${arg}\n\n${HELP}`);
-            return 2;
-        } else {
-            paths.push(arg);
-        }
-    }
-    if (paths.length === 0) {
-        console.error(`graft check: give at least one file or folder\n\n${HELP}`);
-        return 2;
-    }
+    let format = 'text' as 'text' | 'json'; // set inside the option callback
+    const paths = pathArguments('check', HELP, args, (arg, next) => {
+        if (arg !== '--format' && !arg.startsWith('--format=')) return 0;
+        const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : next;
+        if (value !== 'text' && value !== 'json') return `--format takes text or json, not ${value ?? 'nothing'}`;
+        format = value;
+        return arg.includes('=') ? 1 : 2;
+    });
+    if (typeof paths === 'number') return paths;
     let findings: CheckFinding[];
     let fileCount: number;
     try {

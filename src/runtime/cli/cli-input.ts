@@ -38,3 +38,37 @@ export function readSpecFiles(paths: string[]): SpecFiles {
     }
     return { files, texts };
 }
+
+/**
+ * Splits the arguments of a command that takes files or folders (`check`, `fmt`). `option` handles
+ * the command's own flags: it returns how many arguments it consumed (1 or 2), 0 when the flag is not
+ * its own, or a string describing a bad value. Prints usage problems and returns an exit code
+ * (0 after --help, 2 on a usage error) instead of the paths.
+ */
+export function pathArguments(command: string, help: string, args: string[], option: (arg: string, next: string | undefined) => number | string): string[] | number {
+    const paths: string[] = [];
+    const usage = (problem: string): number => {
+        console.error(`graft ${command}: ${problem}\n\n${help}`);
+        return 2;
+    };
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (arg === '--help' || arg === '-h') {
+            console.log(help);
+            return 0;
+        }
+        if (arg === '--') {
+            paths.push(...args.slice(i + 1));
+            break;
+        }
+        if (!arg.startsWith('-') || arg === '-') {
+            paths.push(arg);
+            continue;
+        }
+        const taken = option(arg, args[i + 1]);
+        if (typeof taken === 'string') return usage(taken);
+        if (taken === 0) return usage(`unknown option ${arg}`);
+        i += taken - 1;
+    }
+    return paths.length ? paths : usage('give at least one file or folder');
+}

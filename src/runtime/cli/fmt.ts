@@ -9,7 +9,7 @@ import { createGraftServices } from '../../language/graft-module.js';
 import type { Model } from '../../language/generated/ast.js';
 import { canonicalLayout } from '../../language/lsp/canonical-layout.js';
 import { WorkspaceInputError } from '../../language/workspace/load-workspace.js';
-import { displayPath, readSpecFiles } from './cli-input.js';
+import { displayPath, pathArguments, readSpecFiles } from './cli-input.js';
 
 const HELP = `usage: graft fmt [--check] <files or folders>...
 
@@ -51,28 +51,12 @@ function writeAtomically(file: string, text: string): void {
 
 export async function fmt(args: string[]): Promise<number> {
     let checkOnly = false;
-    const paths: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-        const arg = args[i];
-        if (arg === '--help' || arg === '-h') {
-            console.log(HELP);
-            return 0;
-        } else if (arg === '--check') {
-            checkOnly = true;
-        } else if (arg === '--') {
-            paths.push(...args.slice(i + 1));
-            break;
-        } else if (arg.startsWith('-')) {
-            console.error(`graft fmt: unknown option ${arg}\n\n${HELP}`);
-            return 2;
-        } else {
-            paths.push(arg);
-        }
-    }
-    if (paths.length === 0) {
-        console.error(`graft fmt: give at least one file or folder\n\n${HELP}`);
-        return 2;
-    }
+    const paths = pathArguments('fmt', HELP, args, (arg) => {
+        if (arg !== '--check') return 0;
+        checkOnly = true;
+        return 1;
+    });
+    if (typeof paths === 'number') return paths;
     try {
         const { files, texts } = readSpecFiles(paths);
         let changed = 0;
