@@ -1,7 +1,7 @@
 // `npm run bench`: Graft's offline backend against PyTorch on the CPU, same workloads, one run,
 // interleaved (Graft, PyTorch, Graft, PyTorch, ...) because timings on shared machines drift.
 //
-//   npm run bench -- [--rounds 3] [--threads 1] [--torch-threads N] [--e2e-rounds 1] [--skip-e2e] [--json]
+//   npm run bench -- [--rounds 3] [--threads N] [--torch-threads N] [--e2e-rounds 1] [--skip-e2e] [--json]
 //
 // Workloads (batch 32, MobileNetV2 α0.35 at 96x96, random weights, 10 classes):
 //   forward   feature extraction: the whole network in inference mode (Graft folds BatchNorm)
@@ -21,9 +21,9 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { foldModelBatchNorms } from '../src/runtime/backend/fold-batchnorm.js';
-import { selectBackend } from '../src/runtime/backend/select.js';
-import { median, mobilenetV2, splitModel } from './backend-nets.js';
+import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
+import { autoThreads, selectBackend } from '../src/runtime/backend/select.js';
+import { median, mobilenetV2 } from './backend-nets.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 import { runtimeHeadEpochs } from './head-runtime.js';
 
@@ -48,8 +48,8 @@ function cpuSeconds(): number {
     return (u.user + u.system) / 1e6;
 }
 
-async function timed(fn: () => Promise<void>, reps: number): Promise<[number, number]> {
-    await fn();
+async function timed(fn: () => Promise<void>, reps: number, warmup = 1): Promise<[number, number]> {
+    for (let i = 0; i < warmup; i++) await fn();
     const c0 = cpuSeconds();
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) await fn();
@@ -69,25 +69,36 @@ async function graftChild(threads: number): Promise<GraftSide> {
         out.dispose();
     };
     const [forwardUnfolded] = await timed(predictOnce(net), 3);
-    const { model: folded } = await foldModelBatchNorms(net);
-    const [forward, forwardCpu] = await timed(predictOnce(folded), 5);
+    // The runtime's frozen path (backend/frozen-graph.ts): BatchNorm folded, paddings absorbed,
+    // ReLU6 fused into each XNNPACK convolution.
+    const graph = compileFrozenGraph(net);
+    const [forward, forwardCpu] = await timed(async () => {
+        const out = graph.predict(x) as tf.Tensor;
+        await out.data();
+        out.dispose();
+    }, 8, 3);
+    graph.dispose();
 
-    // Fine-tuning: frozen prefix (folded, inference only) + trained tail.
-    const { prefix, tail } = splitModel(net, 'block_14_add');
-    const { model: frozen } = await foldModelBatchNorms(prefix);
+    // Fine-tuning as the trainer does it: everything below block_15 frozen (BatchNorm on its
+    // statistics), compiled; block_15, block_16, Conv_1 and the head train with batch statistics.
+    const cut = net.layers.findIndex((l) => l.name === 'block_15_expand_conv');
+    net.layers.forEach((l, i) => {
+        l.trainable = i >= cut;
+        if (i < cut && l.getClassName() === 'BatchNormalization') (l as unknown as { graftInference: boolean }).graftInference = true;
+    });
+    const stage = compileFrozenGraph(net, { constant: frozenForTraining });
     const optimizer = tf.train.adam(1e-3);
-    const tailVars = tail.trainableWeights.map((w) => w.read() as tf.Variable);
+    const tailVars = net.trainableWeights.map((w) => w.read() as tf.Variable);
     const [finetune, finetuneCpu] = await timed(async () => {
-        const features = frozen.predict(x) as tf.Tensor;
         const loss = optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(labels, tail.apply(features, { training: true }) as tf.Tensor) as tf.Scalar,
+            () => tf.losses.softmaxCrossEntropy(labels, stage.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
             true,
             tailVars
         );
         await loss!.data();
         loss!.dispose();
-        features.dispose();
-    }, 5);
+    }, 6, 2);
+    stage.dispose();
 
     // Head epoch on cached features: one gather per epoch to shuffle, contiguous slices per batch.
     const n = 5000;
@@ -180,7 +191,9 @@ function parent(): void {
         return at >= 0 ? Number(args[at + 1]) : fallback;
     };
     const rounds = opt('--rounds', 3);
-    const threads = opt('--threads', Number(process.env['GRAFT_WASM_THREADS'] ?? 1));
+    // Default: what `graft run` would use here (GRAFT_WASM_THREADS, else both cores when idle).
+    const envThreads = Number(process.env['GRAFT_WASM_THREADS']);
+    const threads = opt('--threads', Number.isFinite(envThreads) && envThreads > 0 ? envThreads : autoThreads());
     // Same thread count on both sides by default: on a shared machine PyTorch's OpenMP pool
     // collapses when oversubscribed (5 img/s instead of 99 here with 2 threads at load 20).
     const torchThreads = opt('--torch-threads', threads);

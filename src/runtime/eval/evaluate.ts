@@ -19,10 +19,15 @@ export interface EvalResult {
     heads: HeadOutputs[];
 }
 
+/** What a split is run through: a tf.layers model, or the same network compiled (backend/frozen-graph.ts). */
+export interface Forward {
+    apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
+}
+
 const taskOf = (h: OutputHeadPlan): Task => (h.activation === 'softmax' ? 'single_label' : 'multi_label');
 
 /** `gallery`: collects the first head's most confident mistakes (single-label heads only). */
-export async function predictSplit(model: tf.LayersModel, heads: OutputHeadPlan[], feed: SplitFeed, batchSize: number, gallery?: MisclassifiedCollector): Promise<EvalResult> {
+export async function predictSplit(model: Forward, heads: OutputHeadPlan[], feed: SplitFeed, batchSize: number, gallery?: MisclassifiedCollector): Promise<EvalResult> {
     const probs: number[][] = heads.map(() => []);
     const labels: number[][] = heads.map(() => []);
     const classes: number[] = heads.map(() => 0);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
 import { writeSplitsJson } from '../data/index.js';
+import { compileFrozenGraph } from '../backend/frozen-graph.js';
 import { metricsOf, predictSplit, type EvalResult } from '../eval/evaluate.js';
 import { MisclassifiedCollector } from '../eval/misclassified.js';
 import { scalarMetrics, type MetricValues } from '../eval/metrics.js';
@@ -275,7 +276,10 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 const withGallery = gallery && heads.length === 1 && heads[0].activation === 'softmax';
                 const out: Record<string, MetricValues> = {};
                 let val: EvalResult | undefined;
-                if (data.val) val = await predictSplit(m.model, heads, data.val, 64);
+                // Training is over: every layer is fixed, so the whole network runs as fused inference ops.
+                const graph = compileFrozenGraph(m.model);
+                try {
+                if (data.val) val = await predictSplit(graph, heads, data.val, 64);
                 if (!thresholds && plan.threshold) {
                     thresholds = heads.map((h, i) => {
                         if (h.activation !== 'sigmoid') return undefined;
@@ -292,7 +296,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 if (withGallery) clearGallery(runDir);
                 for (const [name, feed] of data.evaluation) {
                     const collector = withGallery && feed.display ? new MisclassifiedCollector(GALLERY_SIZE) : undefined;
-                    out[name] = metricsOf(await predictSplit(m.model, heads, feed, 64, collector), plan.metrics, thresholds);
+                    out[name] = metricsOf(await predictSplit(graph, heads, feed, 64, collector), plan.metrics, thresholds);
                     if (!collector || !feed.display) continue;
                     // The gallery is a view for people: a failure to draw it warns, never fails the run.
                     try {
@@ -302,6 +306,9 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                     }
                 }
                 return { metrics: out, thresholds, misclassified };
+                } finally {
+                    graph.dispose();
+                }
             };
 
             // ---- the experiment itself

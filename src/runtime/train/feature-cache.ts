@@ -6,6 +6,7 @@
 // every epoch).
 
 import * as tf from '@tensorflow/tfjs';
+import { compileFrozenGraph } from '../backend/frozen-graph.js';
 import type { ExperimentPlan } from '../plan/types.js';
 import { TensorFeed, type SplitFeed } from './feed.js';
 import type { AssembledModel } from './model.js';
@@ -39,11 +40,17 @@ export async function extractFeatures(m: AssembledModel, feed: SplitFeed, batchS
     if (perImage * feed.size * 4 > FEATURE_CACHE_LIMIT) return undefined;
     const features: tf.Tensor[] = [];
     const labels: tf.Tensor2D[][] = [];
-    for await (const batch of feed.batches(batchSize, { shuffle: false, augment: false, seed: 0, epoch: 0 })) {
-        features.push(tf.tidy(() => m.backbone.apply(batch.x, { training: false }) as tf.Tensor));
-        labels.push(batch.labels.map((l) => tf.clone(l)));
-        tf.dispose([batch.x, ...batch.labels]);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    // Constant for the whole stage: BatchNorms folded into convs, activations fused.
+    const graph = compileFrozenGraph(m.backbone);
+    try {
+        for await (const batch of feed.batches(batchSize, { shuffle: false, augment: false, seed: 0, epoch: 0 })) {
+            features.push(graph.predict(batch.x) as tf.Tensor);
+            labels.push(batch.labels.map((l) => tf.clone(l)));
+            tf.dispose([batch.x, ...batch.labels]);
+            await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+    } finally {
+        graph.dispose();
     }
     if (features.length === 0) return undefined;
     const x = tf.concat(features);

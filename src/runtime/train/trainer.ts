@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentPlan, MetricPlan, StagePlan } from '../plan/types.js';
 import type { Phase } from '../runs/events.js';
-import { metricsOf, predictSplit } from '../eval/evaluate.js';
+import { compileFrozenGraph, frozenForTraining } from '../backend/frozen-graph.js';
+import { metricsOf, predictSplit, type Forward } from '../eval/evaluate.js';
 import { scalarMetrics } from '../eval/metrics.js';
 import type { TensorFeed, TrainingData } from './feed.js';
 import { backboneIsConstant, extractFeatures, headModel, trainSplitCacheable } from './feature-cache.js';
@@ -154,8 +155,12 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             if (resuming?.scheduler) scheduler.restore(resuming.scheduler);
             const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
             // A frozen, inference-mode backbone gives the same features every epoch: compute them once.
-            let trainModel = m.model;
-            let valModel = m.model;
+            // Otherwise the layers below the first trainable one are fixed for the stage: they run
+            // as fused inference ops (BatchNorm folded), the rest through tf.layers with gradients.
+            const graph = compileFrozenGraph(m.model, { constant: frozenForTraining });
+            let trainModel: Forward = graph;
+            let valModel: Forward = graph;
+            const throughBackbone = () => trainModel === graph;
             let trainFeed = data.train;
             let valFeed = data.val;
             const cached: TensorFeed[] = [];
@@ -196,7 +201,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         const sw = weights.map((w, i) => (w ? sampleWeightsFor(batch.labels[i], w) : undefined));
                         let hits: tf.Scalar | undefined;
                         // Adaptation needs the backbone in the step (not cached features).
-                        const tx = opts.adapt && trainModel === m.model ? await opts.adapt.nextTarget(stage.batch) : undefined;
+                        const tx = opts.adapt && throughBackbone() ? await opts.adapt.nextTarget(stage.batch) : undefined;
                         const value = optimizer.step(groups, () => {
                             const adapted = tx ? opts.adapt!.forward(batch.x, tx) : undefined;
                             const raw = adapted ? adapted.logits : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
@@ -279,12 +284,13 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                 if (bnLayers.length > 0) {
                     const calibration = data.train.batches(stage.batch, { shuffle: true, augment: false, seed: plan.seed, epoch: 999_999 });
                     // Adapting: the network trained on mixed source+target batches; recompute those statistics, not source-only ones.
-                    const used = await recalibrateBatchNorm(m, bnLayers, opts.adapt && trainModel === m.model ? opts.adapt.withTargetBatches(calibration, stage.batch) : calibration, PRECISE_BN_BATCHES);
+                    const used = await recalibrateBatchNorm(m, bnLayers, opts.adapt && throughBackbone() ? opts.adapt.withTargetBatches(calibration, stage.batch) : calibration, PRECISE_BN_BATCHES);
                     hooks.log('info', `stage ${stage.name}: BatchNorm statistics recomputed over ${used} training batches`, stage.at);
                 }
             } finally {
                 tf.dispose(bestSnapshot);
                 optimizer.dispose();
+                graph.dispose();
                 for (const f of cached) f.dispose();
             }
             results.push(result);
