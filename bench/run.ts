@@ -57,8 +57,15 @@ async function timed(fn: () => Promise<void>, reps: number, warmup = 1): Promise
     return [(BATCH * reps) / wall, (BATCH * reps) / (cpuSeconds() - c0)];
 }
 
-async function graftChild(threads: number): Promise<GraftSide> {
-    const chosen = await selectBackend('wasm', { threads });
+/** `wasm:<threads>` or `tfjs-node`; a backend that does not load answers `{ unavailable }`. */
+async function graftChild(config: string): Promise<GraftSide | { unavailable: string }> {
+    const [kind, threadText] = config.split(':');
+    let chosen: Awaited<ReturnType<typeof selectBackend>>;
+    try {
+        chosen = await selectBackend(kind === 'tfjs-node' ? 'tfjs-node' : 'wasm', { threads: Number(threadText ?? 1) });
+    } catch (err) {
+        return { unavailable: (err as Error).message.split('\n')[0]! };
+    }
     const x = tf.randomUniform([BATCH, 96, 96, 3], -1, 1);
     const labels = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10);
     const net = mobilenetV2(0.35, 96, 10);
@@ -205,11 +212,24 @@ function parent(): void {
     const self = fileURLToPath(import.meta.url);
     const graft: GraftSide[] = [];
     const torch: TorchSide[] = [];
+    // tfjs-node (native TensorFlow), measured too where it is installed.
+    const native: GraftSide[] = [];
+    let nativeProblem: string | undefined;
+    const child = (config: string): GraftSide | { unavailable: string } | undefined => {
+        const g = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', config], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        const out = lastJsonLine(g.stdout) as GraftSide | { unavailable: string } | undefined;
+        if (out === undefined) process.stderr.write(`bench: Graft run (${config}) failed (exit ${g.status}):\n${g.stderr}\n`);
+        return out;
+    };
     for (let r = 0; r < rounds; r++) {
-        const g = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        const gr = lastJsonLine(g.stdout) as GraftSide | undefined;
-        if (gr === undefined) process.stderr.write(`bench: Graft run failed (exit ${g.status}):\n${g.stderr}\n`);
-        else graft.push(gr);
+        const gr = child(`wasm:${threads}`);
+        if (gr !== undefined && !('unavailable' in gr)) graft.push(gr);
+        if (nativeProblem === undefined) {
+            const nr = child('tfjs-node');
+            if (nr === undefined) nativeProblem = 'its run failed';
+            else if ('unavailable' in nr) nativeProblem = nr.unavailable;
+            else native.push(nr);
+        }
         if (torchProblem === undefined) {
             const t = spawnSync(PYTHON, [join(here, 'torch_bench.py'), String(torchThreads)], { encoding: 'utf8' });
             const tr = lastJsonLine(t.stdout) as TorchSide | undefined;
@@ -235,7 +255,9 @@ function parent(): void {
         const torchIps = med(torch, `${name}_ips`);
         const graftCpu = med(graft, `${name}_cpu_ips`);
         const torchCpu = med(torch, `${name}_cpu_ips`);
+        const nativeIps = med(native, `${name}_ips`);
         return {
+            ...(nativeIps !== undefined ? { tfjs_node_ips: nativeIps, tfjs_node_ratio: ratio(nativeIps, torchIps) } : {}),
             name,
             graft_ips: graftIps,
             torch_ips: torchIps,
@@ -283,7 +305,10 @@ function parent(): void {
     console.log(
         `head epoch: Graft ${fmt(head['graft_epoch_s'], 2)} s (the runtime's trainPhase loop: ${fmt(head['graft_runtime_epoch_s'], 2)} s), PyTorch ${fmt(head['torch_epoch_s'], 2)} s (target < 0.5 s)`
     );
-    console.log(`forward without BatchNorm folding: ${fmt(workloads[0]!.graft_unfolded_ips)} img/s`);
+    console.log(`forward through tf.layers as built (no folding or fusion): ${fmt(workloads[0]!.graft_unfolded_ips)} img/s`);
+    if (native.length > 0) {
+        console.log(`tfjs-node (${native[0]!.backend}): ` + workloads.filter((w) => w['tfjs_node_ips'] !== undefined).map((w) => `${w.name} ${fmt(w['tfjs_node_ips'])} img/s (${fmt(w['tfjs_node_ratio'], 2)}x PyTorch)`).join(', '));
+    } else console.log(`tfjs-node: not measured (${nativeProblem ?? 'no run'})`);
     const e2e = workloads.find((w) => w.name === 'digits_e2e');
     if (e2e) {
         console.log(
@@ -297,6 +322,7 @@ function parent(): void {
             JSON.stringify({
                 workloads,
                 backend: graft[0]?.backend ?? null,
+                tfjs_node: native.length > 0 ? native[0]!.backend : { unavailable: nativeProblem ?? 'no run' },
                 torch: torch[0] ? { version: torch[0].torch, threads: torch[0].threads } : null,
                 rounds,
                 loadavg: os.loadavg()[0]
@@ -307,7 +333,7 @@ function parent(): void {
 
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) {
-    const result = await graftChild(Number(process.argv[childAt + 1] ?? 1));
+    const result = await graftChild(process.argv[childAt + 1] ?? 'wasm:1');
     console.log(JSON.stringify(result));
 } else {
     parent();
