@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { autoThreads, selectBackend } from '../src/runtime/backend/select.js';
+import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
 import { median, mobilenetV2 } from './backend-nets.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 import { runtimeHeadEpochs } from './head-runtime.js';
@@ -94,18 +95,18 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
         if (i < cut && l.getClassName() === 'BatchNormalization') (l as unknown as { graftInference: boolean }).graftInference = true;
     });
     const stage = compileFrozenGraph(net, { constant: frozenForTraining });
-    const optimizer = tf.train.adam(1e-3);
+    // The trainer's optimizer (train/optimizers.ts: Adam over all variables at once).
+    const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const tailVars = net.trainableWeights.map((w) => w.read() as tf.Variable);
     const [finetune, finetuneCpu] = await timed(async () => {
-        const loss = optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(labels, stage.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-            true,
-            tailVars
+        const loss = optimizer.step({ head: tailVars, backbone: [] }, () =>
+            tf.losses.softmaxCrossEntropy(labels, stage.apply(x, { training: true }) as tf.Tensor) as tf.Scalar
         );
-        await loss!.data();
-        loss!.dispose();
+        await loss.data();
+        loss.dispose();
     }, 6, 2);
     stage.dispose();
+    optimizer.dispose();
 
     // Head epoch on cached features: one gather per epoch to shuffle, contiguous slices per batch.
     const n = 5000;

@@ -6,15 +6,54 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../plan/types.js';
+import { FlatAdam } from './flat-adam.js';
 
-function makeOptimizer(plan: OptimizerPlan, lr: number): tf.Optimizer {
+/** What a group's optimizer does: tfjs' optimizers, or FlatAdam (one update for all variables). */
+interface Stepper {
+    learningRate: number;
+    apply(vars: tf.Variable[], grads: tf.NamedTensorMap): void;
+    dispose(): void;
+}
+
+function makeOptimizer(plan: OptimizerPlan, lr: number): Stepper {
+    if (plan.kind === 'adam' || plan.kind === 'adamw') {
+        // AdamW = Adam + weight decay applied to the weights directly (decoupled), not via the gradient.
+        const adam = new FlatAdam(lr, 0.9, 0.999, 1e-7);
+        return {
+            get learningRate() {
+                return adam.learningRate;
+            },
+            set learningRate(value: number) {
+                adam.learningRate = value;
+            },
+            apply: (vars, grads) => {
+                const present = vars.filter((v) => grads[v.name] != null);
+                adam.applyGradients(present, present.map((v) => grads[v.name]!));
+            },
+            dispose: () => adam.dispose()
+        };
+    }
+    const opt = makeTfOptimizer(plan, lr);
+    return {
+        get learningRate() {
+            return (opt as unknown as { learningRate: number }).learningRate;
+        },
+        set learningRate(value: number) {
+            setLearningRate(opt, value);
+        },
+        apply: (vars, grads) => {
+            const map: tf.NamedTensorMap = {};
+            for (const v of vars) if (grads[v.name]) map[v.name] = grads[v.name];
+            if (Object.keys(map).length) opt.applyGradients(map);
+        },
+        dispose: () => opt.dispose()
+    };
+}
+
+function makeTfOptimizer(plan: Exclude<OptimizerPlan, { kind: 'adam' | 'adamw' }>, lr: number): tf.Optimizer {
     switch (plan.kind) {
         case 'sgd':
             return plan.momentum > 0 ? tf.train.momentum(lr, plan.momentum, plan.nesterov) : tf.train.sgd(lr);
-        case 'adam':
-        case 'adamw':
-            // AdamW = Adam + weight decay applied to the weights directly (decoupled), not via the gradient.
-            return tf.train.adam(lr, 0.9, 0.999, 1e-7);
         case 'rmsprop':
             return tf.train.rmsprop(lr, 0.9, plan.momentum, 1e-7);
     }
@@ -38,8 +77,8 @@ function decays(v: tf.Variable): boolean {
 }
 
 export class GroupOptimizer {
-    private readonly head: tf.Optimizer;
-    private readonly backbone: tf.Optimizer;
+    private readonly head: Stepper;
+    private readonly backbone: Stepper;
     private headLr: number;
     private backboneLr: number;
 
@@ -59,8 +98,8 @@ export class GroupOptimizer {
     setLr(lr: number): void {
         this.headLr = lr;
         this.backboneLr = (lr * (this.baseBackboneLr ?? this.plan.lr)) / this.plan.lr;
-        setLearningRate(this.head, this.headLr);
-        setLearningRate(this.backbone, this.backboneLr);
+        this.head.learningRate = this.headLr;
+        this.backbone.learningRate = this.backboneLr;
     }
 
     get lrs(): { head: number; backbone: number } {
@@ -79,15 +118,8 @@ export class GroupOptimizer {
                     for (const v of groups.backbone) if (decays(v)) v.assign(tf.mul(v, 1 - this.backboneLr * (this.plan as { decay: number }).decay));
                 });
             }
-            const pick = (vars: tf.Variable[]): tf.NamedTensorMap => {
-                const map: tf.NamedTensorMap = {};
-                for (const v of vars) if (grads[v.name]) map[v.name] = grads[v.name];
-                return map;
-            };
-            const headGrads = pick(groups.head);
-            const backboneGrads = pick(groups.backbone);
-            if (Object.keys(headGrads).length) this.head.applyGradients(headGrads);
-            if (Object.keys(backboneGrads).length) this.backbone.applyGradients(backboneGrads);
+            this.head.apply(groups.head, grads);
+            this.backbone.apply(groups.backbone, grads);
         } finally {
             tf.dispose(Object.values(grads).filter((g): g is tf.Tensor => g != null));
         }
