@@ -10,6 +10,7 @@
 // squared distance), so accuracy, F1 and the confusion matrix follow the nearest prototype.
 
 import * as tf from '@tensorflow/tfjs';
+import { compileFrozenGraph } from '../backend/frozen-graph.js';
 import type { ExperimentPlan } from '../plan/types.js';
 import { loadDataset, type Dataset, type SplitSelector, type WarnFn } from '../data/index.js';
 import { computeMetrics, type MetricValues } from '../eval/metrics.js';
@@ -29,18 +30,24 @@ export async function extractFeatures(backbone: tf.LayersModel, ds: Dataset, spl
     const chunks: Float32Array[] = [];
     const labels: number[] = [];
     let dim = 0;
-    for await (const b of ds.batches(split, { batchSize, shuffle: false, augment: false, oversample: false })) {
-        try {
-            const f = tf.tidy(() => poolFeatures(backbone.apply(b.xs, { training: false }) as tf.Tensor));
-            dim = f.shape[1];
-            chunks.push(f.dataSync() as Float32Array);
-            f.dispose();
-            const y = tf.tidy(() => tf.argMax(b.ys, 1));
-            labels.push(...(y.dataSync() as Int32Array));
-            y.dispose();
-        } finally {
-            b.dispose();
+    // Prototypes never train the backbone: it runs as fused inference ops (BatchNorm folded).
+    const graph = compileFrozenGraph(backbone);
+    try {
+        for await (const b of ds.batches(split, { batchSize, shuffle: false, augment: false, oversample: false })) {
+            try {
+                const f = tf.tidy(() => poolFeatures(graph.apply(b.xs, { training: false }) as tf.Tensor));
+                dim = f.shape[1];
+                chunks.push(f.dataSync() as Float32Array);
+                f.dispose();
+                const y = tf.tidy(() => tf.argMax(b.ys, 1));
+                labels.push(...(y.dataSync() as Int32Array));
+                y.dispose();
+            } finally {
+                b.dispose();
+            }
         }
+    } finally {
+        graph.dispose();
     }
     const values = new Float32Array(labels.length * dim);
     let at = 0;
