@@ -99,11 +99,13 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const tailVars = net.trainableWeights.map((w) => w.read() as tf.Variable);
     const [finetune, finetuneCpu] = await timed(async () => {
+        const frozen = stage.runFrozen(x); // outside the gradient tape, as the trainer does
         const loss = optimizer.step({ head: tailVars, backbone: [] }, () =>
-            tf.losses.softmaxCrossEntropy(labels, stage.apply(x, { training: true }) as tf.Tensor) as tf.Scalar
+            tf.losses.softmaxCrossEntropy(labels, stage.applyFrom(frozen, { training: true }) as tf.Tensor) as tf.Scalar
         );
         await loss.data();
         loss.dispose();
+        frozen.dispose();
     }, 6, 2);
     stage.dispose();
     optimizer.dispose();

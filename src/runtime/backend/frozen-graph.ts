@@ -34,6 +34,8 @@ interface Step {
     outputs: number[];
     /** Compiled (fused, constant weights) rather than the layer's own apply. */
     compiled: boolean;
+    /** Part of the frozen part (every compiled step is; so are fixed layers like Add there). */
+    constant: boolean;
     layerNames: string[];
     run(inputs: tf.Tensor[], training: boolean): tf.Tensor[];
 }
@@ -252,11 +254,11 @@ export class FrozenGraph {
             if (compiled) {
                 const c = compiled;
                 this.owned.push(...c.tensors);
-                this.pushStep(n.inputs, n.outputs, true, [n.layer.name], (xs) => [c.run(xs[0]!)]);
+                this.pushStep(n.inputs, n.outputs, true, true, [n.layer.name], (xs) => [c.run(xs[0]!)]);
             } else {
                 const layer = n.layer;
                 const callArgs = n.callArgs;
-                this.pushStep(n.inputs, n.outputs, false, [layer.name], (xs, training) => {
+                this.pushStep(n.inputs, n.outputs, false, isConst, [layer.name], (xs, training) => {
                     const out = layer.apply(xs.length === 1 ? xs[0]! : xs, { ...callArgs, training }) as tf.Tensor | tf.Tensor[];
                     return Array.isArray(out) ? out : [out];
                 });
@@ -277,8 +279,8 @@ export class FrozenGraph {
         }
     }
 
-    private pushStep(inputs: Sym[], outputs: Sym[], compiled: boolean, layerNames: string[], run: Step['run']): void {
-        this.steps.push({ inputs: inputs.map((t) => t.id), outputs: outputs.map((t) => t.id), compiled, layerNames, run });
+    private pushStep(inputs: Sym[], outputs: Sym[], compiled: boolean, constant: boolean, layerNames: string[], run: Step['run']): void {
+        this.steps.push({ inputs: inputs.map((t) => t.id), outputs: outputs.map((t) => t.id), compiled, constant, layerNames, run });
         if (compiled) this.compiledLayers.push(...layerNames);
     }
 
@@ -323,19 +325,68 @@ export class FrozenGraph {
         }
         const compiled = compileConv(plan);
         this.owned.push(...compiled.tensors);
-        this.steps.push({ inputs: [input.id], outputs: [out.id], compiled: true, layerNames: plan.layerNames, run: (xs) => [compiled.run(xs[0]!)] });
+        this.steps.push({ inputs: [input.id], outputs: [out.id], compiled: true, constant: true, layerNames: plan.layerNames, run: (xs) => [compiled.run(xs[0]!)] });
         this.compiledLayers.push(...plan.layerNames);
     }
 
-    /** The model's outputs for `inputs`, like `model.apply(inputs, { training })`. */
+    /** Whether any layer runs in the frozen part (else runFrozen only passes the inputs on). */
+    get hasFrozenPart(): boolean {
+        return this.steps.some((s) => s.constant);
+    }
+
+    /**
+     * The model's outputs for `inputs`, like `model.apply(inputs, { training })`. Inside a
+     * gradient tape, prefer runFrozen outside it + applyFrom inside: tfjs only fuses a conv's
+     * activation when no tape is recording, and the frozen part needs no gradients.
+     */
     apply(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
-        const training = kwargs.training === true;
+        const values = this.inputValues(inputs);
+        this.execute(values, () => true, kwargs.training === true);
+        return this.outputs(values);
+    }
+
+    /**
+     * Runs the frozen part for `inputs` and keeps what the rest of the network reads from it
+     * (the model inputs included). Call it outside the gradient tape; dispose the result after
+     * the step.
+     */
+    runFrozen(inputs: tf.Tensor | tf.Tensor[]): FrozenValues {
+        const kept = tf.tidy(() => {
+            const values = this.inputValues(inputs);
+            this.execute(values, (s) => s.constant, false);
+            const needed = new Set<number>(this.model.outputs.map((t) => t.id));
+            for (const s of this.steps) if (!s.constant) for (const id of s.inputs) needed.add(id);
+            return [...values].filter(([id]) => needed.has(id));
+        });
+        const inputIds = new Set(this.model.inputs.map((t) => t.id));
+        return new FrozenValues(new Map(kept), new Set(kept.map(([id]) => id).filter((id) => !inputIds.has(id))));
+    }
+
+    /** The rest of the network from runFrozen's values: the model's outputs, like apply. */
+    applyFrom(frozen: FrozenValues, kwargs: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
+        const values = new Map(frozen.values);
+        this.execute(values, (s) => !s.constant, kwargs.training === true, new Set(frozen.values.keys()));
+        return this.outputs(values);
+    }
+
+    /** Inference: like `model.predict` on one batch (no tape, intermediates freed). */
+    predict(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+        return tf.tidy(() => this.apply(inputs, { training: false }));
+    }
+
+    private inputValues(inputs: tf.Tensor | tf.Tensor[]): Map<number, tf.Tensor> {
         const given = Array.isArray(inputs) ? inputs : [inputs];
         if (given.length !== this.model.inputs.length) throw new Error(`frozen graph: ${this.model.name} takes ${this.model.inputs.length} inputs, got ${given.length}`);
         const values = new Map<number, tf.Tensor>();
         this.model.inputs.forEach((t, i) => values.set(t.id, given[i]!));
+        return values;
+    }
+
+    /** Runs the selected steps in order; frees constant intermediates after their last read. */
+    private execute(values: Map<number, tf.Tensor>, selected: (s: Step) => boolean, training: boolean, borrowed = new Set<number>()): void {
         const inputIds = new Set(this.model.inputs.map((t) => t.id));
         this.steps.forEach((step, i) => {
+            if (!selected(step)) return;
             const xs = step.inputs.map((id) => {
                 const v = values.get(id);
                 if (v === undefined) throw new Error(`frozen graph: a tensor of ${step.layerNames[0]} was not computed`);
@@ -344,24 +395,35 @@ export class FrozenGraph {
             const ys = step.run(xs, training);
             step.outputs.forEach((id, k) => values.set(id, ys[k]!));
             for (const id of step.inputs) {
-                if (this.lastUse.get(id) === i && !inputIds.has(id)) {
+                if (this.lastUse.get(id) === i && !inputIds.has(id) && !borrowed.has(id)) {
                     values.get(id)!.dispose();
                     values.delete(id);
                 }
             }
         });
-        const outs = this.model.outputs.map((t) => values.get(t.id)!);
-        return outs.length === 1 ? outs[0]! : outs;
     }
 
-    /** Inference: like `model.predict` on one batch (no tape, intermediates freed). */
-    predict(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-        return tf.tidy(() => this.apply(inputs, { training: false }));
+    private outputs(values: Map<number, tf.Tensor>): tf.Tensor | tf.Tensor[] {
+        const outs = this.model.outputs.map((t) => values.get(t.id)!);
+        return outs.length === 1 ? outs[0]! : outs;
     }
 
     dispose(): void {
         tf.dispose(this.owned);
         this.owned.length = 0;
+    }
+}
+
+/** The frozen part's results for one batch (see FrozenGraph.runFrozen). */
+export class FrozenValues {
+    constructor(
+        readonly values: ReadonlyMap<number, tf.Tensor>,
+        /** Ids of the tensors computed here (model inputs pass through and stay the caller's). */
+        private readonly owned: ReadonlySet<number>
+    ) {}
+
+    dispose(): void {
+        for (const id of this.owned) this.values.get(id)?.dispose();
     }
 }
 

@@ -202,9 +202,16 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         let hits: tf.Scalar | undefined;
                         // Adaptation needs the backbone in the step (not cached features).
                         const tx = opts.adapt && throughBackbone() ? await opts.adapt.nextTarget(stage.batch) : undefined;
+                        // The frozen part runs before the gradient tape starts: it needs no gradients,
+                        // and tfjs fuses a conv's activation only when no tape is recording.
+                        const frozenPart = trainModel === graph && !tx && graph.hasFrozenPart ? graph.runFrozen(batch.x) : undefined;
                         const value = optimizer.step(groups, () => {
                             const adapted = tx ? opts.adapt!.forward(batch.x, tx) : undefined;
-                            const raw = adapted ? adapted.logits : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
+                            const raw = adapted
+                                ? adapted.logits
+                                : frozenPart
+                                  ? graph.applyFrom(frozenPart, { training: true })
+                                  : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
                             const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
                             if (heads[0].activation === 'softmax') {
                                 hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits[0], 1), tf.argMax(batch.labels[0], 1)), 'float32')) as tf.Scalar);
@@ -217,6 +224,7 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                         lossSum += (await value.data())[0] * n;
                         if (hits) correct += (await (hits as tf.Scalar).data())[0];
                         seen += n;
+                        frozenPart?.dispose();
                         tf.dispose([value, hits, tx, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
                         step++;
                     }
