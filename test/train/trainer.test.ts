@@ -90,6 +90,29 @@ describe('trainPhase', () => {
         cached.weights.forEach((w, i) => expect(w).toBeCloseTo(full.weights[i], 5));
     });
 
+    it('fine-tuning: the frozen layers\' output, cached once, trains the rest exactly as the full network does', async () => {
+        const plan = tinyPlan({
+            stages: [
+                stage({ epochs: 1, freeze: [{ op: 'freeze_all' }] }),
+                stage({ name: 'fine_tune', epochs: 2, freeze: [{ op: 'unfreeze_last', count: 1, unit: 'blocks' }], optimizer: { kind: 'adam', lr: 1e-3 } })
+            ]
+        });
+        const record = { logs: [] as string[], best: [] as number[] };
+        const cached = await train(plan, false, record);
+        expect(record.logs.some((l) => /stage fine_tune: the layers up to \S+ are frozen; their output for train and val is computed once/.test(l))).toBe(true);
+        const full = await train(plan, false, undefined, 8, false);
+        expect(cached.results[1].trainableLayers).toEqual(['block2_conv', 'block2_bn']);
+        cached.results.forEach((r, s) =>
+            r.history.forEach((h, i) => {
+                for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[s].history[i].metrics[k], 5);
+            })
+        );
+        cached.weights.forEach((w, i) => expect(w).toBeCloseTo(full.weights[i], 5));
+        // block2_conv trained in fine_tune, the same way on both paths
+        cached.conv[2].forEach((w, i) => expect(w).toBeCloseTo(full.conv[2][i], 5));
+        expect(cached.conv[2]).not.toEqual(cached.conv[1]);
+    });
+
     it('learns the synthetic task when everything trains', async () => {
         const plan = tinyPlan({ stages: [stage({ epochs: 5 })] });
         const { results } = await train(plan, true, undefined, 16);

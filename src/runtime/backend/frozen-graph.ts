@@ -199,6 +199,11 @@ export class FrozenGraph {
     private readonly owned: tf.Tensor[] = [];
     /** For constant tensors whose consumers are all constant: the step index of their last use. */
     private readonly lastUse = new Map<number, number>();
+    /**
+     * The one tensor the rest of the network reads from the frozen part, when there is exactly
+     * one and it is computed (not a model input): its output can then be cached per image.
+     */
+    readonly boundary: tf.SymbolicTensor | undefined;
 
     constructor(
         readonly model: tf.LayersModel,
@@ -277,6 +282,15 @@ export class FrozenGraph {
         for (const [id, last] of compiledReaders) {
             if (producedByCompiled.has(id) && allConstantReaders.get(id) === true && !outputIds.has(id)) this.lastUse.set(id, last);
         }
+        const crossing = new Map<number, Sym>();
+        for (const n of nodes) {
+            if (constantNode.has(n) || absorbed.has(n)) continue;
+            for (const t of n.inputs) if (constantIds.has(t.id)) crossing.set(t.id, t);
+        }
+        const inputIds = new Set(model.inputs.map((t) => t.id));
+        const constantOutput = model.outputs.some((t) => constantIds.has(t.id));
+        const only = crossing.size === 1 ? [...crossing.values()][0]! : undefined;
+        this.boundary = only && !inputIds.has(only.id) && !constantOutput ? only : undefined;
     }
 
     private pushStep(inputs: Sym[], outputs: Sym[], compiled: boolean, constant: boolean, layerNames: string[], run: Step['run']): void {
@@ -367,6 +381,24 @@ export class FrozenGraph {
         const values = new Map(frozen.values);
         this.execute(values, (s) => !s.constant, kwargs.training === true, new Set(frozen.values.keys()));
         return this.outputs(values);
+    }
+
+    /** The boundary tensor for `inputs` (see `boundary`), computed outside any tape; the caller disposes it. */
+    frozenOutput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        const id = this.boundary?.id;
+        if (id === undefined) throw new Error(`frozen graph: ${this.model.name} has no single frozen output`);
+        return tf.tidy(() => {
+            const values = this.inputValues(inputs);
+            this.execute(values, (s) => s.constant, false);
+            return values.get(id)!;
+        });
+    }
+
+    /** The trainable part as a function of the boundary tensor (e.g. cached per image): the model's outputs. */
+    applyTail(boundary: tf.Tensor, kwargs: { training?: boolean } = {}): tf.Tensor | tf.Tensor[] {
+        const id = this.boundary?.id;
+        if (id === undefined) throw new Error(`frozen graph: ${this.model.name} has no single frozen output`);
+        return this.applyFrom(new FrozenValues(new Map([[id, boundary]]), new Set()), kwargs);
     }
 
     /** Inference: like `model.predict` on one batch (no tape, intermediates freed). */

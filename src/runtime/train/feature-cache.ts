@@ -1,12 +1,14 @@
-// Frozen features: when no backbone layer trains in a stage and the backbone runs in inference
-// mode throughout (frozen BatchNorm, no dropout), its output for an image never changes, so it
-// is computed once per split and the stage trains only the head on the stored features. This
-// is where transfer learning with a frozen backbone spends most of its time otherwise.
+// Frozen features: the output of a network's frozen part never changes during a stage, so it is
+// computed once per split and the stage trains the rest on the stored values.
+// - The whole backbone frozen (inference-mode BatchNorm, no dropout): the heads train on its
+//   features. This is where transfer learning with a frozen backbone spends most of its time.
+// - Fine-tuning: the layers below the first trainable one are frozen; their output (one tensor,
+//   see FrozenGraph.boundary) is stored and the trainable layers above run on it.
 // The training split is cached only without augmentation and oversampling (their inputs change
-// every epoch).
+// every epoch: the frozen part then runs on each batch, before the gradient tape).
 
 import * as tf from '@tensorflow/tfjs';
-import { compileFrozenGraph } from '../backend/frozen-graph.js';
+import { compileFrozenGraph, type FrozenGraph } from '../backend/frozen-graph.js';
 import type { ExperimentPlan } from '../plan/types.js';
 import { TensorFeed, type SplitFeed } from './feed.js';
 import type { AssembledModel } from './model.js';
@@ -36,21 +38,37 @@ export function headModel(m: AssembledModel): tf.LayersModel {
 
 /** Runs the backbone once over a split; undefined when the features would exceed the limit. */
 export async function extractFeatures(m: AssembledModel, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
-    const perImage = (m.backbone.outputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-    if (perImage * feed.size * 4 > FEATURE_CACHE_LIMIT) return undefined;
-    const features: tf.Tensor[] = [];
-    const labels: tf.Tensor2D[][] = [];
     // Constant for the whole stage: BatchNorms folded into convs, activations fused.
     const graph = compileFrozenGraph(m.backbone);
     try {
+        return await cacheOutputs((x) => graph.predict(x) as tf.Tensor, m.backbone.outputs[0].shape, feed, batchSize);
+    } finally {
+        graph.dispose();
+    }
+}
+
+/** Runs a stage's frozen part (see FrozenGraph.boundary) once over a split. */
+export async function extractFrozenOutputs(graph: FrozenGraph, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
+    if (graph.boundary === undefined) return undefined;
+    return cacheOutputs((x) => graph.frozenOutput(x), graph.boundary.shape, feed, batchSize);
+}
+
+/** `run` over a whole split in order, with the labels; undefined when it would exceed the limit. */
+async function cacheOutputs(run: (x: tf.Tensor4D) => tf.Tensor, shape: tf.Shape, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
+    const perImage = (shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+    if (perImage * feed.size * 4 > FEATURE_CACHE_LIMIT) return undefined;
+    const features: tf.Tensor[] = [];
+    const labels: tf.Tensor2D[][] = [];
+    try {
         for await (const batch of feed.batches(batchSize, { shuffle: false, augment: false, seed: 0, epoch: 0 })) {
-            features.push(graph.predict(batch.x) as tf.Tensor);
+            features.push(run(batch.x));
             labels.push(batch.labels.map((l) => tf.clone(l)));
             tf.dispose([batch.x, ...batch.labels]);
             await new Promise<void>((resolve) => setImmediate(resolve));
         }
-    } finally {
-        graph.dispose();
+    } catch (err) {
+        tf.dispose([...features, ...labels.flat()]);
+        throw err;
     }
     if (features.length === 0) return undefined;
     const x = tf.concat(features);

@@ -10,7 +10,7 @@ import { compileFrozenGraph, frozenForTraining } from '../backend/frozen-graph.j
 import { metricsOf, predictSplit, type Forward } from '../eval/evaluate.js';
 import { scalarMetrics } from '../eval/metrics.js';
 import type { TensorFeed, TrainingData } from './feed.js';
-import { backboneIsConstant, extractFeatures, headModel, trainSplitCacheable } from './feature-cache.js';
+import { backboneIsConstant, extractFeatures, extractFrozenOutputs, headModel, trainSplitCacheable } from './feature-cache.js';
 import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
 import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreWeights, snapshotWeights, SpecError, paramGroups, type AssembledModel } from './model.js';
 import { GroupOptimizer } from './optimizers.js';
@@ -173,6 +173,17 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                 cached.push(...[valFeatures, trainFeatures].filter((f): f is TensorFeed => f !== undefined));
                 if (opts.adapt) hooks.log('warning', `adapt to ${opts.adapt.spec.target.name} has no effect in stage ${stage.name}: the backbone is frozen, so its features cannot move`, opts.adapt.spec.at);
                 if (cached.length) hooks.log('info', `stage ${stage.name}: the backbone is frozen; its features for ${[trainFeatures ? 'train' : '', valFeatures ? 'val' : ''].filter(Boolean).join(' and ')} are computed once`, stage.at);
+            } else if (opts.cacheFeatures !== false && graph.boundary !== undefined && graph.compiledLayers.length > 0) {
+                // Fine-tuning: the frozen layers' output is the same every epoch; the trainable ones run on it.
+                const tail: Forward = { apply: (x, kwargs) => graph.applyTail(x as tf.Tensor, kwargs) };
+                const valOutputs = data.val ? await extractFrozenOutputs(graph, data.val, 128) : undefined;
+                // Adapting needs source and target images through the whole backbone in each step.
+                const trainOutputs = trainSplitCacheable(plan) && !opts.adapt ? await extractFrozenOutputs(graph, data.train, 128) : undefined;
+                if (valOutputs) [valModel, valFeed] = [tail, valOutputs];
+                if (trainOutputs) [trainModel, trainFeed] = [tail, trainOutputs];
+                cached.push(...[valOutputs, trainOutputs].filter((f): f is TensorFeed => f !== undefined));
+                const cut = graph.boundary.sourceLayer.name;
+                if (cached.length) hooks.log('info', `stage ${stage.name}: the layers up to ${cut} are frozen; their output for ${[trainOutputs ? 'train' : '', valOutputs ? 'val' : ''].filter(Boolean).join(' and ')} is computed once`, stage.at);
             }
             let best = resuming?.best;
             let bestSnapshot: tf.Tensor[] | undefined;
