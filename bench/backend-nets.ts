@@ -108,28 +108,6 @@ export function tinyVgg(size: number, classes = 10, dropout = 0.5): tf.LayersMod
     return tf.model({ inputs: input, outputs: out });
 }
 
-/**
- * Splits a functional model at `layerName`: `prefix` ends with that layer's output and `tail`
- * takes it as input and shares the original's remaining layers (and weights).
- */
-export function splitModel(model: tf.LayersModel, layerName: string): { prefix: tf.LayersModel; tail: tf.LayersModel } {
-    const cut = model.getLayer(layerName);
-    const prefix = tf.model({ inputs: model.inputs, outputs: cut.output as SymbolicTensor });
-    const input = tf.input({ shape: (cut.outputShape as number[]).slice(1) });
-    const produced = new Map<string, SymbolicTensor>([[cut.name, input]]);
-    const order = model.layers;
-    for (const layer of order.slice(order.indexOf(cut) + 1)) {
-        const inbound = layer.inboundNodes[0]!.inboundLayers.map((l) => produced.get(l.name));
-        if (inbound.some((t) => t === undefined)) continue; // not downstream of the cut
-        const args = inbound.length === 1 ? inbound[0]! : (inbound as SymbolicTensor[]);
-        produced.set(layer.name, layer.apply(args) as SymbolicTensor);
-    }
-    const last = model.outputs[0]!.sourceLayer.name;
-    const output = produced.get(last);
-    if (output === undefined) throw new Error(`splitModel: ${last} is not downstream of ${layerName}`);
-    return { prefix, tail: tf.model({ inputs: input, outputs: output }) };
-}
-
 /** Median of a sample: benches report medians, as timings on shared machines drift. */
 export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);

@@ -15,15 +15,23 @@ const convFilterCases: Case[] = [
     ['3x3 stride 2 same', { x: spec([2, 8, 8, 3], 3), dy: spec([2, 4, 4, 5], 4) }, { strides: [2, 2], pad: 'same', filterShape: [3, 3, 3, 5] }],
     ['3x3 stride 2 valid, odd size', { x: spec([2, 9, 9, 4], 5), dy: spec([2, 4, 4, 2], 6) }, { strides: [2, 2], pad: 'valid', filterShape: [3, 3, 4, 2] }],
     ['1x1 stride 1 (pointwise)', { x: spec([2, 6, 6, 8], 7), dy: spec([2, 6, 6, 4], 8) }, { strides: [1, 1], pad: 'same', filterShape: [1, 1, 8, 4] }],
+    ['1x1 stride 1, cin < cout, batch 1, non-square', { x: spec([1, 3, 5, 6], 125), dy: spec([1, 3, 5, 20], 126) }, { strides: [1, 1], pad: 'valid', filterShape: [1, 1, 6, 20] }],
     ['1x1 stride 2', { x: spec([2, 8, 8, 3], 9), dy: spec([2, 4, 4, 5], 10) }, { strides: [2, 2], pad: 'valid', filterShape: [1, 1, 3, 5] }],
     ['7x7 stride 2 same (ResNet stem)', { x: spec([2, 16, 16, 3], 11), dy: spec([2, 8, 8, 8], 12) }, { strides: [2, 2], pad: 'same', filterShape: [7, 7, 3, 8] }],
-    ['explicit padding', { x: spec([1, 6, 6, 2], 13), dy: spec([1, 6, 6, 3], 14) }, { strides: [1, 1], pad: [[0, 0], [1, 1], [1, 1], [0, 0]], filterShape: [3, 3, 2, 3] }]
+    ['explicit padding', { x: spec([1, 6, 6, 2], 13), dy: spec([1, 6, 6, 3], 14) }, { strides: [1, 1], pad: [[0, 0], [1, 1], [1, 1], [0, 0]], filterShape: [3, 3, 2, 3] }],
+    ['3x3 stride 2 valid, unused last row and column', { x: spec([2, 10, 10, 3], 15), dy: spec([2, 4, 4, 4], 16) }, { strides: [2, 2], pad: 'valid', filterShape: [3, 3, 3, 4] }],
+    ['3x3 stride 2 same, odd size, batch 1', { x: spec([1, 9, 7, 3], 17), dy: spec([1, 5, 4, 6], 18) }, { strides: [2, 2], pad: 'same', filterShape: [3, 3, 3, 6] }],
+    ['3x2 stride (1, 2) same, non-square', { x: spec([3, 6, 9, 2], 19), dy: spec([3, 6, 5, 4], 20) }, { strides: [1, 2], pad: 'same', filterShape: [3, 2, 2, 4] }],
+    ['3x3 one input channel (small_cnn stem)', { x: spec([8, 12, 12, 1], 121), dy: spec([8, 12, 12, 16], 122) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 1, 16] }],
+    ['NCHW', { x: spec([2, 3, 7, 7], 123), dy: spec([2, 5, 7, 7], 124) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 3, 5], dataFormat: 'NCHW' }]
 ];
 
 const convInputCases: Case[] = [
     ['3x3 stride 1 same', { dy: spec([2, 7, 7, 5], 21), filter: spec([3, 3, 3, 5], 22) }, { strides: [1, 1], pad: 'same', inputShape: [2, 7, 7, 3] }],
     ['3x3 stride 2 same', { dy: spec([2, 4, 4, 5], 23), filter: spec([3, 3, 3, 5], 24) }, { strides: [2, 2], pad: 'same', inputShape: [2, 8, 8, 3] }],
     ['3x3 stride 2 valid, unused last row', { dy: spec([2, 4, 4, 2], 25), filter: spec([3, 3, 4, 2], 26) }, { strides: [2, 2], pad: 'valid', inputShape: [2, 10, 10, 4] }],
+    ['3x3 stride 1 same, one input channel (depthwise + sum)', { dy: spec([3, 6, 5, 8], 127), filter: spec([3, 3, 1, 8], 128) }, { strides: [1, 1], pad: 'same', inputShape: [3, 6, 5, 1] }],
+    ['3x3 stride 2 valid, one input channel, batch 1', { dy: spec([1, 3, 4, 4], 129), filter: spec([3, 3, 1, 4], 130) }, { strides: [2, 2], pad: 'valid', inputShape: [1, 8, 9, 1] }],
     ['1x1 stride 1', { dy: spec([2, 4, 4, 5], 27), filter: spec([1, 1, 3, 5], 28) }, { strides: [1, 1], pad: 'same', inputShape: [2, 4, 4, 3] }],
     ['1x1 stride 2', { dy: spec([2, 4, 4, 5], 29), filter: spec([1, 1, 3, 5], 30) }, { strides: [2, 2], pad: 'valid', inputShape: [2, 8, 8, 3] }]
 ];
@@ -37,7 +45,10 @@ const depthwiseInputCases: Case[] = [
 const depthwiseFilterCases: Case[] = [
     ['3x3 stride 1 same', { x: spec([2, 7, 7, 6], 41), dy: spec([2, 7, 7, 6], 42) }, { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 6, 1] }],
     ['3x3 stride 2 same', { x: spec([2, 8, 8, 6], 43), dy: spec([2, 4, 4, 6], 44) }, { strides: [2, 2], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 6, 1] }],
-    ['3x3 stride 2 valid, multiplier 2', { x: spec([2, 9, 9, 3], 45), dy: spec([2, 4, 4, 6], 46) }, { strides: [2, 2], dilations: [1, 1], pad: 'valid', filterShape: [3, 3, 3, 2] }]
+    ['3x3 stride 2 valid, multiplier 2', { x: spec([2, 9, 9, 3], 45), dy: spec([2, 4, 4, 6], 46) }, { strides: [2, 2], dilations: [1, 1], pad: 'valid', filterShape: [3, 3, 3, 2] }],
+    ['3x3 stride 2 valid, odd size, batch 1, non-square', { x: spec([1, 9, 7, 5], 47), dy: spec([1, 4, 3, 5], 48) }, { strides: [2, 2], dilations: [1, 1], pad: 'valid', filterShape: [3, 3, 5, 1] }],
+    ['3x3 stride 1 same, MobileNet tail (3x3 maps)', { x: spec([4, 3, 3, 40], 49), dy: spec([4, 3, 3, 40], 50) }, { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 40, 1] }],
+    ['3x3 stride 1 same, large (composite formulation)', { x: spec([8, 24, 24, 48], 149), dy: spec([8, 24, 24, 48], 150) }, { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 48, 1] }]
 ];
 
 const poolCases: Case[] = [
@@ -45,7 +56,10 @@ const poolCases: Case[] = [
     ['2x2 stride 2, odd input', { dy: spec([2, 3, 3, 3], 53), input: spec([2, 7, 7, 3], 54) }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }],
     ['3x3 stride 2 same (ResNet)', { dy: spec([2, 4, 4, 3], 55), input: spec([2, 8, 8, 3], 56) }, { filterSize: [3, 3], strides: [2, 2], pad: 'same' }],
     ['2x2 stride 2 same, odd input', { dy: spec([2, 4, 4, 3], 57), input: spec([2, 7, 7, 3], 58) }, { filterSize: [2, 2], strides: [2, 2], pad: 'same' }],
-    ['2x2 stride 2, all inputs negative', { dy: spec([2, 4, 4, 3], 59), input: spec([2, 8, 8, 3], 60, -2) }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }]
+    ['2x2 stride 2, all inputs negative', { dy: spec([2, 4, 4, 3], 59), input: spec([2, 8, 8, 3], 60, -2) }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }],
+    ['3x3 stride 1 same, batch 1, non-square', { dy: spec([1, 5, 7, 4], 151), input: spec([1, 5, 7, 4], 152) }, { filterSize: [3, 3], strides: [1, 1], pad: 'same' }],
+    ['3x2 stride (2, 1) valid, non-square', { dy: spec([3, 3, 6, 5], 153), input: spec([3, 7, 7, 5], 154) }, { filterSize: [3, 2], strides: [2, 1], pad: 'valid' }],
+    ['2x2 stride 2, small_cnn-sized', { dy: spec([4, 14, 14, 32], 155), input: spec([4, 28, 28, 32], 156) }, { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }]
 ];
 
 function expectClose(r: { maxDiff: number; maxRef: number }, tolerance = 1e-5): void {
@@ -72,6 +86,15 @@ describe('wasm gradient kernels match the cpu backend', () => {
         });
         // Overlapping windows add contributions in another order: allow float rounding.
         expectClose(await compareKernel('MaxPoolGrad', inputs, attrs, withOutput), 1e-6);
+    });
+    it('MaxPoolGrad with ties (the first maximum in row-major order gets dy)', async () => {
+        const attrs = { filterSize: [3, 3], strides: [2, 2], pad: 'same' };
+        const withTies = (t: Record<string, tf.Tensor>) => {
+            const input = tf.round(tf.mul(t['raw']!, 2)) as tf.Tensor4D; // values in {-2, ..., 2}: many ties
+            return { input, output: tf.maxPool(input, [3, 3], [2, 2], 'same') };
+        };
+        const inputs = { dy: spec([2, 4, 5, 3], 157), raw: spec([2, 8, 9, 3], 158) };
+        expectClose(await compareKernel('MaxPoolGrad', inputs, attrs, withTies), 1e-6);
     });
     it.each(poolCases.slice(0, 3))('AvgPoolGrad (native) %s', async (_, inputs, attrs) => {
         expectClose(await compareKernel('AvgPoolGrad', inputs, attrs));
@@ -135,6 +158,19 @@ describe('memory-layout kernels on wasm', () => {
         expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 101), indices }, { axis: 0, batchDims: 0 }, derive), 0);
         expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 102), indices }, { axis: 1, batchDims: 0 }, derive), 0);
     });
+    it('Cast to the same dtype shares memory; other casts convert as on cpu (bool: non-zero is true)', async () => {
+        await tf.setBackend('wasm');
+        const x = tf.tensor2d([1.5, -2, 0, 4], [2, 2]);
+        const y = tf.cast(x, 'float32');
+        expect(y.dataId).toBe(x.dataId);
+        expect(tf.engine().backend.refCount(x.dataId)).toBe(2);
+        y.dispose();
+        expect(Array.from(x.dataSync())).toEqual([1.5, -2, 0, 4]);
+        expect(Array.from(tf.cast(x, 'int32').dataSync())).toEqual([1, -2, 0, 4]);
+        expect(Array.from(tf.cast(x, 'bool').dataSync())).toEqual([1, 1, 0, 1]);
+        expect(Array.from(tf.cast(tf.tensor1d([0.5, -0.25, 0, NaN]), 'bool').dataSync())).toEqual([1, 1, 0, 1]);
+        x.dispose();
+    });
     it('GatherV2 rejects an out-of-range index', async () => {
         await tf.setBackend('wasm');
         expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow(/index 3 is not in \[0, 2\]/);
@@ -185,5 +221,118 @@ describe('dilated depthwise gradients (the undilated zero-filled filter on cpu a
         const taps = new Float32Array(9 * c);
         for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < c; k++) taps[(i * 3 + j) * c + k] = full[(i * 2 * 5 + j * 2) * c + k]!;
         expect(maxAbsDiff(ours, taps)).toBeLessThan(1e-5);
+    });
+});
+
+describe('element-wise heap kernels on wasm match cpu', () => {
+    const scalar = (v: number) => ({ shape: [], values: new Float32Array([v]) });
+    it.each(['GreaterEqual', 'LessEqual', 'Greater', 'Less'])('%s against a scalar, same shape and a broadcast', async (kernel) => {
+        expectClose(await compareKernel(kernel, { a: spec([3, 5, 7, 4], 131), b: scalar(0.25) }, {}), 0);
+        expectClose(await compareKernel(kernel, { a: spec([3, 5, 7, 4], 132), b: spec([3, 5, 7, 4], 133) }, {}), 0);
+        // Ties: equal values on both sides.
+        const ties = (t: Record<string, tf.Tensor>) => ({ a: tf.round(tf.mul(t['a']!, 2)), b: tf.round(tf.mul(t['b']!, 2)) });
+        expectClose(await compareKernel(kernel, { a: spec([2, 9, 5], 134), b: spec([2, 9, 5], 135) }, {}, ties), 0);
+        // A channel broadcast goes to the native kernel.
+        expectClose(await compareKernel(kernel, { a: spec([2, 3, 3, 5], 136), b: spec([5], 137) }, {}), 0);
+    });
+    it('LogicalAnd, and the native Select after it', async () => {
+        const masks = (t: Record<string, tf.Tensor>) => ({ a: tf.greaterEqual(t['a']!, 0), b: tf.lessEqual(t['b']!, 0.5) });
+        expectClose(await compareKernel('LogicalAnd', { a: spec([4, 3, 3, 6], 138), b: spec([4, 3, 3, 6], 139) }, {}, masks), 0);
+        const cond = (t: Record<string, tf.Tensor>) => ({ condition: tf.greater(t['condition']!, 0) });
+        const inputs = { condition: spec([4, 3, 3, 6], 140), t: spec([4, 3, 3, 6], 141), e: spec([4, 3, 3, 6], 142) };
+        expectClose(await compareKernel('Select', inputs, {}, cond), 0);
+        const rowCond = { condition: spec([4], 143), t: spec([4, 5], 144), e: spec([4, 5], 145) };
+        expectClose(await compareKernel('Select', rowCond, {}, cond), 0);
+    });
+    // Activation gradients (one fused pass on wasm, see activation-grads.ts), with inputs on the
+    // bounds: x = round(8 * u) hits 0 and 6 exactly.
+    it.each<[string, (v: tf.Tensor) => tf.Tensor]>([
+        ['relu', (v) => tf.relu(v)],
+        ['relu6', (v) => tf.relu6(v)],
+        ['clipByValue [0, 6] (tf.layers ReLU with maxValue)', (v) => tf.clipByValue(tf.relu(v), 0, 6)],
+        ['clipByValue [-2.5, 3]', (v) => tf.clipByValue(v, -2.5, 3)]
+    ])('the %s gradient', async (_, f) => {
+        const grad = (t: Record<string, tf.Tensor>) => ({
+            x: tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), t['w']!)))(tf.round(tf.mul(t['x']!, 8)))
+        });
+        expectClose(await compareKernel('Identity', { x: spec([2, 3, 5, 10], 146), w: spec([2, 3, 5, 10], 147) }, {}, grad), 0);
+    });
+    it('the activation gradients run as one kernel on wasm', async () => {
+        await tf.setBackend('wasm');
+        const x = tf.tensor(spec([2, 3, 3, 4], 148).values, [2, 3, 3, 4]);
+        const info = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.sum(tf.clipByValue(tf.relu(v), 0, 6)))(x));
+        const names = info.kernels.map((k) => k.name);
+        expect(names.filter((n) => n === 'GraftMaskedGrad')).toHaveLength(1); // relu's stays native
+        expect(names).not.toContain('Select');
+    });
+});
+
+describe('batchnorm gradient on wasm (batchnorm-grad.ts) matches cpu', () => {
+    // All five gradients (x, mean, variance, scale, offset) flattened into one tensor.
+    const allGrads = (t: Record<string, tf.Tensor>) => {
+        const f = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) =>
+            tf.sum(tf.mul(tf.batchNorm(x, mean, variance, offset, scale, 1e-3), t['w']!));
+        const variance = tf.add(tf.abs(t['variance']!), 0.1);
+        const grads = tf.grads(f)([t['x']!, t['mean']!, variance, t['scale']!, t['offset']!]);
+        return { x: tf.concat(grads.map((g) => tf.reshape(g, [-1]))) };
+    };
+    it.each<[string, number[]]>([
+        ['one-kernel loop, 4-D', [4, 3, 3, 40]],
+        ['one-kernel loop, 2-D, batch 1', [1, 24]],
+        ['composite, large 4-D', [8, 16, 16, 32]]
+    ])('%s', async (_, shape) => {
+        const c = shape[shape.length - 1]!;
+        const inputs = {
+            x: spec(shape, 161),
+            w: spec(shape, 162),
+            mean: spec([c], 163),
+            variance: spec([c], 164),
+            scale: spec([c], 165),
+            offset: spec([c], 166)
+        };
+        expectClose(await compareKernel('Identity', inputs, {}, allGrads), 1e-5);
+    });
+    it('a training-mode BatchNormalization layer (gradients through the batch moments too)', async () => {
+        const grads = (t: Record<string, tf.Tensor>) => {
+            const layer = tf.layers.batchNormalization({ epsilon: 1e-3, gammaInitializer: 'ones' });
+            layer.build([null, 5, 5, 12]);
+            const f = (x: tf.Tensor) => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, t['w']!));
+            return { x: tf.grad(f)(t['x']!) };
+        };
+        expectClose(await compareKernel('Identity', { x: spec([3, 5, 5, 12], 167, 0.5), w: spec([3, 5, 5, 12], 168) }, {}, grads), 1e-4);
+    });
+});
+
+describe('FusedBatchNorm on wasm (channel-affine.ts, a depthwise 1x1 convolution) matches cpu', () => {
+    const positiveVariance = (t: Record<string, tf.Tensor>) => ({ variance: tf.add(tf.abs(t['variance']!), 0.1) });
+    it.each<[string, number[], boolean]>([
+        ['4-D, per-channel parameters', [4, 5, 3, 12], true],
+        ['2-D, batch 1', [1, 7], true],
+        ['3-D, no scale or offset', [2, 6, 5], false],
+        ['small_cnn-sized', [8, 28, 28, 32], true]
+    ])('%s', async (_, shape, withAffine) => {
+        const c = shape[shape.length - 1]!;
+        const inputs: Record<string, { shape: number[]; values: Float32Array }> = { x: spec(shape, 171), mean: spec([c], 172), variance: spec([c], 173) };
+        if (withAffine) Object.assign(inputs, { offset: spec([c], 174), scale: spec([c], 175) });
+        expectClose(await compareKernel('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }, positiveVariance), 1e-6);
+    });
+    it('scalar mean and variance', async () => {
+        const inputs = { x: spec([3, 4, 6], 176), mean: spec([1], 177), variance: spec([1], 178), scale: spec([6], 179) };
+        expectClose(await compareKernel('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }, positiveVariance), 1e-6);
+    });
+});
+
+describe('channel-vector Multiply, Add, Sub on wasm (a depthwise 1x1 convolution) match cpu exactly', () => {
+    it.each<[string, number[], number[]]>([
+        ['[n, h, w, c] op [c]', [4, 16, 16, 32], [32]],
+        ['[c] op [n, h, w, c]', [32], [4, 16, 16, 32]],
+        ['[n, h, w, c] op [1, 1, 1, c]', [2, 30, 30, 24], [1, 1, 1, 24]],
+        ['[rows, c] op [1, c], batch 1', [1, 20000], [1, 20000]],
+        ['[rows, c] op [c]', [2000, 9], [9]],
+        ['small: native path', [2, 3, 3, 4], [4]]
+    ])('%s', async (_, aShape, bShape) => {
+        for (const op of ['Multiply', 'Add', 'Sub']) {
+            expectClose(await compareKernel(op, { a: spec(aShape, 181), b: spec(bShape, 182) }, {}), 0);
+        }
     });
 });

@@ -3,7 +3,8 @@
 // For frozen parts of a network, BatchNorm uses its moving statistics and is an affine map per
 // output channel: y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta. That equals one
 // convolution with kernel W * s and bias (b - mean) * s + beta, where s = gamma / sqrt(var + eps).
-// On wasm the folded network runs 2-3.7x faster (one fused XNNPACK conv instead of conv + BN).
+// On wasm the folded network runs 2-3.7x faster (one fused XNNPACK conv instead of conv + BN);
+// frozen-graph.ts applies it to every frozen conv+BN pair of a network.
 import * as tf from '@tensorflow/tfjs';
 
 export interface ConvBatchNorm {
@@ -92,69 +93,4 @@ export function foldLayerPair(conv: LayerLike, bn: LayerLike): FoldedConv {
         epsilon: Number(bnConfig['epsilon'] ?? 1e-3),
         depthwise: kind === 'DepthwiseConv2D'
     });
-}
-
-type Json = Record<string, unknown>;
-type InboundTensor = [string, number, number, Json?];
-interface LayerJson {
-    name: string;
-    class_name: string;
-    config: Json;
-    inbound_nodes: InboundTensor[][];
-}
-
-/**
- * A copy of a functional tf.layers model for inference with every BatchNormalization that
- * directly follows a (linear) Conv2D / DepthwiseConv2D folded into it. The result is only
- * equal to the original in inference mode; use it for frozen feature extraction.
- * (Making a following ReLU6 the conv's activation was tried: tf.layers applies 'relu6' as
- * Relu + Minimum, and wasm's broadcasting Minimum made the forward pass 2x slower.)
- */
-export async function foldModelBatchNorms(model: tf.LayersModel): Promise<{ model: tf.LayersModel; folded: number }> {
-    const topology = model.toJSON(undefined, false) as unknown as { config: { layers: LayerJson[]; output_layers: InboundTensor[] } };
-    const layers = topology.config.layers;
-    const consumers = new Map<string, number>();
-    for (const l of layers) for (const node of l.inbound_nodes) for (const t of node) consumers.set(t[0], (consumers.get(t[0]) ?? 0) + 1);
-    for (const t of topology.config.output_layers) consumers.set(t[0], (consumers.get(t[0]) ?? 0) + 1);
-
-    const byName = new Map(layers.map((l) => [l.name, l] as const));
-    const renamed = new Map<string, string>(); // folded BN name -> its conv's name
-    const pairs: [string, string][] = [];
-    for (const l of layers) {
-        if (l.class_name !== 'BatchNormalization' || l.inbound_nodes.length !== 1 || l.inbound_nodes[0]!.length !== 1) continue;
-        const conv = byName.get(l.inbound_nodes[0]![0]![0]);
-        if (conv === undefined || (conv.class_name !== 'Conv2D' && conv.class_name !== 'DepthwiseConv2D')) continue;
-        if ((conv.config['activation'] ?? 'linear') !== 'linear' || consumers.get(conv.name) !== 1 || conv.inbound_nodes.length !== 1) continue;
-        const axis = l.config['axis'];
-        if (axis !== -1 && axis !== 3 && !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))) continue;
-        conv.config['use_bias'] = true;
-        renamed.set(l.name, conv.name);
-        pairs.push([conv.name, l.name]);
-    }
-    const rewire = (t: InboundTensor) => {
-        const target = renamed.get(t[0]);
-        if (target !== undefined) t[0] = target;
-    };
-    const applyRenames = () => {
-        topology.config.layers = topology.config.layers.filter((l) => !renamed.has(l.name));
-        for (const l of topology.config.layers) for (const node of l.inbound_nodes) node.forEach(rewire);
-        topology.config.output_layers.forEach(rewire);
-    };
-    applyRenames();
-
-    const copy = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
-    const foldedBy = new Map(pairs);
-    for (const layer of copy.layers) {
-        const original = model.getLayer(layer.name);
-        const bnName = foldedBy.get(layer.name);
-        if (bnName !== undefined) {
-            const f = foldLayerPair(original, model.getLayer(bnName));
-            layer.setWeights([f.kernel, f.bias]);
-            f.kernel.dispose();
-            f.bias.dispose();
-        } else if (original.getWeights().length > 0) {
-            layer.setWeights(original.getWeights());
-        }
-    }
-    return { model: copy, folded: pairs.length };
 }

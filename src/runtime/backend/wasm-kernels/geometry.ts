@@ -71,3 +71,15 @@ export function shapeNHWC(shape: number[], dataFormat: unknown): Shape4 {
     const [a, b, c, d] = shape as Shape4;
     return dataFormat === 'NCHW' ? [a, c, d, b] : [a, b, c, d];
 }
+
+/**
+ * A filter turned by 180° in its two spatial axes ([kh, kw, ...] -> taps in reverse order).
+ * Flattened, that is the tap rows in reverse, which GatherV2 copies as whole rows; the native
+ * Reverse took ≈3 ms for a 3x3x64x128 filter.
+ */
+export function flipSpatial(filter: tf.Tensor4D): tf.Tensor4D {
+    const [kh, kw, a, b] = filter.shape;
+    const taps = kh * kw;
+    const order = tf.tensor1d(Array.from({ length: taps }, (_, t) => taps - 1 - t), 'int32');
+    return tf.reshape(tf.gather(tf.reshape(filter, [taps, a * b]), order), [kh, kw, a, b]);
+}

@@ -5,7 +5,8 @@
 //   dimension row by row.
 // - BatchMatMul with transposed operands runs a scalar loop (≈0.4 GFLOP/s) while untransposed
 //   batch-1 products use XNNPACK: transpose explicitly, fold broadcast batches into rows.
-// - Identity: shares memory instead of copying (see identityKernel).
+// - Identity, and Cast to the same dtype: share memory instead of copying (see identityKernel);
+//   Cast to bool: the native one is wrong for values other than 0 and 1 (see castKernel).
 // - GatherV2: whole-block copies on the heap (see gatherKernel).
 import * as tf from '@tensorflow/tfjs';
 import { registerComposite, registerDirect, runOriginal, type TensorMap } from './composite.js';
@@ -136,6 +137,33 @@ export function identityKernel(
 }
 
 /**
+ * Cast. To the dtype a tensor already has it shares memory, like Identity: tfjs runs the kernel
+ * even then (the ReLU gradient casts its float32 step mask, batch moments cast x) and the wasm
+ * kernel copies (≈1 ms per 64x28x28x32 activation). To bool, the wasm kernel copies numbers into
+ * bytes (-2 became 254, 0.5 became 0); here any non-zero value is true, as on the cpu backend.
+ */
+export function castKernel(
+    args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend },
+    original: tf.KernelFunc
+): tf.TensorInfo {
+    const x = args.inputs['x']!;
+    const dtype = args.attrs['dtype'] as tf.DataType;
+    if (x.dtype === dtype && x.dtype !== 'string') {
+        args.backend.incRef(x.dataId);
+        return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    }
+    if (dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) {
+        const backend = args.backend as unknown as WasmHeapBackend;
+        const out = backend.makeOutput([...x.shape], 'bool');
+        const src = backend.typedArrayFromHeap(x);
+        const dst = backend.typedArrayFromHeap(out);
+        for (let i = 0; i < dst.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+        return out;
+    }
+    return original(args) as tf.TensorInfo;
+}
+
+/**
  * GatherV2 copying whole contiguous blocks from the heap (a row of features per index). The
  * native kernel took ≈0.1 s to shuffle a 5,000 x 1,280 feature matrix, once per epoch of head
  * training and for every batch inside model.fit.
@@ -183,6 +211,7 @@ export function gatherKernel(
 export function registerLayoutKernels(): void {
     registerDirect('GatherV2', gatherKernel);
     registerDirect('Identity', identityKernel);
+    registerDirect('Cast', castKernel);
     registerComposite('Tile', tile);
     registerDirect('Slice', sliceKernel);
     registerComposite('BatchMatMul', batchMatMul);
