@@ -43,6 +43,9 @@ describe('graft run lifecycle', () => {
         await exited(child);
         const runDir = onlyRun(dir);
         expect(json(join(runDir, 'results.json')).status).toBe('running');
+        // The last checkpoint carries the optimizer's moments beside the weights.
+        const last = join(runDir, 'checkpoint', 'last-main');
+        expect(json(join(last, 'optimizer.json'))).toMatchObject({ format: 'graft-optimizer', kind: 'adam' });
 
         const resumed = graft(['run', file, '--events', '--resume', '--backend', 'wasm']);
         const start = await waitForEvent(resumed, (e) => e.type === 'run-start');
@@ -55,6 +58,7 @@ describe('graft run lifecycle', () => {
         const results = json(join(runDir, 'results.json'));
         expect(results.status).toBe('completed');
         expect(results.stages[0].history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3, 4]);
+        expect(events(runDir).some((e) => e.type === 'log' && /resumed with the optimizer state of epoch \d/.test(e.message))).toBe(true);
         expect(results.metrics.test.confusion).toHaveLength(5);
         expect(existsSync(join(runDir, 'model', 'model.json'))).toBe(true);
         expect(JSON.parse(readFileSync(join(runDir, 'model', 'labels.json'), 'utf8'))).toEqual(['bag', 'sandal', 'sneaker', 'trouser', 'tshirt']);

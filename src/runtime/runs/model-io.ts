@@ -5,6 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { OptimizerSnapshot } from '../train/optimizers.js';
 import { replaceDirAtomic, writeFileAtomic } from './files.js';
 
 interface WeightManifest {
@@ -12,8 +13,61 @@ interface WeightManifest {
     weights: { name: string; shape: number[] }[];
 }
 
-/** Saves every weight of `model` (trainable or not, in model.weights order) into `dir`, atomically. */
-export async function saveWeights(model: tf.LayersModel, dir: string): Promise<void> {
+interface OptimizerManifest {
+    format: 'graft-optimizer';
+    kind: OptimizerSnapshot['kind'];
+    groups: { group: 'head' | 'backbone'; signature?: string; step?: number; tensors: { name: string; shape: number[] }[] }[];
+}
+
+/** The optimizer state as a manifest and one float32 blob (head group first, then backbone). */
+function encodeOptimizer(snapshot: OptimizerSnapshot): { manifest: OptimizerManifest; blob: Float32Array } {
+    const groups = (['head', 'backbone'] as const).flatMap((group) => {
+        const g = snapshot[group];
+        return g ? [{ group, g }] : [];
+    });
+    const all = groups.flatMap(({ g }) => g.tensors);
+    const blob = new Float32Array(all.reduce((n, t) => n + t.values.length, 0));
+    let offset = 0;
+    for (const t of all) {
+        blob.set(t.values, offset);
+        offset += t.values.length;
+    }
+    const manifest: OptimizerManifest = {
+        format: 'graft-optimizer',
+        kind: snapshot.kind,
+        groups: groups.map(({ group, g }) => ({ group, signature: g.signature, step: g.step, tensors: g.tensors.map((t) => ({ name: t.name, shape: t.shape })) }))
+    };
+    return { manifest, blob };
+}
+
+/** The optimizer state saved beside a checkpoint's weights, if any (see saveWeights). */
+export function loadOptimizerState(dir: string): OptimizerSnapshot | undefined {
+    const manifestPath = join(dir, 'optimizer.json');
+    if (!existsSync(manifestPath)) return undefined;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as OptimizerManifest;
+    if (manifest.format !== 'graft-optimizer') return undefined;
+    const bytes = readFileSync(join(dir, 'optimizer.bin'));
+    const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    let offset = 0;
+    const snapshot: OptimizerSnapshot = { kind: manifest.kind };
+    for (const g of manifest.groups) {
+        const tensors = g.tensors.map((t) => {
+            const size = t.shape.reduce((a, b) => a * b, 1);
+            const values = blob.slice(offset, offset + size);
+            offset += size;
+            return { name: t.name, shape: t.shape, values };
+        });
+        if (offset > blob.length) throw new Error(`checkpoint ${dir}: optimizer.bin is shorter than optimizer.json says`);
+        snapshot[g.group] = { signature: g.signature, step: g.step, tensors };
+    }
+    return snapshot;
+}
+
+/**
+ * Saves every weight of `model` (trainable or not, in model.weights order) into `dir`,
+ * atomically, with the optimizer's state when given (so that `--resume` continues its moments).
+ */
+export async function saveWeights(model: tf.LayersModel, dir: string, optimizer?: OptimizerSnapshot): Promise<void> {
     const values = await Promise.all(model.weights.map((w) => w.read().data()));
     const total = values.reduce((s, v) => s + v.length, 0);
     const blob = new Float32Array(total);
@@ -23,9 +77,14 @@ export async function saveWeights(model: tf.LayersModel, dir: string): Promise<v
         offset += v.length;
     }
     const manifest: WeightManifest = { format: 'graft-weights', weights: model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: w.shape as number[] })) };
+    const opt = optimizer ? encodeOptimizer(optimizer) : undefined;
     replaceDirAtomic(dir, (tmp) => {
         writeFileAtomic(join(tmp, 'weights.json'), JSON.stringify(manifest));
         writeFileAtomic(join(tmp, 'weights.bin'), new Uint8Array(blob.buffer));
+        if (opt) {
+            writeFileAtomic(join(tmp, 'optimizer.json'), JSON.stringify(opt.manifest));
+            writeFileAtomic(join(tmp, 'optimizer.bin'), new Uint8Array(opt.blob.buffer));
+        }
     });
 }
 

@@ -22,7 +22,7 @@ import { CancelledError, trainPhase, type PhaseState, type TrainHooks } from '..
 import { EventSink } from './event-sink.js';
 import type { Phase, RunEvent, RunStartEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
-import { loadWeights, saveLayersModel, saveWeights } from './model-io.js';
+import { loadOptimizerState, loadWeights, saveLayersModel, saveWeights } from './model-io.js';
 import { clearGallery, GALLERY_SIZE, writeGallery, type MisclassifiedImage } from './misclassified-gallery.js';
 import type { RunResults } from './results.js';
 import { cacheKey, findResumable, findUpToDate, newRunId } from './run-dir.js';
@@ -259,8 +259,9 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                         return dirs.best;
                     },
                     loadBest: async () => loadWeights(m.model, dirs.best),
-                    saveState: async (s) => {
-                        await saveWeights(m.model, dirs.last);
+                    loadOptimizer: () => loadOptimizerState(dirs.last),
+                    saveState: async (s, optimizer) => {
+                        await saveWeights(m.model, dirs.last, optimizer);
                         if (phase === 'main') state.main = s;
                         else state.baseline = s;
                         saveState();

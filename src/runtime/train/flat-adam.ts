@@ -10,6 +10,14 @@
 // sqrt(v̂)), so results match it to float rounding.
 import * as tf from '@tensorflow/tfjs';
 
+export interface FlatAdamState {
+    /** The variables (names and sizes) the moments belong to. */
+    signature: string;
+    step: number;
+    m: Float32Array;
+    v: Float32Array;
+}
+
 export class FlatAdam {
     learningRate: number;
     private m: tf.Tensor1D | undefined;
@@ -66,6 +74,21 @@ export class FlatAdam {
             x.assign(updated[i]!);
             updated[i]!.dispose();
         });
+    }
+
+    /** The moments and step count, for `--resume` (undefined before the first step). */
+    async snapshot(): Promise<FlatAdamState | undefined> {
+        if (this.m === undefined || this.v === undefined) return undefined;
+        return { signature: this.signature, step: this.step, m: (await this.m.data()) as Float32Array, v: (await this.v.data()) as Float32Array };
+    }
+
+    /** Continues from a snapshot: the next step with the same variables is step `step + 1`. */
+    restore(state: FlatAdamState): void {
+        this.reset();
+        this.signature = state.signature;
+        this.step = state.step;
+        this.m = tf.keep(tf.tensor1d(state.m));
+        this.v = tf.keep(tf.tensor1d(state.v));
     }
 
     private reset(): void {

@@ -8,10 +8,33 @@ import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../plan/types.js';
 import { FlatAdam } from './flat-adam.js';
 
+/** One float32 tensor of optimizer state (a moment, an accumulator, an iteration count). */
+export interface StateTensor {
+    name: string;
+    shape: number[];
+    values: Float32Array;
+}
+
+/** A group's optimizer state, for `--resume`: its tensors and (FlatAdam) its step and variables. */
+export interface GroupState {
+    signature?: string;
+    step?: number;
+    tensors: StateTensor[];
+}
+
+/** Both groups' optimizer state; restored only into an optimizer of the same kind. */
+export interface OptimizerSnapshot {
+    kind: OptimizerPlan['kind'];
+    head?: GroupState;
+    backbone?: GroupState;
+}
+
 /** What a group's optimizer does: tfjs' optimizers, or FlatAdam (one update for all variables). */
 interface Stepper {
     learningRate: number;
     apply(vars: tf.Variable[], grads: tf.NamedTensorMap): void;
+    snapshot(): Promise<GroupState | undefined>;
+    restore(state: GroupState): Promise<void>;
     dispose(): void;
 }
 
@@ -30,6 +53,23 @@ function makeOptimizer(plan: OptimizerPlan, lr: number): Stepper {
                 const present = vars.filter((v) => grads[v.name] != null);
                 adam.applyGradients(present, present.map((v) => grads[v.name]!));
             },
+            snapshot: async () => {
+                const state = await adam.snapshot();
+                if (state === undefined) return undefined;
+                return {
+                    signature: state.signature,
+                    step: state.step,
+                    tensors: [
+                        { name: 'm', shape: [state.m.length], values: state.m },
+                        { name: 'v', shape: [state.v.length], values: state.v }
+                    ]
+                };
+            },
+            restore: async (state) => {
+                const m = state.tensors.find((t) => t.name === 'm');
+                const v = state.tensors.find((t) => t.name === 'v');
+                if (m && v && state.signature !== undefined && state.step !== undefined) adam.restore({ signature: state.signature, step: state.step, m: m.values, v: v.values });
+            },
             dispose: () => adam.dispose()
         };
     }
@@ -46,6 +86,14 @@ function makeOptimizer(plan: OptimizerPlan, lr: number): Stepper {
             for (const v of vars) if (grads[v.name]) map[v.name] = grads[v.name];
             if (Object.keys(map).length) opt.applyGradients(map);
         },
+        snapshot: async () => {
+            const named = await opt.getWeights();
+            const tensors = await Promise.all(named.map(async (t) => ({ name: t.name, shape: [...t.tensor.shape], values: Float32Array.from(await t.tensor.data()) })));
+            return { tensors };
+        },
+        // tfjs' optimizers match accumulators to variables by position: the same network and
+        // freezing give the same order in a new process.
+        restore: (state) => opt.setWeights(state.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape) }))),
         dispose: () => opt.dispose()
     };
 }
@@ -124,6 +172,19 @@ export class GroupOptimizer {
             tf.dispose(Object.values(grads).filter((g): g is tf.Tensor => g != null));
         }
         return value;
+    }
+
+    /** The moments and step counts of both groups (saved with the weights after each epoch). */
+    async snapshot(): Promise<OptimizerSnapshot> {
+        return { kind: this.plan.kind, head: await this.head.snapshot(), backbone: await this.backbone.snapshot() };
+    }
+
+    /** Continues from a snapshot of an optimizer of the same kind; false (nothing restored) otherwise. */
+    async restore(snapshot: OptimizerSnapshot): Promise<boolean> {
+        if (snapshot.kind !== this.plan.kind) return false;
+        if (snapshot.head) await this.head.restore(snapshot.head);
+        if (snapshot.backbone) await this.backbone.restore(snapshot.backbone);
+        return true;
     }
 
     dispose(): void {

@@ -13,7 +13,7 @@ import type { TensorFeed, TrainingData } from './feed.js';
 import { backboneIsConstant, extractFeatures, extractFrozenOutputs, headModel, trainSplitCacheable } from './feature-cache.js';
 import { classWeights, loss as lossOf, sampleWeightsFor } from './losses.js';
 import { applyStageFreezing, batchNormInTraining, recalibrateBatchNorm, restoreWeights, snapshotWeights, SpecError, paramGroups, type AssembledModel } from './model.js';
-import { GroupOptimizer } from './optimizers.js';
+import { GroupOptimizer, type OptimizerSnapshot } from './optimizers.js';
 import { improved, LrScheduler } from './schedules.js';
 import { restoreRandom, seedRandom } from './seeded-random.js';
 import type { Adaptation } from '../transfer/adapt-step.js';
@@ -71,8 +71,10 @@ export interface TrainHooks {
     saveBest(info: { phase: Phase; stage: StagePlan; epoch: number; monitor: string; value: number }): Promise<string | undefined>;
     /** The best weights saved for this phase's current stage (resume after a restart lost the in-memory copy). */
     loadBest(phase: Phase): Promise<boolean>;
-    /** After every epoch: persist weights and state for `--resume`. */
-    saveState(state: PhaseState): Promise<void>;
+    /** After every epoch: persist weights, state and the optimizer's moments for `--resume`. */
+    saveState(state: PhaseState, optimizer?: OptimizerSnapshot): Promise<void>;
+    /** The optimizer state saved with this phase's last weights, if any. */
+    loadOptimizer?(phase: Phase): OptimizerSnapshot | undefined;
     log(level: 'info' | 'warning' | 'error', message: string, at?: StagePlan['at']): void;
     cancelled(): boolean;
 }
@@ -154,6 +156,12 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             const scheduler = new LrScheduler(stage.schedule, stage.optimizer.lr, stage.epochs, stepsPerEpoch, stage.earlyStop?.monitor ?? 'val_loss');
             if (resuming?.scheduler) scheduler.restore(resuming.scheduler);
             const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
+            // Resuming inside a stage: continue the optimizer's moments, not just the weights.
+            if (resuming && resuming.epochsDone > 0) {
+                const saved = hooks.loadOptimizer?.(phase);
+                if (saved && (await optimizer.restore(saved))) hooks.log('info', `stage ${stage.name}: resumed with the optimizer state of epoch ${resuming.epochsDone}`, stage.at);
+                else hooks.log('warning', `stage ${stage.name}: no optimizer state saved with epoch ${resuming.epochsDone}; ${stage.optimizer.kind} restarts its moments`, stage.at);
+            }
             // A frozen, inference-mode backbone gives the same features every epoch: compute them once.
             // Otherwise the layers below the first trainable one are fixed for the stage: they run
             // as fused inference ops (BatchNorm folded), the rest through tf.layers with gradients.
@@ -287,9 +295,10 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
                             }
                         }
                     }
-                    await hooks.saveState({
-                        phase, stageIndex: s, epochsDone: epoch + 1, mask, scheduler: scheduler.state(), best, waited, stoppedEarly: stopped, done: results, current: result
-                    });
+                    await hooks.saveState(
+                        { phase, stageIndex: s, epochsDone: epoch + 1, mask, scheduler: scheduler.state(), best, waited, stoppedEarly: stopped, done: results, current: result },
+                        await optimizer.snapshot()
+                    );
                 }
                 // The best checkpoint first, then precise BatchNorm statistics for the weights the
                 // stage ends with (see recalibrateBatchNorm).
