@@ -78,6 +78,13 @@ function activationOf(layer: Layer): Activation | undefined {
     return undefined;
 }
 
+/** A BatchNormalization over the last axis of a 4-D NHWC tensor (what folding assumes). */
+function channelsLastAxis(layer: Layer): boolean {
+    const axis = layer.getConfig()['axis'];
+    const a = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
+    return a === -1 || a === 3;
+}
+
 function ownActivation(layer: Layer): Activation | undefined {
     return FUSABLE[String(layer.getConfig()['activation'] ?? 'linear')];
 }
@@ -175,8 +182,7 @@ function compileDense(layer: Layer): { run: (x: tf.Tensor) => tf.Tensor; tensors
 /** A standalone inference-mode BatchNorm as one multiply-add with precomputed scale and offset. */
 function compileBatchNorm(layer: Layer): { run: (x: tf.Tensor) => tf.Tensor; tensors: tf.Tensor[] } | undefined {
     const config = layer.getConfig();
-    const axis = config['axis'];
-    if (axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1) && axis !== 3) return undefined;
+    if (!channelsLastAxis(layer)) return undefined;
     const w = layer.getWeights();
     let i = 0;
     const gamma = config['scale'] !== false ? w[i++] : undefined;
@@ -228,26 +234,30 @@ export class FrozenGraph {
             }
         }
         const single = (n: GraphNode) => n.inputs.length === 1 && n.outputs.length === 1;
+        const compilableConv = (n: GraphNode): boolean => {
+            const kind = n.layer.getClassName();
+            return constantNode.has(n) && single(n) && (kind === 'Conv2D' || kind === 'DepthwiseConv2D') && n.layer.getConfig()['dataFormat'] !== 'channelsFirst' && ownActivation(n.layer) !== undefined;
+        };
+        const producer = new Map<number, GraphNode>();
+        for (const n of nodes) for (const t of n.outputs) producer.set(t.id, n);
+        /** The ZeroPadding2D node whose padding `conv` takes over: it feeds only this 'valid' conv. */
+        const paddingOf = (conv: GraphNode): GraphNode | undefined => {
+            const pad = producer.get(conv.inputs[0]!.id);
+            if (pad === undefined || pad.layer.getClassName() !== 'ZeroPadding2D' || !constantNode.has(pad) || !single(pad) || zeroPadding(pad.layer) === undefined) return undefined;
+            return conv.layer.getConfig()['padding'] === 'valid' && soleConsumer(pad.outputs[0]!) === conv ? pad : undefined;
+        };
         const absorbed = new Set<GraphNode>();
+        for (const n of nodes) if (compilableConv(n)) {
+            const pad = paddingOf(n);
+            if (pad) absorbed.add(pad);
+        }
         for (const n of nodes) {
             if (absorbed.has(n)) continue;
             const kind = n.layer.getClassName();
             const isConst = constantNode.has(n);
-            if (isConst && single(n) && (kind === 'Conv2D' || kind === 'DepthwiseConv2D') && n.layer.getConfig()['dataFormat'] !== 'channelsFirst' && ownActivation(n.layer) !== undefined) {
-                this.addConv(n, { constantNode, soleConsumer, absorbed });
+            if (compilableConv(n)) {
+                this.addConv(n, paddingOf(n), { constantNode, soleConsumer, absorbed });
                 continue;
-            }
-            if (isConst && kind === 'ZeroPadding2D' && single(n)) {
-                // Absorbed by the conv that consumes it, when that conv compiles: it is handled there.
-                const next = soleConsumer(n.outputs[0]!);
-                const nextKind = next?.layer.getClassName();
-                if (
-                    next !== undefined && constantNode.has(next) && single(next) && (nextKind === 'Conv2D' || nextKind === 'DepthwiseConv2D') &&
-                    next.layer.getConfig()['padding'] === 'valid' && ownActivation(next.layer) !== undefined && zeroPadding(n.layer) !== undefined &&
-                    next.layer.getConfig()['dataFormat'] !== 'channelsFirst'
-                ) {
-                    continue;
-                }
             }
             let compiled: { run: (x: tf.Tensor) => tf.Tensor; tensors: tf.Tensor[] } | undefined;
             if (isConst && single(n)) {
@@ -298,34 +308,27 @@ export class FrozenGraph {
         if (compiled) this.compiledLayers.push(...layerNames);
     }
 
+    /** One fused step for a conv with (when they follow alone) its padding, BatchNorm and activation. */
     private addConv(
         n: GraphNode,
+        pad: GraphNode | undefined,
         ctx: { constantNode: Set<GraphNode>; soleConsumer: (t: Sym) => GraphNode | undefined; absorbed: Set<GraphNode> }
     ): void {
         const plan: ConvPlan = { conv: n.layer, activation: ownActivation(n.layer)!, layerNames: [] };
         let input = n.inputs[0]!;
-        // A ZeroPadding2D feeding only this 'valid' conv becomes its explicit padding.
-        const producer = input.sourceLayer as Layer;
-        if (producer.getClassName() === 'ZeroPadding2D' && n.layer.getConfig()['padding'] === 'valid') {
-            const padNode = [...ctx.constantNode].find((m) => m.outputs[0]?.id === input.id);
-            const pads = zeroPadding(producer);
-            if (padNode && pads && ctx.soleConsumer(input) === n && padNode.inputs.length === 1) {
-                plan.pad = pads;
-                plan.layerNames.push(producer.name);
-                input = padNode.inputs[0]!;
-            }
+        if (pad) {
+            plan.pad = zeroPadding(pad.layer);
+            plan.layerNames.push(pad.layer.name);
+            input = pad.inputs[0]!;
         }
         plan.layerNames.push(n.layer.name);
         let out = n.outputs[0]!;
         const next = ctx.soleConsumer(out);
-        if (plan.activation === 'linear' && next && ctx.constantNode.has(next) && next.layer.getClassName() === 'BatchNormalization' && next.inputs.length === 1) {
-            const axis = next.layer.getConfig()['axis'];
-            if (axis === -1 || axis === 3 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))) {
-                plan.bn = next.layer;
-                plan.layerNames.push(next.layer.name);
-                ctx.absorbed.add(next);
-                out = next.outputs[0]!;
-            }
+        if (plan.activation === 'linear' && next && ctx.constantNode.has(next) && next.layer.getClassName() === 'BatchNormalization' && next.inputs.length === 1 && channelsLastAxis(next.layer)) {
+            plan.bn = next.layer;
+            plan.layerNames.push(next.layer.name);
+            ctx.absorbed.add(next);
+            out = next.outputs[0]!;
         }
         const after = ctx.soleConsumer(out);
         if (plan.activation === 'linear' && after && ctx.constantNode.has(after) && after.inputs.length === 1) {
