@@ -253,6 +253,15 @@ function parent(): void {
     }
     const med = <T>(xs: T[], k: keyof T) => (xs.length > 0 ? median(xs.map((x) => Number(x[k]))) : undefined);
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+    const row = (name: string, graftIps?: number, torchIps?: number, graftCpu?: number, torchCpu?: number): Workload => ({
+        name,
+        graft_ips: graftIps,
+        torch_ips: torchIps,
+        ratio: ratio(graftIps, torchIps),
+        graft_cpu_ips: graftCpu,
+        torch_cpu_ips: torchCpu,
+        cpu_ratio: ratio(graftCpu, torchCpu)
+    });
     const workloads: Workload[] = (['forward', 'finetune', 'head'] as const).map((name) => {
         const graftIps = med(graft, `${name}_ips`);
         const torchIps = med(torch, `${name}_ips`);
@@ -261,13 +270,7 @@ function parent(): void {
         const nativeIps = med(native, `${name}_ips`);
         return {
             ...(nativeIps !== undefined ? { tfjs_node_ips: nativeIps, tfjs_node_ratio: ratio(nativeIps, torchIps) } : {}),
-            name,
-            graft_ips: graftIps,
-            torch_ips: torchIps,
-            ratio: ratio(graftIps, torchIps),
-            graft_cpu_ips: graftCpu,
-            torch_cpu_ips: torchCpu,
-            cpu_ratio: ratio(graftCpu, torchCpu),
+            ...row(name, graftIps, torchIps, graftCpu, torchCpu),
             ...(name === 'head'
                 ? { graft_epoch_s: med(graft, 'head_epoch_s'), graft_runtime_epoch_s: med(graft, 'head_runtime_epoch_s'), torch_epoch_s: med(torch, 'head_epoch_s') }
                 : {}),
@@ -280,13 +283,7 @@ function parent(): void {
         const graftCpu = med(graftE2e, 'cpu_ips');
         const torchCpu = med(torchE2e, 'cpu_ips');
         workloads.push({
-            name: 'digits_e2e',
-            graft_ips: graftIps,
-            torch_ips: torchIps,
-            ratio: ratio(graftIps, torchIps),
-            graft_cpu_ips: graftCpu,
-            torch_cpu_ips: torchCpu,
-            cpu_ratio: ratio(graftCpu, torchCpu),
+            ...row('digits_e2e', graftIps, torchIps, graftCpu, torchCpu),
             graft_seconds: med(graftE2e, 'seconds'),
             torch_seconds: med(torchE2e, 'seconds'),
             train_images: graftE2e[0]?.train_images ?? torchE2e[0]?.train_images,

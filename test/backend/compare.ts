@@ -54,3 +54,15 @@ export async function compareKernel(
 export function spec(shape: number[], seed: number, offset = 0): { shape: number[]; values: Float32Array } {
     return { shape, values: randomValues(shape, seed, offset) };
 }
+
+/** Gradients of softmax cross-entropy(y, forward()) for `vars` (default: every trainable variable), by variable name. */
+export function lossGradients(forward: () => tf.Tensor, y: tf.Tensor, vars?: tf.Variable[]): Map<string, Float32Array> {
+    const { grads, value } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward()) as tf.Scalar, vars);
+    value.dispose();
+    const out = new Map<string, Float32Array>();
+    for (const [name, g] of Object.entries(grads)) {
+        out.set(name, g.dataSync() as Float32Array);
+        g.dispose();
+    }
+    return out;
+}

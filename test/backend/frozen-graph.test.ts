@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mobilenetV2, smallCnn, tinyResnet, tinyVgg } from '../../bench/backend-nets.js';
 import { compileFrozenGraph, frozenForTraining } from '../../src/runtime/backend/frozen-graph.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { randomValues, useWasm } from './compare.js';
+import { lossGradients, randomValues, useWasm } from './compare.js';
 
 beforeAll(useWasm);
 
@@ -88,17 +88,6 @@ describe('frozen graph: inference equals tf.layers', () => {
     });
 });
 
-function lossGradients(forward: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, y: tf.Tensor, vars: tf.Variable[]): Map<string, Float32Array> {
-    const { grads, value } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward(x)) as tf.Scalar, vars);
-    value.dispose();
-    const out = new Map<string, Float32Array>();
-    for (const [name, g] of Object.entries(grads)) {
-        out.set(name, g.dataSync() as Float32Array);
-        g.dispose();
-    }
-    return out;
-}
-
 describe('frozen graph: training above a frozen prefix', () => {
     // MobileNetV2's tail at 2x2 spatial with training-mode BatchNorm is chaotic (a 1e-6 change of
     // the input moves some gradients by 7%), so there every BatchNorm runs on its statistics;
@@ -133,15 +122,15 @@ describe('frozen graph: training above a frozen prefix', () => {
             // Reference: every layer through tf.layers.
             const reference = compileFrozenGraph(model, { constant: () => false });
             expect(reference.compiledLayers).toEqual([]);
-            const want = lossGradients((input) => reference.apply(input, { training: true }) as tf.Tensor, x, y, vars);
+            const want = lossGradients(() => reference.apply(x, { training: true }) as tf.Tensor, y, vars);
             // As the trainer does it: the frozen part before the tape, the rest inside it.
             const before = tf.memory().numTensors;
             const frozen = graph.runFrozen(x);
-            const got = lossGradients(() => graph.applyFrom(frozen, { training: true }) as tf.Tensor, x, y, vars);
+            const got = lossGradients(() => graph.applyFrom(frozen, { training: true }) as tf.Tensor, y, vars);
             frozen.dispose();
             expect(tf.memory().numTensors).toBe(before);
             // And all inside the tape (unfused activations, same values).
-            const inTape = lossGradients((input) => graph.apply(input, { training: true }) as tf.Tensor, x, y, vars);
+            const inTape = lossGradients(() => graph.apply(x, { training: true }) as tf.Tensor, y, vars);
             restore.forEach((r) => r());
             expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
             expect(want.size).toBe(vars.length);

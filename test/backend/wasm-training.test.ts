@@ -3,23 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mobilenetV2, smallCnn, tinyResnet, tinyVgg } from '../../bench/backend-nets.js';
-import { randomValues, useWasm } from './compare.js';
+import { lossGradients, randomValues, useWasm } from './compare.js';
 
 beforeAll(useWasm);
-
-function gradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, training: boolean): Map<string, Float32Array> {
-    const { grads, value } = tf.variableGrads(() => {
-        const p = model.apply(x, { training }) as tf.Tensor;
-        return tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar;
-    });
-    value.dispose();
-    const out = new Map<string, Float32Array>();
-    for (const [name, g] of Object.entries(grads)) {
-        out.set(name, g.dataSync() as Float32Array);
-        g.dispose();
-    }
-    return out;
-}
 
 async function compareTraining(build: () => tf.LayersModel, inputShape: number[], classes: number, training = true): Promise<number> {
     await tf.setBackend('cpu');
@@ -27,9 +13,9 @@ async function compareTraining(build: () => tf.LayersModel, inputShape: number[]
     const x = tf.tensor(randomValues(inputShape, 7), inputShape);
     const labels = Array.from({ length: inputShape[0]! }, (_, i) => i % classes);
     const y = tf.oneHot(labels, classes);
-    const reference = gradients(model, x, y, training);
+    const reference = lossGradients(() => model.apply(x, { training }) as tf.Tensor, y);
     await tf.setBackend('wasm');
-    const got = gradients(model, x, y, training);
+    const got = lossGradients(() => model.apply(x, { training }) as tf.Tensor, y);
     expect([...got.keys()].sort()).toEqual([...reference.keys()].sort());
     // Relative to the largest gradient of the model: some gradients are ~0 by construction
     // (the beta of a batchnorm followed by another one) and only rounding noise remains there.
