@@ -198,7 +198,13 @@ function parent(): void {
     const json = args.includes('--json');
     const opt = (name: string, fallback: number) => {
         const at = args.indexOf(name);
-        return at >= 0 ? Number(args[at + 1]) : fallback;
+        if (at < 0) return fallback;
+        const value = Number(args[at + 1]);
+        if (!Number.isInteger(value) || value < (name === '--e2e-rounds' ? 0 : 1)) {
+            process.stderr.write(`bench: ${name} takes a whole number (got ${args[at + 1] ?? 'nothing'})\n`);
+            process.exit(2);
+        }
+        return value;
     };
     const rounds = opt('--rounds', 3);
     // Default: what `graft run` would use here (GRAFT_WASM_THREADS, else both cores when idle).

@@ -4,6 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OptimizerPlan } from '../../src/runtime/plan/types.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOptimizerState, saveWeights } from '../../src/runtime/runs/model-io.js';
 import { GroupOptimizer } from '../../src/runtime/train/optimizers.js';
 
 beforeAll(async () => {
@@ -47,7 +51,7 @@ describe('optimizer snapshot and restore', () => {
             first.dispose();
             // A new process: a fresh optimizer, then the snapshot (after a JSON/binary round trip of its numbers).
             const second = new GroupOptimizer(plan, 0.5 * plan.lr);
-            expect(await second.restore(snapshot)).toBe(true);
+            expect(await second.restore(snapshot, { head: b.head, backbone: b.backbone })).toBe(true);
             for (let step = 2; step < 4; step++) second.step({ head: b.head, backbone: b.backbone }, b.loss(step)).dispose();
 
             [...a.head, ...a.backbone].forEach((v, i) => {
@@ -69,6 +73,44 @@ describe('optimizer snapshot and restore', () => {
         const adam = new GroupOptimizer({ kind: 'adam', lr: 0.01 }, undefined);
         adam.step({ head: p.head, backbone: p.backbone }, p.loss(0)).dispose();
         const sgd = new GroupOptimizer({ kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false }, undefined);
-        expect(await sgd.restore(await adam.snapshot())).toBe(false);
+        expect(await sgd.restore(await adam.snapshot(), { head: p.head, backbone: p.backbone })).toBe(false);
+    });
+
+    for (const plan of [kinds[0]!, kinds[3]!]) {
+        it(`${plan.kind}: refuses, changing nothing, a snapshot taken for other weights`, async () => {
+            const p = problem();
+            const opt = new GroupOptimizer(plan, undefined);
+            opt.step({ head: p.head, backbone: p.backbone }, p.loss(0)).dispose();
+            const snapshot = await opt.snapshot();
+            const other = [tf.variable(tf.zeros([5]), true, `other${counter++}`)];
+            const fresh = new GroupOptimizer(plan, undefined);
+            await expect(fresh.restore(snapshot, { head: other, backbone: p.backbone })).rejects.toThrow(/weights/);
+            await expect(fresh.restore(snapshot, { head: p.head, backbone: [] })).rejects.toThrow(/no backbone weights train/);
+            // Still a fresh optimizer: no moments or accumulators were taken over.
+            const after = await fresh.snapshot();
+            expect((after.head?.tensors ?? []).filter((t) => t.name !== 'iter')).toEqual([]);
+        });
+    }
+
+    it('goes to disk beside the weights and comes back equal; damaged files are errors naming the file', async () => {
+        const p = problem();
+        const opt = new GroupOptimizer({ kind: 'adam', lr: 0.01 }, 0.001);
+        opt.step({ head: p.head, backbone: p.backbone }, p.loss(0)).dispose();
+        const snapshot = await opt.snapshot();
+        const input = tf.input({ shape: [2] });
+        const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1 }).apply(input) as tf.SymbolicTensor });
+        const dir = join(mkdtempSync(join(tmpdir(), 'graft-opt-')), 'last-main');
+        await saveWeights(model, dir, snapshot);
+        const back = loadOptimizerState(dir)!;
+        expect(back.kind).toBe('adam');
+        expect(back.head!.step).toBe(1);
+        expect(back.head!.signature).toBe(snapshot.head!.signature);
+        expect(Array.from(back.head!.tensors[0]!.values)).toEqual(Array.from(snapshot.head!.tensors[0]!.values));
+        expect(Array.from(back.backbone!.tensors[1]!.values)).toEqual(Array.from(snapshot.backbone!.tensors[1]!.values));
+        const bin = readFileSync(join(dir, 'optimizer.bin'));
+        writeFileSync(join(dir, 'optimizer.bin'), bin.subarray(0, 8));
+        expect(() => loadOptimizerState(dir)).toThrow(/optimizer\.bin is shorter/);
+        writeFileSync(join(dir, 'optimizer.json'), '{"format": "graft-opt');
+        expect(() => loadOptimizerState(dir)).toThrow(/optimizer\.json is not readable JSON/);
     });
 });

@@ -113,6 +113,29 @@ describe('trainPhase', () => {
         expect(cached.conv[2]).not.toEqual(cached.conv[1]);
     });
 
+    it('resuming with an unusable optimizer state warns and trains on with fresh moments', async () => {
+        const plan = tinyPlan({ stages: [stage({ epochs: 2 })] });
+        const description = plan.backbone.description!;
+        const m = assembleModel(buildBackbone(description, { seed: plan.seed }), plan, () => 3, description);
+        const record = { logs: [] as string[], best: [] as number[] };
+        const h = hooks(record);
+        h.loadOptimizer = () => {
+            throw new Error('checkpoint /runs/x/checkpoint/last-main: optimizer.bin is shorter than optimizer.json says');
+        };
+        const results = await trainPhase({
+            m, plan, data: syntheticData(8), phase: 'main', scratch: false, hooks: h,
+            resume: { phase: 'main', stageIndex: 0, epochsDone: 1, waited: 0, done: [] }
+        });
+        expect(results[0].history.map((e) => e.epoch)).toEqual([2]);
+        expect(record.logs.some((l) => /resuming after epoch 1, but the saved optimizer state is unusable: checkpoint .*optimizer\.bin is shorter.*; adam restarts its moments/.test(l))).toBe(true);
+        // A snapshot of other weights is refused the same way.
+        h.loadOptimizer = () => ({ kind: 'adam', head: { signature: '3x3', step: 4, tensors: [{ name: 'm', shape: [9], values: new Float32Array(9) }, { name: 'v', shape: [9], values: new Float32Array(9) }] } });
+        record.logs.length = 0;
+        await trainPhase({ m, plan, data: syntheticData(8), phase: 'main', scratch: false, hooks: h, resume: { phase: 'main', stageIndex: 0, epochsDone: 1, waited: 0, done: [] } });
+        expect(record.logs.some((l) => /moments for other weights/.test(l))).toBe(true);
+        m.model.dispose();
+    });
+
     it('learns the synthetic task when everything trains', async () => {
         const plan = tinyPlan({ stages: [stage({ epochs: 5 })] });
         const { results } = await train(plan, true, undefined, 16);

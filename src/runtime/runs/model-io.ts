@@ -44,8 +44,13 @@ function encodeOptimizer(snapshot: OptimizerSnapshot): { manifest: OptimizerMani
 export function loadOptimizerState(dir: string): OptimizerSnapshot | undefined {
     const manifestPath = join(dir, 'optimizer.json');
     if (!existsSync(manifestPath)) return undefined;
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as OptimizerManifest;
-    if (manifest.format !== 'graft-optimizer') return undefined;
+    let manifest: OptimizerManifest;
+    try {
+        manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as OptimizerManifest;
+    } catch (err) {
+        throw new Error(`${manifestPath} is not readable JSON (${(err as Error).message})`);
+    }
+    if (manifest.format !== 'graft-optimizer' || !Array.isArray(manifest.groups)) throw new Error(`${manifestPath} is not a Graft optimizer state`);
     const bytes = readFileSync(join(dir, 'optimizer.bin'));
     const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     let offset = 0;

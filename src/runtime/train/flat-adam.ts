@@ -10,6 +10,15 @@
 // sqrt(v̂)), so results match it to float rounding.
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * Which variables a flat moment vector belongs to: their shapes in order. Names are left out on
+ * purpose: tfjs numbers variable names per process, so a resumed run may name the same weights
+ * differently.
+ */
+export function variablesSignature(vars: tf.Variable[]): string {
+    return vars.map((v) => v.shape.join('x')).join('|');
+}
+
 export interface FlatAdamState {
     /** The variables (names and sizes) the moments belong to. */
     signature: string;
@@ -37,7 +46,7 @@ export class FlatAdam {
     /** One Adam step for `vars` with `grads` (same order). The moments restart if the variable set changes. */
     applyGradients(vars: tf.Variable[], grads: tf.Tensor[]): void {
         if (vars.length === 0) return;
-        const signature = vars.map((v) => `${v.name}:${v.size}`).join('|');
+        const signature = variablesSignature(vars);
         if (signature !== this.signature) {
             this.reset();
             this.signature = signature;

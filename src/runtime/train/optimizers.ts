@@ -6,7 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../plan/types.js';
-import { FlatAdam } from './flat-adam.js';
+import { FlatAdam, variablesSignature } from './flat-adam.js';
 
 /** One float32 tensor of optimizer state (a moment, an accumulator, an iteration count). */
 export interface StateTensor {
@@ -34,7 +34,8 @@ interface Stepper {
     learningRate: number;
     apply(vars: tf.Variable[], grads: tf.NamedTensorMap): void;
     snapshot(): Promise<GroupState | undefined>;
-    restore(state: GroupState): Promise<void>;
+    /** Throws when `state` does not belong to `vars` (another network or freezing). */
+    restore(state: GroupState, vars: tf.Variable[]): Promise<void>;
     dispose(): void;
 }
 
@@ -65,10 +66,14 @@ function makeOptimizer(plan: OptimizerPlan, lr: number): Stepper {
                     ]
                 };
             },
-            restore: async (state) => {
+            restore: async (state, vars) => {
                 const m = state.tensors.find((t) => t.name === 'm');
                 const v = state.tensors.find((t) => t.name === 'v');
-                if (m && v && state.signature !== undefined && state.step !== undefined) adam.restore({ signature: state.signature, step: state.step, m: m.values, v: v.values });
+                const total = vars.reduce((n, x) => n + x.size, 0);
+                if (!m || !v || state.step === undefined || m.values.length !== total || v.values.length !== total || state.signature !== variablesSignature(vars)) {
+                    throw new Error(`it holds moments for other weights (${m?.values.length ?? 0} values, the stage trains ${total})`);
+                }
+                adam.restore({ signature: state.signature, step: state.step, m: m.values, v: v.values });
             },
             dispose: () => adam.dispose()
         };
@@ -91,9 +96,17 @@ function makeOptimizer(plan: OptimizerPlan, lr: number): Stepper {
             const tensors = await Promise.all(named.map(async (t) => ({ name: t.name, shape: [...t.tensor.shape], values: Float32Array.from(await t.tensor.data()) })));
             return { tensors };
         },
-        // tfjs' optimizers match accumulators to variables by position: the same network and
-        // freezing give the same order in a new process.
-        restore: (state) => opt.setWeights(state.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape) }))),
+        // tfjs' optimizers match accumulators to variables by position (one set of accumulators
+        // after another): the same network and freezing give the same order in a new process.
+        restore: async (state, vars) => {
+            const accumulators = state.tensors.filter((t) => t.name !== 'iter');
+            const fits =
+                vars.length > 0 &&
+                accumulators.length % vars.length === 0 &&
+                accumulators.every((t, i) => t.shape.join('x') === vars[i % vars.length]!.shape.join('x') && t.values.length === vars[i % vars.length]!.size);
+            if (!fits) throw new Error(`it holds ${accumulators.length} accumulators that do not match the ${vars.length} weights the stage trains`);
+            await opt.setWeights(state.tensors.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, t.shape) })));
+        },
         dispose: () => opt.dispose()
     };
 }
@@ -179,11 +192,23 @@ export class GroupOptimizer {
         return { kind: this.plan.kind, head: await this.head.snapshot(), backbone: await this.backbone.snapshot() };
     }
 
-    /** Continues from a snapshot of an optimizer of the same kind; false (nothing restored) otherwise. */
-    async restore(snapshot: OptimizerSnapshot): Promise<boolean> {
+    /**
+     * Continues from a snapshot of an optimizer of the same kind for the same trainable weights;
+     * false (nothing restored) for another kind. Throws, restoring nothing, when the snapshot
+     * does not fit `groups`.
+     */
+    async restore(snapshot: OptimizerSnapshot, groups: ParamGroups): Promise<boolean> {
         if (snapshot.kind !== this.plan.kind) return false;
-        if (snapshot.head) await this.head.restore(snapshot.head);
-        if (snapshot.backbone) await this.backbone.restore(snapshot.backbone);
+        // Validate both groups before changing either.
+        const probe = (group: 'head' | 'backbone') => {
+            const state = snapshot[group];
+            const vars = groups[group];
+            if (state && state.tensors.length > 0 && vars.length === 0) throw new Error(`it has ${group} state, but no ${group} weights train in this stage`);
+        };
+        probe('head');
+        probe('backbone');
+        if (snapshot.head && groups.head.length) await this.head.restore(snapshot.head, groups.head);
+        if (snapshot.backbone && groups.backbone.length) await this.backbone.restore(snapshot.backbone, groups.backbone);
         return true;
     }
 

@@ -158,9 +158,17 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
             // Resuming inside a stage: continue the optimizer's moments, not just the weights.
             if (resuming && resuming.epochsDone > 0) {
-                const saved = hooks.loadOptimizer?.(phase);
-                if (saved && (await optimizer.restore(saved))) hooks.log('info', `stage ${stage.name}: resumed with the optimizer state of epoch ${resuming.epochsDone}`, stage.at);
-                else hooks.log('warning', `stage ${stage.name}: no optimizer state saved with epoch ${resuming.epochsDone}; ${stage.optimizer.kind} restarts its moments`, stage.at);
+                // A missing or damaged state file costs the moments, never the run.
+                let problem: string | undefined;
+                try {
+                    const saved = hooks.loadOptimizer?.(phase);
+                    if (!saved) problem = 'no optimizer state was saved with it';
+                    else if (!(await optimizer.restore(saved, groups))) problem = `the saved state is of ${saved.kind}, not ${stage.optimizer.kind}`;
+                } catch (err) {
+                    problem = `the saved optimizer state is unusable: ${(err as Error).message}`;
+                }
+                if (problem === undefined) hooks.log('info', `stage ${stage.name}: resumed with the optimizer state of epoch ${resuming.epochsDone}`, stage.at);
+                else hooks.log('warning', `stage ${stage.name}: resuming after epoch ${resuming.epochsDone}, but ${problem}; ${stage.optimizer.kind} restarts its moments`, stage.at);
             }
             // A frozen, inference-mode backbone gives the same features every epoch: compute them once.
             // Otherwise the layers below the first trainable one are fixed for the stage: they run
