@@ -210,6 +210,10 @@ export class FrozenGraph {
      * one and it is computed (not a model input): its output can then be cached per image.
      */
     readonly boundary: tf.SymbolicTensor | undefined;
+    /** Whether any layer runs in the frozen part (else runFrozen only passes the inputs on). */
+    readonly hasFrozenPart: boolean;
+    /** Tensors the trainable part (or the caller, as outputs) reads: what runFrozen keeps. */
+    private readonly readAfterFrozen = new Set<number>();
 
     constructor(
         readonly model: tf.LayersModel,
@@ -301,6 +305,9 @@ export class FrozenGraph {
         const constantOutput = model.outputs.some((t) => constantIds.has(t.id));
         const only = crossing.size === 1 ? [...crossing.values()][0]! : undefined;
         this.boundary = only && !inputIds.has(only.id) && !constantOutput ? only : undefined;
+        this.hasFrozenPart = this.steps.some((step) => step.constant);
+        for (const t of model.outputs) this.readAfterFrozen.add(t.id);
+        for (const step of this.steps) if (!step.constant) for (const id of step.inputs) this.readAfterFrozen.add(id);
     }
 
     private pushStep(inputs: Sym[], outputs: Sym[], compiled: boolean, constant: boolean, layerNames: string[], run: Step['run']): void {
@@ -346,10 +353,6 @@ export class FrozenGraph {
         this.compiledLayers.push(...plan.layerNames);
     }
 
-    /** Whether any layer runs in the frozen part (else runFrozen only passes the inputs on). */
-    get hasFrozenPart(): boolean {
-        return this.steps.some((s) => s.constant);
-    }
 
     /**
      * The model's outputs for `inputs`, like `model.apply(inputs, { training })`. Inside a
@@ -371,9 +374,7 @@ export class FrozenGraph {
         const kept = tf.tidy(() => {
             const values = this.inputValues(inputs);
             this.execute(values, (s) => s.constant, false);
-            const needed = new Set<number>(this.model.outputs.map((t) => t.id));
-            for (const s of this.steps) if (!s.constant) for (const id of s.inputs) needed.add(id);
-            return [...values].filter(([id]) => needed.has(id));
+            return [...values].filter(([id]) => this.readAfterFrozen.has(id));
         });
         const inputIds = new Set(this.model.inputs.map((t) => t.id));
         return new FrozenValues(new Map(kept), new Set(kept.map(([id]) => id).filter((id) => !inputIds.has(id))));
