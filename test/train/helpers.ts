@@ -28,6 +28,7 @@ export function tinyPlan(partial: Partial<ExperimentPlan> = {}): ExperimentPlan 
         stages: [stage()],
         metrics: [{ kind: 'accuracy' }],
         evaluate: [{ kind: 'test' }],
+        baselines: [],
         seed: 7,
         device: 'cpu',
         dependsOn: [],

@@ -20,7 +20,7 @@ afterAll(() => rmSync(runsRoot, { recursive: true, force: true }));
 describe('examples/negative-transfer.graft', () => {
     it('fashion_from_noise loses to its scratch baseline on test and warns about negative transfer', async () => {
         const { plan, plans } = await selectPlan(SPEC, 'fashion_from_noise');
-        expect(plan.baseline).toBe('scratch');
+        expect(plan.baselines).toEqual(['scratch']);
         expect(plan.dependsOn).toEqual(['noise_pretrain']);
         // The backend `graft run` would choose, so the numbers match the CLI's.
         const backend = await chooseBackend(undefined, plan.device, () => undefined);
@@ -38,8 +38,8 @@ describe('examples/negative-transfer.graft', () => {
 
         const results = JSON.parse(readFileSync(join(outcome.runDir, 'results.json'), 'utf8')) as RunResults;
         const main = results.metrics.test.accuracy as number;
-        const scratch = results.baseline!.metrics.test.accuracy as number;
-        const gain = results.transferGain!.test.accuracy;
+        const scratch = results.baselines!.scratch!.metrics.test.accuracy as number;
+        const gain = results.transferGain!.scratch!.test.accuracy;
         console.log(`negative-transfer example (${backend}): test accuracy ${main} transferred vs ${scratch} from scratch, gain ${gain.toFixed(4)}`);
         expect(gain).toBeCloseTo(main - scratch, 10);
         expect(gain).toBeLessThan(0);

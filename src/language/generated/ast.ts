@@ -133,6 +133,7 @@ export type GraftKeywordNames =
     | "prototypes"
     | "query"
     | "random"
+    | "random_features"
     | "recall"
     | "relu"
     | "resnet18"
@@ -143,6 +144,7 @@ export type GraftKeywordNames =
     | "schedule"
     | "scratch"
     | "seed"
+    | "seeds"
     | "sgd"
     | "sha256"
     | "shift"
@@ -206,6 +208,12 @@ export function isBackbone(item: unknown): item is Backbone {
     return reflection.isInstance(item, Backbone);
 }
 
+export type BaselineKind = 'random_features' | 'scratch';
+
+export function isBaselineKind(item: unknown): item is BaselineKind {
+    return item === 'scratch' || item === 'random_features';
+}
+
 export type DatasetProp = AugmentBlock | BalanceProp | ClassesProp | ImageProp | NormalizeProp | ShotsProp | Source | SplitProp | TaskProp;
 
 export const DatasetProp = 'DatasetProp';
@@ -222,7 +230,7 @@ export function isElement(item: unknown): item is Element {
     return reflection.isInstance(item, Element);
 }
 
-export type ExperimentProp = AdaptProp | Backbone | BackboneLr | BaselineProp | DataProp | DeviceProp | EvaluateProp | ExportProp | FreezeStmt | Head | LossProp | MetricsProp | OptimizerProp | ScheduleProp | SeedProp | Stage | ThresholdProp | TrainBlock;
+export type ExperimentProp = AdaptProp | Backbone | BackboneLr | BaselineProp | DataProp | DeviceProp | EvaluateProp | ExportProp | FreezeStmt | Head | LossProp | MetricsProp | OptimizerProp | ScheduleProp | SeedProp | SeedsProp | Stage | ThresholdProp | TrainBlock;
 
 export const ExperimentProp = 'ExperimentProp';
 
@@ -351,7 +359,7 @@ export function isBalanceProp(item: unknown): item is BalanceProp {
 export interface BaselineProp extends langium.AstNode {
     readonly $container: Experiment;
     readonly $type: 'BaselineProp';
-    kind: 'scratch';
+    kinds: Array<BaselineKind>;
 }
 
 export const BaselineProp = 'BaselineProp';
@@ -910,6 +918,18 @@ export function isSeedProp(item: unknown): item is SeedProp {
     return reflection.isInstance(item, SeedProp);
 }
 
+export interface SeedsProp extends langium.AstNode {
+    readonly $container: Experiment;
+    readonly $type: 'SeedsProp';
+    values: Array<number>;
+}
+
+export const SeedsProp = 'SeedsProp';
+
+export function isSeedsProp(item: unknown): item is SeedsProp {
+    return reflection.isInstance(item, SeedsProp);
+}
+
 export interface ShotsProp extends langium.AstNode {
     readonly $container: Dataset;
     readonly $type: 'ShotsProp';
@@ -1175,6 +1195,7 @@ export type GraftAstType = {
     ScalarAugmentOp: ScalarAugmentOp
     ScheduleProp: ScheduleProp
     SeedProp: SeedProp
+    SeedsProp: SeedsProp
     ShotsProp: ShotsProp
     SimpleMetric: SimpleMetric
     Source: Source
@@ -1200,7 +1221,7 @@ export type GraftAstType = {
 export class GraftAstReflection extends langium.AbstractAstReflection {
 
     getAllTypes(): string[] {
-        return [AdaptProp, AugmentBlock, AugmentOp, Backbone, BackboneLr, BalanceProp, BaselineProp, BatchSetting, BatchnormLayer, BatchnormMode, CheckpointSetting, ClassesProp, ClipNormSetting, CsvSource, CutAt, DataProp, Dataset, DatasetProp, DenseLayer, DeviceProp, DropoutLayer, EarlyStopSetting, Element, EpochsSetting, EvaluateProp, Experiment, ExperimentBackbone, ExperimentProp, ExportProp, F1Metric, FileBackbone, FlipOp, FolderSource, FreezeAll, FreezeLayers, FreezeMatching, FreezeStmt, FreezeUntil, Head, HeadLayer, IdxSource, ImageProp, IntRange, LossProp, Metric, MetricsProp, MnistSource, Model, NormalizeProp, ObjectiveItem, OptimizerProp, OutputLayer, PoolLayer, ScalarAugmentOp, ScheduleProp, SeedProp, ShotsProp, SimpleMetric, Source, SplitPart, SplitProp, Stage, StageItem, Sweep, SweepItem, TaskProp, ThresholdProp, TopKMetric, TrainBlock, TrainSetting, TrialsItem, UnfreezeFrom, UnfreezeLast, VaryItem, WeightsSpec, ZooBackbone];
+        return [AdaptProp, AugmentBlock, AugmentOp, Backbone, BackboneLr, BalanceProp, BaselineProp, BatchSetting, BatchnormLayer, BatchnormMode, CheckpointSetting, ClassesProp, ClipNormSetting, CsvSource, CutAt, DataProp, Dataset, DatasetProp, DenseLayer, DeviceProp, DropoutLayer, EarlyStopSetting, Element, EpochsSetting, EvaluateProp, Experiment, ExperimentBackbone, ExperimentProp, ExportProp, F1Metric, FileBackbone, FlipOp, FolderSource, FreezeAll, FreezeLayers, FreezeMatching, FreezeStmt, FreezeUntil, Head, HeadLayer, IdxSource, ImageProp, IntRange, LossProp, Metric, MetricsProp, MnistSource, Model, NormalizeProp, ObjectiveItem, OptimizerProp, OutputLayer, PoolLayer, ScalarAugmentOp, ScheduleProp, SeedProp, SeedsProp, ShotsProp, SimpleMetric, Source, SplitPart, SplitProp, Stage, StageItem, Sweep, SweepItem, TaskProp, ThresholdProp, TopKMetric, TrainBlock, TrainSetting, TrialsItem, UnfreezeFrom, UnfreezeLast, VaryItem, WeightsSpec, ZooBackbone];
     }
 
     protected override computeIsSubtype(subtype: string, supertype: string): boolean {
@@ -1216,6 +1237,7 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
             case LossProp:
             case MetricsProp:
             case SeedProp:
+            case SeedsProp:
             case Stage:
             case ThresholdProp:
             case TrainBlock: {
@@ -1358,7 +1380,7 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                 return {
                     name: BaselineProp,
                     properties: [
-                        { name: 'kind' }
+                        { name: 'kinds', defaultValue: [] }
                     ]
                 };
             }
@@ -1724,6 +1746,14 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                     name: SeedProp,
                     properties: [
                         { name: 'value' }
+                    ]
+                };
+            }
+            case SeedsProp: {
+                return {
+                    name: SeedsProp,
+                    properties: [
+                        { name: 'values', defaultValue: [] }
                     ]
                 };
             }

@@ -58,7 +58,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@72"
+              "$ref": "#/rules@74"
             },
             "arguments": []
           }
@@ -88,7 +88,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -265,7 +265,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -284,7 +284,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@81"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -303,7 +303,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@81"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -344,7 +344,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -360,7 +360,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -395,7 +395,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -499,7 +499,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@81"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -518,7 +518,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@81"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -564,7 +564,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -580,7 +580,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -611,7 +611,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -627,7 +627,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -802,7 +802,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -837,7 +837,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -1020,7 +1020,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -1092,7 +1092,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -1234,13 +1234,6 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@68"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@69"
             },
             "arguments": []
@@ -1256,6 +1249,20 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@71"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@72"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@73"
             },
             "arguments": []
           }
@@ -1290,7 +1297,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@79"
+                  "$ref": "#/rules@81"
                 },
                 "arguments": []
               },
@@ -1378,7 +1385,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -1397,7 +1404,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -1422,7 +1429,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -1546,7 +1553,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@81"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -1565,7 +1572,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@81"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -1607,7 +1614,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1642,7 +1649,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1661,7 +1668,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@81"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -1713,7 +1720,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@79"
+                  "$ref": "#/rules@81"
                 },
                 "arguments": []
               },
@@ -1763,7 +1770,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -1899,7 +1906,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1969,7 +1976,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2004,7 +2011,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -2057,7 +2064,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2173,7 +2180,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@79"
+                        "$ref": "#/rules@81"
                       },
                       "arguments": []
                     },
@@ -2321,7 +2328,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -2379,7 +2386,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -2461,7 +2468,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@81"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -2483,7 +2490,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -2539,7 +2546,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@80"
+                            "$ref": "#/rules@82"
                           },
                           "arguments": []
                         }
@@ -2584,7 +2591,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@80"
+                            "$ref": "#/rules@82"
                           },
                           "arguments": []
                         }
@@ -2606,7 +2613,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@80"
+                            "$ref": "#/rules@82"
                           },
                           "arguments": []
                         }
@@ -2674,7 +2681,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -2693,7 +2700,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -2725,7 +2732,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -2787,7 +2794,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -2803,7 +2810,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -2836,7 +2843,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@80"
+                            "$ref": "#/rules@82"
                           },
                           "arguments": []
                         }
@@ -2878,7 +2885,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -2894,7 +2901,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -3019,7 +3026,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -3050,7 +3057,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -3081,7 +3088,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -3097,7 +3104,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -3116,7 +3123,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -3154,7 +3161,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -3185,7 +3192,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -3216,7 +3223,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -3327,7 +3334,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@79"
+                  "$ref": "#/rules@81"
                 },
                 "arguments": []
               },
@@ -3374,7 +3381,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -3565,7 +3572,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -3661,7 +3668,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                           "terminal": {
                             "$type": "RuleCall",
                             "rule": {
-                              "$ref": "#/rules@79"
+                              "$ref": "#/rules@81"
                             },
                             "arguments": []
                           },
@@ -3686,7 +3693,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -3702,7 +3709,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -3718,7 +3725,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -3734,7 +3741,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@82"
                       },
                       "arguments": []
                     }
@@ -3764,12 +3771,61 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           },
           {
             "$type": "Assignment",
-            "feature": "kind",
-            "operator": "=",
+            "feature": "kinds",
+            "operator": "+=",
             "terminal": {
-              "$type": "Keyword",
-              "value": "scratch"
+              "$type": "RuleCall",
+              "rule": {
+                "$ref": "#/rules@68"
+              },
+              "arguments": []
             }
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Keyword",
+                "value": ","
+              },
+              {
+                "$type": "Assignment",
+                "feature": "kinds",
+                "operator": "+=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@68"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "*"
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "BaselineKind",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "Keyword",
+            "value": "scratch"
+          },
+          {
+            "$type": "Keyword",
+            "value": "random_features"
           }
         ]
       },
@@ -3800,7 +3856,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -3866,10 +3922,63 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "SeedsProp",
+      "definition": {
+        "$type": "Group",
+        "elements": [
+          {
+            "$type": "Keyword",
+            "value": "seeds"
+          },
+          {
+            "$type": "Assignment",
+            "feature": "values",
+            "operator": "+=",
+            "terminal": {
+              "$type": "RuleCall",
+              "rule": {
+                "$ref": "#/rules@82"
+              },
+              "arguments": []
+            }
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Keyword",
+                "value": ","
+              },
+              {
+                "$type": "Assignment",
+                "feature": "values",
+                "operator": "+=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@82"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "*"
           }
         ]
       },
@@ -3938,7 +4047,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3969,7 +4078,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }
@@ -3990,7 +4099,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@79"
+                  "$ref": "#/rules@81"
                 },
                 "arguments": []
               },
@@ -4008,7 +4117,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@73"
+                "$ref": "#/rules@75"
               },
               "arguments": []
             },
@@ -4036,13 +4145,6 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@74"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@76"
             },
             "arguments": []
@@ -4050,7 +4152,14 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@77"
+              "$ref": "#/rules@78"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@79"
             },
             "arguments": []
           }
@@ -4080,7 +4189,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@75"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -4092,7 +4201,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -4111,7 +4220,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@80"
+                    "$ref": "#/rules@82"
                   },
                   "arguments": []
                 }
@@ -4197,7 +4306,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@82"
               },
               "arguments": []
             }
@@ -4250,7 +4359,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@79"
+                "$ref": "#/rules@81"
               },
               "arguments": []
             }

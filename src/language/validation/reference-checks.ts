@@ -34,6 +34,7 @@ import {
     isScalarAugmentOp,
     isScheduleProp,
     isSeedProp,
+    isSeedsProp,
     isShotsProp,
     isSplitProp,
     isStage,
@@ -112,9 +113,9 @@ function experimentKey(node: AstNode): string | undefined {
     if (isTrainBlock(node)) return 'train';
     if (isAdaptProp(node)) return 'adapt';
     if (isMetricsProp(node)) return 'metrics';
-    if (isBaselineProp(node)) return 'baseline';
+    if (isBaselineProp(node)) return `baseline ${node.kinds.join(', ')}`;
     if (isThresholdProp(node)) return 'threshold';
-    if (isSeedProp(node)) return 'seed';
+    if (isSeedProp(node) || isSeedsProp(node)) return 'seed';
     if (isDeviceProp(node)) return 'device';
     if (isExportProp(node)) return 'export';
     if (isBatchnormMode(node)) return 'batchnorm';

@@ -4,7 +4,7 @@
 
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../plan/types.js';
+import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../plan/types.js';
 import type { BackboneDescription } from '../zoo/catalog-types.js';
 
 const HELP = `usage: graft plan <file.graft> [--experiment NAME] [--format text|json]
@@ -188,7 +188,8 @@ export async function planText(plan: ExperimentPlan, data: DataSummary, base: st
 
     out.push('', `metrics: ${plan.metrics.map((m) => (m.kind === 'top' ? `top ${m.k}` : 'average' in m ? `${m.kind} ${m.average}` : m.kind)).join(', ')}`);
     out.push(`evaluate: ${plan.evaluate.length ? plan.evaluate.map((e) => (e.kind === 'test' ? 'on test' : e.kind === 'dataset' ? `on ${e.dataset.name}` : `episodes ${e.episodes} way ${e.way} shot ${e.shot} query ${e.query}`)).join(', ') : 'val only'}`);
-    if (plan.baseline) out.push(`baseline: ${plan.baseline} (the same network from random weights: same freezing, data, schedule and seed)`);
+    for (const kind of plan.baselines) out.push(`baseline ${kind}: ${baselineText(kind, plan, desc, classes, headParams)}`);
+    if (plan.seeds) out.push(`seeds: ${plan.seeds.join(', ')} (the experiment${plan.baselines.length ? ' and its baselines' : ''} once per seed; results report mean ± spread)`);
     if (plan.threshold) out.push(`threshold: ${plan.threshold.kind === 'fixed' ? plan.threshold.value : `tuned${plan.threshold.perClass ? ' per class' : ''}`}`);
     if (plan.adapt) out.push(`adapt to ${plan.adapt.target.name} using ${plan.adapt.method} weight ${plan.adapt.weight}`);
     out.push(`seed ${plan.seed}, device ${plan.device}${plan.export ? `, export ${rel(plan.export)}` : ''}`);
@@ -228,4 +229,14 @@ export async function plan(args: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify({ plan: p, data, stages: summary }, null, 2)}\n`);
     } else process.stdout.write(await planText(selected.plan, data, dirname(selected.specFile)));
     return 0;
+}
+
+/** What a baseline trains, in the words `graft plan` prints beside the stages. */
+function baselineText(kind: BaselineKind, plan: ExperimentPlan, desc: BackboneDescription | undefined, classes: number[], headParams: (layers: HeadLayerPlan[], featureShape: number[], classes: number) => { params: number }): string {
+    if (kind === 'random_features') return 'the same network and freezing from random weights (only the head and the layers the stages unfreeze learn); the gain against it is what the pretrained weights give the frozen layout';
+    const all = desc && plan.head.kind === 'output'
+        ? ` (${num(desc.params + plan.head.heads.reduce((n, h, i) => n + headParams(h.layers, desc.featureShape, classes[i]).params, 0))} parameters)`
+        : '';
+    const lr = plan.stages.some((s) => s.backboneLr !== undefined) ? '; `backbone lr` does not apply' : '';
+    return `every layer of the same architecture trained from random weights${all} in every stage, with the stages' optimizer, schedule and epochs${lr}; the transfer gain is measured against it`;
 }

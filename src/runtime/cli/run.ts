@@ -156,8 +156,11 @@ export async function run(args: string[]): Promise<number> {
                 const scalars = Object.entries(values).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmt(v as number)}`);
                 summary.push(`  ${split}: ${scalars.join(', ')}`);
             }
-            for (const [split, gains] of Object.entries(r.transferGain ?? {})) {
-                summary.push(`  transfer gain on ${split}: ${Object.entries(gains).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${fmt(v)}`).join(', ')}`);
+            for (const [kind, bySplit] of Object.entries(r.transferGain ?? {})) {
+                const against = kind === 'scratch' ? 'transfer gain (vs scratch: every layer trained from random weights)' : `gain vs ${kind}`;
+                for (const [split, gains] of Object.entries(bySplit ?? {})) {
+                    summary.push(`  ${against} on ${split}: ${Object.entries(gains).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${fmt(v)}`).join(', ')}`);
+                }
             }
             console.error(summary.join('\n'));
         }

@@ -11,7 +11,7 @@ import { collectGraftFiles, loadWorkspace } from '../../language/workspace/load-
 import type { BackboneDescription } from '../zoo/catalog-types.js';
 import { applyFreezeOps, FreezeError, initialMask, trainableParams } from './freezing.js';
 import type {
-    AugmentPlan, BackbonePlan, DatasetPlan, EvaluatePlan, ExperimentPlan, FreezeOp, HeadLayerPlan, HeadPlan, LossPlan,
+    AugmentPlan, BackbonePlan, BaselineKind, DatasetPlan, EvaluatePlan, ExperimentPlan, FreezeOp, HeadLayerPlan, HeadPlan, LossPlan,
     MetricPlan, OptimizerPlan, OutputHeadPlan, SchedulePlan, SpecLoc, StagePlan, SweepPlan, ThresholdPlan
 } from './types.js';
 
@@ -349,6 +349,8 @@ export function planExperiment(exp: ast.Experiment, services: GraftServices): Ex
     const metrics = exp.props.filter(ast.isMetricsProp).flatMap((m) => m.metrics.map(metricPlan));
     const evaluate = exp.props.filter(ast.isEvaluateProp).map(evaluatePlan);
     if (evaluate.length === 0 && data.split?.test) evaluate.push({ kind: 'test' });
+    const seedsProp = first(exp.props, ast.isSeedsProp);
+    const seeds = seedsProp ? [...new Set(seedsProp.values)] : undefined;
     let thresholdPlan: ThresholdPlan | undefined;
     if (threshold) thresholdPlan = threshold.tuned ? { kind: 'tuned', perClass: threshold.perClass } : { kind: 'fixed', value: threshold.value ?? 0.5 };
     let adaptTarget: DatasetPlan | undefined;
@@ -368,9 +370,10 @@ export function planExperiment(exp: ast.Experiment, services: GraftServices): Ex
         ...(adapt && adaptTarget ? { adapt: { target: adaptTarget, method: adapt.method, weight: adapt.weight ?? 1, at: locOf(adapt) } } : {}),
         metrics: metrics.length ? metrics : [data.task === 'multi_label' ? { kind: 'map' } : { kind: 'accuracy' }],
         evaluate,
-        ...(first(exp.props, ast.isBaselineProp) ? { baseline: 'scratch' as const } : {}),
+        baselines: [...new Set(exp.props.filter(ast.isBaselineProp).flatMap((b) => b.kinds as BaselineKind[]))],
         ...(thresholdPlan ? { threshold: thresholdPlan } : {}),
-        seed: first(exp.props, ast.isSeedProp)?.value ?? 0,
+        seed: seeds?.[0] ?? first(exp.props, ast.isSeedProp)?.value ?? 0,
+        ...(seeds ? { seeds } : {}),
         device: first(exp.props, ast.isDeviceProp)?.device ?? 'auto',
         ...(exportProp ? { export: resolveSpecPath(exportProp, exportProp.path) } : {}),
         dependsOn: dependenciesOf(exp)

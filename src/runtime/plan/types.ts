@@ -168,6 +168,14 @@ export interface AdaptPlan {
 
 export type ThresholdPlan = { kind: 'fixed'; value: number } | { kind: 'tuned'; perClass: boolean };
 
+/**
+ * What a transfer result is compared with. `scratch`: every layer of the same architecture trained
+ * from random weights with the experiment's own stages, optimizer, schedule and epochs (the
+ * alternative a user really has). `random_features`: the experiment's own freezing over a randomly
+ * initialised backbone (how much the head alone gets from random features).
+ */
+export type BaselineKind = 'scratch' | 'random_features';
+
 export interface ExperimentPlan {
     planVersion: 1;
     experiment: string;
@@ -180,9 +188,13 @@ export interface ExperimentPlan {
     adapt?: AdaptPlan;
     metrics: MetricPlan[];
     evaluate: EvaluatePlan[];
-    baseline?: 'scratch';
+    /** The baselines to train beside the experiment, in spec order, each once. */
+    baselines: BaselineKind[];
     threshold?: ThresholdPlan;
+    /** The seed of a single run; with `seeds`, the first of them. */
     seed: number;
+    /** `seeds 1, 2, 3` (or `graft run --seeds N`): the experiment and its baselines once per seed. */
+    seeds?: number[];
     device: 'auto' | 'gpu' | 'cpu';
     /** Absolute folder to export the trained model to. */
     export?: string;

@@ -2,10 +2,14 @@
 // events.ndjson holds. The editor panel consumes exactly these; docs/events.md documents them.
 // Every event carries `type`, `time` (ISO string) and `runId`.
 
-import type { SpecLoc } from '../plan/types.js';
+import type { BaselineKind, SpecLoc } from '../plan/types.js';
 
-/** Which training a stage/epoch event belongs to: the experiment itself, its scratch baseline, or a dependency. */
-export type Phase = 'main' | 'baseline' | `dependency:${string}`;
+/**
+ * Which training a stage/epoch event belongs to: the experiment itself, one of its baselines
+ * (`baseline:scratch`, `baseline:random_features`), or a dependency. Run folders written before
+ * baselines had kinds say `baseline`: the frozen layout over random weights, i.e. random_features.
+ */
+export type Phase = 'main' | `baseline:${BaselineKind}` | 'baseline' | `dependency:${string}`;
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 

@@ -1,10 +1,15 @@
 // results.json: the summary of a run that people, the editor panel and dependent experiments read.
 
-import type { SpecLoc } from '../plan/types.js';
+import type { BaselineKind, SpecLoc } from '../plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
 import type { RunStatus } from './events.js';
 import type { StageResult } from '../train/trainer.js';
 import type { MisclassifiedImage } from './misclassified-gallery.js';
+
+export interface BaselineResult {
+    stages: StageResult[];
+    metrics: Record<string, MetricValues>;
+}
 
 export interface RunResults {
     experiment: string;
@@ -28,9 +33,14 @@ export interface RunResults {
     misclassified?: MisclassifiedImage[];
     /** `threshold`: the decision threshold per class of each multi-label head. */
     thresholds?: (number[] | undefined)[];
-    baseline?: { stages: StageResult[]; metrics: Record<string, MetricValues> };
-    /** Per split: metric(main) − metric(baseline) for every scalar metric except the loss. */
-    transferGain?: Record<string, Record<string, number>>;
+    /** Each baseline the spec asks for, trained on the same data, splits and seed. */
+    baselines?: Partial<Record<BaselineKind, BaselineResult>>;
+    /**
+     * Per baseline, per split: metric(main) − metric(baseline) for every scalar metric except the
+     * loss. `scratch` is the transfer gain proper; `random_features` what the pretrained weights
+     * give the frozen layout over random ones.
+     */
+    transferGain?: Partial<Record<BaselineKind, Record<string, Record<string, number>>>>;
     dependencies: { experiment: string; runDir: string; cached: boolean }[];
     /** Identifies what was trained (plan + data files): `backbone <experiment>` reuses a run only when it matches. */
     cacheKey: string;

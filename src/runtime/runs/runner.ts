@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
+import type { BaselineKind, ExperimentPlan, SpecLoc } from '../plan/types.js';
 import { writeSplitsJson } from '../data/index.js';
 import { compileFrozenGraph } from '../backend/frozen-graph.js';
 import { metricsOf, predictSplit, type EvalResult } from '../eval/evaluate.js';
@@ -57,8 +57,14 @@ interface RunState {
     mainDone?: boolean;
     mainMetrics?: Record<string, MetricValues>;
     thresholds?: (number[] | undefined)[];
-    baseline?: PhaseState;
+    baselines?: Partial<Record<BaselineKind, PhaseState>>;
 }
+
+/** How each baseline is described in logs and warnings. */
+export const BASELINE_WORDS: Record<BaselineKind, string> = {
+    scratch: 'from scratch (every layer trained from random weights)',
+    random_features: 'with random frozen features (the same freezing over a random backbone)'
+};
 
 /** Cache keys of an experiment and everything it depends on (a dependency's change invalidates dependents). */
 export function keyOf(name: string, plans: Map<string, ExperimentPlan>, memo = new Map<string, string>()): string {
@@ -72,7 +78,7 @@ export function keyOf(name: string, plans: Map<string, ExperimentPlan>, memo = n
 }
 
 function phaseDirs(runDir: string, phase: Phase): { last: string; best: string } {
-    const tag = phase === 'main' ? 'main' : phase === 'baseline' ? 'baseline' : phase.replace(/[^A-Za-z0-9_-]/g, '_');
+    const tag = phase.replace(/[^A-Za-z0-9_-]/g, '_');
     return { last: join(runDir, 'checkpoint', `last-${tag}`), best: join(runDir, 'checkpoint', `best-${tag}`) };
 }
 
@@ -81,6 +87,8 @@ function locOfError(err: unknown): SpecLoc | undefined {
     const at = (err as { at?: SpecLoc }).at;
     return at && typeof at.file === 'string' ? at : undefined;
 }
+
+const fmt4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v));
 
 function transferGain(main: Record<string, MetricValues>, baseline: Record<string, MetricValues>): Record<string, Record<string, number>> {
     const gain: Record<string, Record<string, number>> = {};
@@ -163,10 +171,10 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
         const stageList: RunStartEvent['stages'] = [
             ...toRun.flatMap((d) => [
                 ...d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: s.name, epochs: s.epochs })),
-                ...(d.baseline ? d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: `${s.name} (baseline)`, epochs: s.epochs })) : [])
+                ...d.baselines.flatMap((k) => d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: `${s.name} (baseline ${k})`, epochs: s.epochs })))
             ]),
             ...plan.stages.map((s) => ({ phase: 'main' as Phase, name: s.name, epochs: s.epochs })),
-            ...(plan.baseline ? plan.stages.map((s) => ({ phase: 'baseline' as Phase, name: s.name, epochs: s.epochs })) : [])
+            ...plan.baselines.flatMap((k) => plan.stages.map((s) => ({ phase: `baseline:${k}` as Phase, name: s.name, epochs: s.epochs })))
         ];
         if (!parent) {
             sink.emit({
@@ -224,22 +232,25 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 }
             };
 
-            const build = async (scratch: boolean): Promise<AssembledModel> => {
+            /** The experiment's network, or a baseline's: the same architecture from random weights. */
+            const build = async (baseline?: BaselineKind): Promise<AssembledModel> => {
+                const scratch = baseline !== undefined;
                 const { model, description } = await loadBackbone(plan, backboneCtx, scratch);
                 const heads = plan.head.kind === 'output' ? plan.head.heads : [];
                 const m = assembleModel(model, plan, (h) => data.classes[heads.indexOf(h)].length, description, scratch ? plan.seed + 1 : plan.seed);
                 if (scratch) {
                     m.pretrained = false;
+                    m.trainAll = baseline === 'scratch';
                     markFreshBatchNorm(m.backboneLayers);
                 }
                 // Resuming: the checkpoint holds trained statistics, not initial ones.
-                if (scratch ? state.baseline : state.main) clearFreshBatchNorm(m.model.layers);
+                if (baseline ? state.baselines?.[baseline] : state.main) clearFreshBatchNorm(m.model.layers);
                 models.push(m);
                 return m;
             };
 
             // ETA: mean epoch time so far × epochs left in this run's phases (early stops make it an upper bound).
-            let epochsLeft = plan.stages.reduce((n, st) => n + st.epochs, 0) * (plan.baseline ? 2 : 1);
+            let epochsLeft = plan.stages.reduce((n, st) => n + st.epochs, 0) * (1 + plan.baselines.length);
             let epochSeconds = 0;
             let epochsSeen = 0;
             const hooksFor = (m: AssembledModel, phase: Phase): TrainHooks => {
@@ -263,7 +274,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                     saveState: async (s, optimizer) => {
                         await saveWeights(m.model, dirs.last, optimizer);
                         if (phase === 'main') state.main = s;
-                        else state.baseline = s;
+                        else if (phase.startsWith('baseline:')) (state.baselines ??= {})[phase.slice('baseline:'.length) as BaselineKind] = s;
                         saveState();
                     },
                     log: (level, message, at) => log(level, message, at),
@@ -313,7 +324,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
             };
 
             // ---- the experiment itself
-            const main = await build(false);
+            const main = await build();
             if (!state.mainDone) {
                 if (state.main) {
                     if (!loadWeights(main.model, phaseDirs(runDir, 'main').last)) throw new Error(`cannot resume: ${phaseDirs(runDir, 'main').last} is missing`);
@@ -345,20 +356,26 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 results.metrics = state.mainMetrics ?? results.metrics;
             }
 
-            // ---- the scratch baseline: same network, random weights, same data, schedule and seed
-            if (plan.baseline === 'scratch') {
-                const base = await build(true);
-                if (state.baseline) {
-                    if (!loadWeights(base.model, phaseDirs(runDir, 'baseline').last)) throw new Error(`cannot resume: ${phaseDirs(runDir, 'baseline').last} is missing`);
-                    log('info', `resuming the scratch baseline at stage ${plan.stages[state.baseline.stageIndex]?.name ?? '(end)'}, epoch ${state.baseline.epochsDone + 1}`);
+            // ---- the baselines: the same architecture from random weights, same data, splits, stages and seed
+            for (const kind of plan.baselines) {
+                const phase: Phase = `baseline:${kind}`;
+                const base = await build(kind);
+                const resumeAt = state.baselines?.[kind];
+                if (resumeAt) {
+                    if (!loadWeights(base.model, phaseDirs(runDir, phase).last)) throw new Error(`cannot resume: ${phaseDirs(runDir, phase).last} is missing`);
+                    log('info', `resuming the ${kind} baseline at stage ${plan.stages[resumeAt.stageIndex]?.name ?? '(end)'}, epoch ${resumeAt.epochsDone + 1}`);
                 }
-                const stages = await trainPhase({ m: base, plan, data, phase: 'baseline', scratch: true, hooks: hooksFor(base, 'baseline'), resume: state.baseline });
+                const stages = await trainPhase({ m: base, plan, data, phase, scratch: true, hooks: hooksFor(base, phase), resume: resumeAt });
                 const evaluated = await evaluateAll(base, state.thresholds);
-                results.baseline = { stages, metrics: evaluated.metrics };
-                results.transferGain = transferGain(results.metrics, evaluated.metrics);
-                for (const [split, gains] of Object.entries(results.transferGain)) {
-                    for (const [k, g] of Object.entries(gains)) {
-                        if (g < 0) log('warning', `negative transfer on ${split} ${k}: ${results.metrics[split][k]} with the pretrained backbone vs ${(results.baseline.metrics[split][k] as number)} from scratch (gain ${g.toFixed(4)}); check that the source task is related, unfreeze more layers or lower the learning rate`, plan.backbone.at);
+                (results.baselines ??= {})[kind] = { stages, metrics: evaluated.metrics };
+                const gains = transferGain(results.metrics, evaluated.metrics);
+                (results.transferGain ??= {})[kind] = gains;
+                saveResults();
+                // Negative transfer is judged against what a user would otherwise do: training from scratch.
+                if (kind !== 'scratch') continue;
+                for (const [split, byMetric] of Object.entries(gains)) {
+                    for (const [k, g] of Object.entries(byMetric)) {
+                        if (g < 0) log('warning', `negative transfer on ${split} ${k}: ${fmt4(results.metrics[split][k] as number)} with the pretrained backbone vs ${fmt4(evaluated.metrics[split][k] as number)} ${BASELINE_WORDS.scratch} (gain ${g.toFixed(4)}); check that the source task is related, unfreeze more layers or lower the learning rate`, plan.backbone.at);
                     }
                 }
             }

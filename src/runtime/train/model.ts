@@ -37,6 +37,11 @@ export interface AssembledModel {
      * statistics; a randomly initialised backbone has none to keep, so its BatchNorm trains.
      */
     pretrained: boolean;
+    /**
+     * `baseline scratch`: every layer trains in every stage, whatever the freezing statements say
+     * (training from random weights has nothing to keep frozen).
+     */
+    trainAll?: boolean;
 }
 
 const BN_CLASS = 'BatchNormalization';
@@ -254,6 +259,7 @@ export function applyStageFreezing(m: AssembledModel, stage: StagePlan, mask: Tr
     let next: TrainableMask;
     try {
         next = applyFreezeOps(m.description, mask ?? initialMask(m.description), stage.freeze);
+        if (m.trainAll) next = next.map(() => true);
     } catch (err) {
         if (err instanceof FreezeError) throw new SpecError(err.message, stage.at);
         throw err;

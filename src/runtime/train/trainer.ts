@@ -85,9 +85,9 @@ export interface PhaseOptions {
     data: TrainingData;
     phase: Phase;
     /**
-     * Baseline: the backbone started from random weights. The freezing statements apply as in
-     * the experiment (only the starting weights differ), and its BatchNorm layers have no
-     * statistics to keep, so `batchnorm frozen` does not hold them (m.pretrained is false).
+     * Baseline: the backbone started from random weights, so its BatchNorm layers have no
+     * statistics to keep and `batchnorm frozen` does not hold them (m.pretrained is false).
+     * Which layers train is the model's business (m.trainAll for `baseline scratch`).
      */
     scratch: boolean;
     hooks: TrainHooks;
@@ -155,7 +155,8 @@ export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
             result.monitor = monitor;
             const scheduler = new LrScheduler(stage.schedule, stage.optimizer.lr, stage.epochs, stepsPerEpoch, stage.earlyStop?.monitor ?? 'val_loss');
             if (resuming?.scheduler) scheduler.restore(resuming.scheduler);
-            const optimizer = new GroupOptimizer(stage.optimizer, stage.backboneLr, stage.clipNorm);
+            // `backbone lr` keeps pretrained layers close to what they learned; random layers have nothing to keep.
+            const optimizer = new GroupOptimizer(stage.optimizer, m.trainAll ? undefined : stage.backboneLr, stage.clipNorm);
             // Resuming inside a stage: continue the optimizer's moments, not just the weights.
             if (resuming && resuming.epochsDone > 0) {
                 // A missing or damaged state file costs the moments, never the run.
