@@ -18,7 +18,7 @@ export class RunStatusBar implements vscode.Disposable {
         }
         const parts = [`$(sync~spin) ${run.experiment}`];
         const c = run.current;
-        if (c) parts.push(`${c.phase === 'main' ? '' : c.phase === 'baseline' ? 'baseline ' : `${c.phase.replace('dependency:', '')} `}epoch ${c.epoch}/${c.epochs}`);
+        if (c) parts.push(`${c.seed !== undefined ? `seed ${c.seed} ` : ''}${c.phase === 'main' ? '' : c.phase.startsWith('baseline') ? `${c.phase.replace(':', ' ')} ` : `${c.phase.replace('dependency:', '')} `}epoch ${c.epoch}/${c.epochs}`);
         else parts.push(run.status === 'queued' ? 'queued' : 'starting');
         const m = headlineMetric(run.lastMetrics);
         if (m) parts.push(`${m.name} ${/loss/.test(m.name) ? m.value.toFixed(4) : `${(m.value * 100).toFixed(1)}%`}`);

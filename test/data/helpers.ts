@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DatasetPlan } from '../../src/runtime/plan/types.js';
 
-export const EXAMPLES = join(import.meta.dirname, '../../../shared/examples');
+export const EXAMPLES = join(import.meta.dirname, '../../examples');
 export const DATA = join(EXAMPLES, 'data');
 export const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 

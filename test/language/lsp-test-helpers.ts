@@ -9,7 +9,7 @@ import type { CompletionItem, Hover } from 'vscode-languageserver';
 import { createGraftServices, type GraftServices } from '../../src/language/graft-module.js';
 import type { Model } from '../../src/language/generated/ast.js';
 
-export const sharedExamples = join(import.meta.dirname, '../../../shared/examples');
+export const sharedExamples = join(import.meta.dirname, '../../examples');
 
 export function createTestServices(): GraftServices {
     return createGraftServices(NodeFileSystem).Graft;

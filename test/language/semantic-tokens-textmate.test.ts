@@ -104,7 +104,7 @@ describe('TextMate grammar', () => {
     });
 
     test('the examples scan without unscoped words', () => {
-        const examples = join(repo, '../shared/examples');
+        const examples = join(repo, 'examples');
         for (const file of ['digits-transfer.graft', 'imagenet-mobilenet.graft', 'scenes-multilabel.graft', 'sweep.graft']) {
             for (const line of readFileSync(join(examples, file), 'utf8').split('\n')) {
                 const covered = scan(line).map(([text]) => text).join(' ');

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { buildPlans } from '../../src/runtime/plan/build.js';
 
-const examples = join(import.meta.dirname, '../../../shared/examples');
+const examples = join(import.meta.dirname, '../../examples');
 
 describe('plans of the reference examples', async () => {
     const set = await buildPlans([examples]);
@@ -12,7 +12,7 @@ describe('plans of the reference examples', async () => {
         expect(set.planErrors).toEqual(new Map());
         expect([...set.experiments.keys()].sort()).toEqual([
             'clean_only', 'clean_to_shifted', 'digits_pretrain', 'digits_prototypes', 'digits_transfer',
-            'fashion_from_digits', 'fashion_mobilenet', 'scene_tags', 'scene_tags_and_count'
+            'fashion_from_digits', 'fashion_from_noise', 'fashion_mobilenet', 'noise_pretrain', 'scene_tags', 'scene_tags_and_count'
         ]);
         expect([...set.sweeps.keys()]).toEqual(['digits_lr']);
     });

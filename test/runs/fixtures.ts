@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const FASHION = join(import.meta.dirname, '../../../shared/examples/data/fashion5');
+export const FASHION = join(import.meta.dirname, '../../examples/data/fashion5');
 export const ROOT = join(import.meta.dirname, '../..');
 
 export function tinySpec(epochs: number, extra = ''): { dir: string; file: string } {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { plan } from '../../src/runtime/cli/plan.js';
 
-const EXAMPLES = join(import.meta.dirname, '../../../shared/examples');
+const EXAMPLES = join(import.meta.dirname, '../../examples');
 
 async function capture(args: string[]): Promise<{ code: number; out: string }> {
     let out = '';
@@ -29,6 +29,8 @@ describe('graft plan', () => {
         expect(a.out).toMatch(/stage train .*\n {2}freezing: freeze all; batchnorm frozen\n {2}backbone layers that train: none/);
         expect(a.out).toMatch(/stage fine_tune .*adam lr 0\.0001.*\n {2}freezing: unfreeze last 1 blocks; batchnorm frozen\n {2}backbone layers that train: block3_conv\n/);
         expect(a.out).toMatch(/estimated FLOPs per image \(forward\): [\d.]+ M/);
+        // The baseline says what it trains: every layer, not the experiment's freezing.
+        expect(a.out).toMatch(/\nbaseline scratch: every layer of the same architecture trained from random weights \([\d,]+ parameters\) in every stage, with the stages' optimizer, schedule and epochs; the transfer gain is measured against it\n/);
         const b = await capture([join(EXAMPLES, 'fashion-finetune.graft')]);
         expect(b.out).toBe(a.out);
     });

@@ -13,7 +13,7 @@ import { defaultBackboneLoaders } from '../../src/runtime/runs/weights-bridge.js
 import { runSweep, type SweepRecord } from '../../src/runtime/sweep/run-sweep.js';
 import { selectSweep } from '../../src/runtime/sweep/sweep-command.js';
 
-const EXAMPLES = join(import.meta.dirname, '../../../shared/examples');
+const EXAMPLES = join(import.meta.dirname, '../../examples');
 const dir = mkdtempSync(join(tmpdir(), 'graft-sweep-run-'));
 const spec = join(dir, 'tiny.graft');
 

@@ -12,7 +12,7 @@ import { describeZoo } from '../../src/runtime/zoo/catalog.js';
 import { Adaptation } from '../../src/runtime/transfer/adapt-step.js';
 import { at, tinyPlan } from '../train/helpers.js';
 
-const DATA = join(import.meta.dirname, '../../../shared/examples/data');
+const DATA = join(import.meta.dirname, '../../examples/data');
 
 const shifted: DatasetPlan = {
     name: 'shifted', at, source: { kind: 'folder', dir: join(DATA, 'fashion5-shifted') }, task: 'single_label',

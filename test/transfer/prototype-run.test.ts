@@ -11,7 +11,7 @@ import { describeZoo } from '../../src/runtime/zoo/catalog.js';
 import { runPrototypes } from '../../src/runtime/transfer/prototype-run.js';
 import { at, tinyPlan } from '../train/helpers.js';
 
-const DATA = join(import.meta.dirname, '../../../shared/examples/data');
+const DATA = join(import.meta.dirname, '../../examples/data');
 
 const fashion: DatasetPlan = {
     name: 'fashion', at, source: { kind: 'folder', dir: join(DATA, 'fashion5') }, task: 'single_label',

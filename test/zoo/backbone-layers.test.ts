@@ -7,7 +7,7 @@ import { loadWorkspace, type LoadedWorkspace } from '../../src/language/workspac
 import { isExperiment, type Experiment } from '../../src/language/generated/ast.js';
 import type { BackboneResult } from '../../src/language/layers/backbone-layers.js';
 
-const sharedExamples = join(import.meta.dirname, '../../../shared/examples');
+const sharedExamples = join(import.meta.dirname, '../../examples');
 
 function experiments(ws: LoadedWorkspace): Map<string, Experiment> {
     return new Map(ws.documents.flatMap((d) => d.parseResult.value.elements.filter(isExperiment)).map((e) => [e.name, e]));

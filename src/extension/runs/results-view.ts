@@ -72,12 +72,46 @@ export interface SweepView {
     trials: SweepTrialView[];
 }
 
+/** `scratch`, `random_features`, or `legacy`: a run folder written when `baseline scratch` meant the frozen layout. */
+export type BaselineViewKind = 'scratch' | 'random_features' | 'legacy';
+
+export const BASELINE_LABELS: Record<BaselineViewKind, { short: string; long: string }> = {
+    scratch: { short: 'scratch', long: 'every layer trained from random weights' },
+    random_features: { short: 'random features', long: 'the same freezing over a random backbone' },
+    legacy: { short: 'random features', long: 'the same freezing over a random backbone (recorded before baselines had kinds)' }
+};
+
+/** Mean ± spread of one number over seeds. */
+export interface SpreadView {
+    std: number;
+    n: number;
+}
+
 export interface TransferGainView {
     metric: string;
-    /** experiment − baseline, on the same split and metric. */
+    /** experiment − baseline, on the same split and metric (the mean over seeds with `seeds`). */
     value: number;
     experiment?: number;
     baseline?: number;
+    /** Which baseline the gain is against. */
+    against: BaselineViewKind;
+    /** Over seeds: the spread of the per-seed gains, and whether the gain exceeds it. */
+    spread?: SpreadView;
+    significant?: boolean;
+}
+
+export interface BaselineView {
+    kind: BaselineViewKind;
+    /** split → metric → value (means with `seeds`). */
+    metrics: Record<string, Record<string, number>>;
+    spread?: Record<string, Record<string, SpreadView>>;
+}
+
+export interface SeedsView {
+    values: number[];
+    completed: number[];
+    /** split → metric → spread of the experiment's own metrics. */
+    spread: Record<string, Record<string, SpreadView>>;
 }
 
 export interface ResultsView {
@@ -88,8 +122,13 @@ export interface ResultsView {
     seconds?: number;
     /** split → metric → value; scalar metrics only. */
     metrics: Record<string, Record<string, number>>;
-    baselineMetrics?: Record<string, Record<string, number>>;
+    /** The baselines trained beside the experiment, scratch first. */
+    baselines?: BaselineView[];
+    /** The headline gain: against scratch when there is one. */
     transferGain?: TransferGainView;
+    /** The headline gain against each baseline. */
+    gains?: TransferGainView[];
+    seeds?: SeedsView;
     perClass?: ClassReport[];
     confusion?: ConfusionView;
     misclassified?: MisclassifiedView[];
@@ -188,36 +227,106 @@ function findDeep(r: Obj, keys: string[]): unknown {
     return pick(metrics, ...keys) ?? pick(r, ...keys);
 }
 
-function readGain(r: Obj, metrics: Record<string, Record<string, number>>, base?: Record<string, Record<string, number>>): TransferGainView | undefined {
+function readSpreads(v: unknown): Record<string, Record<string, SpreadView>> {
+    const out: Record<string, Record<string, SpreadView>> = {};
+    if (!isObj(v)) return out;
+    for (const [split, byMetric] of Object.entries(v)) {
+        if (!isObj(byMetric)) continue;
+        for (const [metric, s] of Object.entries(byMetric)) {
+            const std = isObj(s) ? num(s.std) : undefined;
+            const n = isObj(s) ? num(s.n) : undefined;
+            if (std !== undefined && n !== undefined) (out[split] ??= {})[metric] = { std, n };
+        }
+    }
+    return out;
+}
+
+const BASELINE_ORDER: BaselineViewKind[] = ['scratch', 'random_features', 'legacy'];
+
+/** results.json `baselines` ({scratch: {metrics}, …}), or an older run's single `baseline`. */
+function readBaselines(raw: Obj): BaselineView[] | undefined {
+    const seeds = isObj(raw.seeds) ? raw.seeds : undefined;
+    const spreads = isObj(seeds?.baselines) ? (seeds!.baselines as Obj) : undefined;
+    const out: BaselineView[] = [];
+    if (isObj(raw.baselines)) {
+        for (const kind of ['scratch', 'random_features'] as const) {
+            const b = raw.baselines[kind];
+            if (!isObj(b)) continue;
+            const spread = readSpreads(spreads?.[kind]);
+            out.push({ kind, metrics: readSplits(pick(b, 'metrics') ?? b), ...(Object.keys(spread).length ? { spread } : {}) });
+        }
+    } else if (isObj(raw.baseline)) out.push({ kind: 'legacy', metrics: readSplits(pick(raw.baseline, 'metrics') ?? raw.baseline) });
+    return out.length ? out : undefined;
+}
+
+/** The headline (test accuracy, else the first) of a `{<split>: {<metric>: gain}}` table. */
+function headlineGain(g: Obj, against: BaselineViewKind, metrics: Record<string, Record<string, number>>, base: Record<string, Record<string, number>> | undefined, spreads: Obj | undefined): TransferGainView | undefined {
+    const split = isObj(g.test) ? 'test' : Object.keys(g).find((k) => isObj(g[k]));
+    if (!split) return undefined;
+    const gains = g[split] as Obj;
+    const metric = num(gains.accuracy) !== undefined ? 'accuracy' : Object.keys(gains).find((k) => num(gains[k]) !== undefined);
+    if (!metric) return undefined;
+    const s = isObj(spreads?.[split]) ? ((spreads![split] as Obj)[metric] as unknown) : undefined;
+    const std = isObj(s) ? num(s.std) : undefined;
+    const n = isObj(s) ? num(s.n) : undefined;
+    return {
+        metric: split === 'test' ? metric : `${split} ${metric}`, value: gains[metric] as number, experiment: metrics[split]?.[metric], baseline: base?.[split]?.[metric], against,
+        ...(std !== undefined && n !== undefined && n > 1 ? { spread: { std, n }, significant: isObj(s) && typeof s.significant === 'boolean' ? s.significant : Math.abs(gains[metric] as number) > std } : {})
+    };
+}
+
+/** One headline gain per baseline: results.json `transferGain` {kind: {split: {metric}}}, or an older run's flat table. */
+function readGains(r: Obj, metrics: Record<string, Record<string, number>>, baselines: BaselineView[] | undefined): TransferGainView[] {
     const g = pick(r, 'transferGain', 'transfer_gain');
+    const seeds = isObj(r.seeds) ? r.seeds : undefined;
+    const spreads = isObj(seeds?.transferGain) ? (seeds!.transferGain as Obj) : undefined;
+    const baseOf = (k: BaselineViewKind) => baselines?.find((b) => b.kind === k)?.metrics;
+    const out: TransferGainView[] = [];
+    if (isObj(g) && (isObj(g.scratch) || isObj(g.random_features))) {
+        for (const kind of ['scratch', 'random_features'] as const) {
+            const t = g[kind];
+            if (!isObj(t)) continue;
+            const v = headlineGain(t, kind, metrics, baseOf(kind), isObj(spreads?.[kind]) ? (spreads![kind] as Obj) : undefined);
+            if (v) out.push(v);
+        }
+        return out;
+    }
+    // Older run folders: one gain against the frozen-layout baseline.
+    const legacy = baseOf('legacy');
     const n = num(g);
     if (n !== undefined) {
         const metric = metrics.test?.accuracy !== undefined ? 'accuracy' : (Object.keys(metrics.test ?? {})[0] ?? 'accuracy');
-        return { metric, value: n, experiment: metrics.test?.[metric], baseline: base?.test?.[metric] };
+        return [{ metric, value: n, experiment: metrics.test?.[metric], baseline: legacy?.test?.[metric], against: 'legacy' }];
     }
     if (isObj(g) && Object.values(g).some(isObj)) {
-        // {<split>: {<metric>: gain}}: the test split's accuracy is the headline.
-        const split = isObj(g.test) ? 'test' : Object.keys(g).find((k) => isObj(g[k]))!;
-        const gains = g[split] as Obj;
-        const metric = num(gains.accuracy) !== undefined ? 'accuracy' : Object.keys(gains).find((k) => num(gains[k]) !== undefined);
-        if (metric) return { metric: split === 'test' ? metric : `${split} ${metric}`, value: gains[metric] as number, experiment: metrics[split]?.[metric], baseline: base?.[split]?.[metric] };
+        const v = headlineGain(g, 'legacy', metrics, legacy, undefined);
+        return v ? [v] : [];
     }
     if (isObj(g)) {
-        const value = num(pick(g, 'value', 'gain', 'delta'));
-        if (value !== undefined) return { metric: str(g.metric) ?? 'accuracy', value, experiment: num(pick(g, 'experiment', 'transfer', 'model')), baseline: num(g.baseline) };
-        // {accuracy: 0.17, f1_macro: …}: the first entry is the headline.
         const entries = Object.entries(g).filter(([, v]) => num(v) !== undefined);
         if (entries.length) {
             const [metric, v] = entries.find(([k]) => k === 'accuracy') ?? entries[0]!;
-            return { metric, value: v as number, experiment: metrics.test?.[metric], baseline: base?.test?.[metric] };
+            return [{ metric, value: v as number, experiment: metrics.test?.[metric], baseline: legacy?.test?.[metric], against: 'legacy' }];
         }
     }
     // No recorded gain but both sides known: compute it the obvious way.
-    const metric = 'accuracy';
-    const a = metrics.test?.[metric];
-    const b = base?.test?.[metric];
-    if (a !== undefined && b !== undefined) return { metric, value: a - b, experiment: a, baseline: b };
-    return undefined;
+    for (const b of baselines ?? []) {
+        const a = metrics.test?.accuracy;
+        const v = b.metrics.test?.accuracy;
+        if (a !== undefined && v !== undefined) out.push({ metric: 'accuracy', value: a - v, experiment: a, baseline: v, against: b.kind });
+    }
+    return out;
+}
+
+function readSeeds(raw: Obj): SeedsView | undefined {
+    const s = raw.seeds;
+    if (!isObj(s) || !Array.isArray(s.values)) return undefined;
+    const runs = Array.isArray(s.runs) ? s.runs.filter(isObj) : [];
+    return {
+        values: s.values.filter((v): v is number => num(v) !== undefined),
+        completed: runs.filter((r) => r.status === 'completed').map((r) => num(r.seed)).filter((v): v is number => v !== undefined),
+        spread: readSpreads(s.metrics)
+    };
 }
 
 function readMisclassified(v: unknown, runDir: string | undefined, classes: string[] | undefined): MisclassifiedView[] | undefined {
@@ -312,7 +421,8 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
     const classLists: string[][] | undefined = Array.isArray(raw.classes) ? (raw.classes.every((c) => Array.isArray(c)) ? (raw.classes as unknown[][]).map((l) => l.map(String)) : [raw.classes.map(String)]) : undefined;
     const classes = classLists?.[0] ?? classesHint;
     const metrics = readSplits(raw.metrics);
-    const baseline = isObj(raw.baseline) ? readSplits(pick(raw.baseline, 'metrics') ?? raw.baseline) : undefined;
+    const baselines = readBaselines(raw);
+    const seeds = readSeeds(raw);
     const view: ResultsView = {
         experiment: str(raw.experiment),
         status: str(raw.status),
@@ -320,7 +430,8 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
         seed: num(raw.seed),
         seconds: num(pick(raw, 'seconds', 'wallSeconds', 'durationSeconds')),
         metrics,
-        baselineMetrics: baseline && Object.keys(baseline).length ? baseline : undefined,
+        ...(baselines ? { baselines } : {}),
+        ...(seeds ? { seeds } : {}),
         perClass: readPerClass(findDeep(raw, ['perClass', 'per_class', 'classReport', 'classes_report']), classes),
         confusion: readConfusion(findDeep(raw, ['confusion', 'confusionMatrix', 'confusion_matrix']), classes),
         misclassified: readMisclassified(findDeep(raw, ['misclassified', 'errors', 'mistakes']), runDir, classes),
@@ -331,7 +442,11 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
     // The runtime records the episode summary as `metrics.episodes`; it has its own section, so it
     // is not also a column of the metrics table (where `ci95`/`std`/`episodes` read as nonsense).
     if (view.episodes && isObj(raw.metrics) && isObj((raw.metrics as Obj).episodes)) delete metrics.episodes;
-    view.transferGain = readGain(raw, metrics, view.baselineMetrics);
+    const gains = readGains(raw, metrics, baselines);
+    if (gains.length) {
+        view.gains = gains.sort((a, b) => BASELINE_ORDER.indexOf(a.against) - BASELINE_ORDER.indexOf(b.against));
+        view.transferGain = view.gains[0];
+    }
     // results.json `thresholds`: one list per head (classes in the order of `classes`), or one list.
     if (Array.isArray(raw.thresholds) && raw.thresholds.length) {
         const lists = raw.thresholds.every((t) => Array.isArray(t)) ? (raw.thresholds as unknown[][]) : [raw.thresholds];
@@ -370,4 +485,13 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
         if (!view.heads.length) delete view.heads;
     }
     return view;
+}
+
+/** `+5.2 pts ± 1.1 vs scratch (3 seeds)`, `… not significant`: the toast's words for the headline gain. */
+export function gainPhrase(g: TransferGainView): string {
+    const pts = (v: number) => `${Math.abs(v * 100).toFixed(1)}`;
+    const spread = g.spread ? ` ± ${pts(g.spread.std)}` : '';
+    const against = g.against === 'scratch' ? 'scratch' : 'random features';
+    const seeds = g.spread ? ` over ${g.spread.n} seeds${g.significant === false ? ', not significant' : ''}` : '';
+    return `${g.value >= 0 ? '+' : '−'}${pts(g.value)}${spread} pts vs ${against}${seeds}`;
 }

@@ -8,6 +8,7 @@ import { RunProcess } from './run-process.js';
 import { RunQueue } from './run-queue.js';
 import { applyEvent, emptySnapshot, type RunSnapshot } from './run-state.js';
 import { latestSweepDir, readRunResults, readSweepResults } from './run-history.js';
+import { gainPhrase } from './results-view.js';
 import { findNode } from '../node-runtime.js';
 import { findDeclarations } from '../spec-outline.js';
 import type { RunStatusBar } from '../status-bar.js';
@@ -224,11 +225,12 @@ export class RunController implements vscode.Disposable {
             void vscode.window.showInformationMessage(text, show).then((p) => p === show && this.panels?.showRun(live.snap));
             return;
         }
-        const parts = [acc !== undefined ? `test accuracy ${(acc * 100).toFixed(1)}%` : undefined, ep ? `episode accuracy ${(ep.accuracy * 100).toFixed(1)}%${ep.ci95 !== undefined ? ` ± ${(ep.ci95 * 100).toFixed(1)}%` : ''}` : undefined, gain ? `${gain.value >= 0 ? '+' : '−'}${Math.abs(gain.value * 100).toFixed(1)} pts vs scratch` : undefined].filter(Boolean);
+        const parts = [acc !== undefined ? `test accuracy ${(acc * 100).toFixed(1)}%` : undefined, ep ? `episode accuracy ${(ep.accuracy * 100).toFixed(1)}%${ep.ci95 !== undefined ? ` ± ${(ep.ci95 * 100).toFixed(1)}%` : ''}` : undefined, gain ? gainPhrase(gain) : undefined].filter(Boolean);
         const show = 'Show Results';
         const text = `Graft: ${live.target} completed${parts.length ? `: ${parts.join(', ')}` : ''}.`;
         // Negative transfer is worth interrupting for: the pretrained backbone made things worse.
-        const shown = gain && gain.value < 0 ? vscode.window.showWarningMessage(`${text} Negative transfer: training from scratch did better.`, show) : vscode.window.showInformationMessage(text, show);
+        const negative = gain !== undefined && gain.value < 0 && gain.against !== 'random_features' && gain.significant !== false;
+        const shown = negative ? vscode.window.showWarningMessage(`${text} Negative transfer: training every layer from scratch did better.`, show) : vscode.window.showInformationMessage(text, show);
         void shown.then((p) => p === show && this.panels?.showRun(live.snap));
     }
 
@@ -285,3 +287,4 @@ function safeRead(file: string): string {
         return '';
     }
 }
+

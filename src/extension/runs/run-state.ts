@@ -24,6 +24,8 @@ export interface StageMark {
 
 export interface PhaseSeries {
     phase: Phase;
+    /** The seed of a multi-seed run the curves belong to. */
+    seed?: number;
     stages: StageMark[];
     points: EpochPoint[];
 }
@@ -52,7 +54,9 @@ export interface RunSnapshot {
     seconds?: number;
     /** Stage plan from run-start, for progress. */
     plannedStages: { phase: Phase; name: string; epochs: number }[];
-    current?: { phase: Phase; stage: string; epoch: number; epochs: number };
+    current?: { phase: Phase; stage: string; epoch: number; epochs: number; seed?: number };
+    /** `seeds`: the seeds the run repeats the experiment with. */
+    seeds?: number[];
     epochsDone: number;
     epochsTotal: number;
     eta?: number;
@@ -71,14 +75,15 @@ export function emptySnapshot(runId: string, experiment: string, specFile?: stri
     return { runId, experiment, specFile, classes: [], status: 'queued', plannedStages: [], epochsDone: 0, epochsTotal: 0, series: [], logs: [] };
 }
 
-function seriesFor(s: RunSnapshot, phase: Phase): PhaseSeries {
-    let ser = s.series.find((x) => x.phase === phase);
+function seriesFor(s: RunSnapshot, phase: Phase, seed: number | undefined): PhaseSeries {
+    let ser = s.series.find((x) => x.phase === phase && x.seed === seed);
     if (!ser) {
-        ser = { phase, stages: [], points: [] };
-        // Main first, then baseline, then dependencies, whatever order events come in.
+        ser = { phase, stages: [], points: [], ...(seed !== undefined ? { seed } : {}) };
+        // Main first, then baselines, then dependencies, whatever order events come in; seeds in order.
         s.series.push(ser);
-        const rank = (p: Phase) => (p === 'main' ? 0 : p === 'baseline' ? 1 : 2);
-        s.series.sort((a, b) => rank(a.phase) - rank(b.phase));
+        const rank = (p: Phase) => (p === 'main' ? 0 : p.startsWith('baseline') ? 1 : 2);
+        const seedRank = (x: PhaseSeries) => (x.seed === undefined ? -1 : (s.seeds?.indexOf(x.seed) ?? x.seed));
+        s.series.sort((a, b) => seedRank(a) - seedRank(b) || rank(a.phase) - rank(b.phase));
     }
     return ser;
 }
@@ -106,22 +111,23 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
             // a sweep started when its first trial did
             if (!s.sweep || !s.startedAt) s.startedAt = e.time;
             s.plannedStages = e.stages ?? [];
+            if (e.seeds) s.seeds = e.seeds;
             s.epochsTotal = s.plannedStages.reduce((n, st) => n + st.epochs, 0);
             break;
         case 'stage-start': {
-            const ser = seriesFor(s, e.phase);
+            const ser = seriesFor(s, e.phase, e.seed);
             const x = (ser.points.at(-1)?.x ?? 0) + 1;
             ser.stages.push({ stage: e.stage, x, epochs: e.epochs });
-            s.current = { phase: e.phase, stage: e.stage, epoch: 0, epochs: e.epochs };
+            s.current = { phase: e.phase, stage: e.stage, epoch: 0, epochs: e.epochs, ...(e.seed !== undefined ? { seed: e.seed } : {}) };
             if (s.status === 'queued') s.status = 'running';
             break;
         }
         case 'epoch': {
-            const ser = seriesFor(s, e.phase);
+            const ser = seriesFor(s, e.phase, e.seed);
             if (!ser.stages.length || ser.stages.at(-1)!.stage !== e.stage) ser.stages.push({ stage: e.stage, x: (ser.points.at(-1)?.x ?? 0) + 1, epochs: e.epochs });
             const x = (ser.points.at(-1)?.x ?? 0) + 1;
             ser.points.push({ x, stage: e.stage, epoch: e.epoch, metrics: e.metrics, lr: e.lr, seconds: e.seconds });
-            s.current = { phase: e.phase, stage: e.stage, epoch: e.epoch, epochs: e.epochs };
+            s.current = { phase: e.phase, stage: e.stage, epoch: e.epoch, epochs: e.epochs, ...(e.seed !== undefined ? { seed: e.seed } : {}) };
             s.epochsDone++;
             // A stage that stops early leaves its planned epochs unrun; never show more than 100 %.
             if (s.epochsDone > s.epochsTotal) s.epochsTotal = s.epochsDone;

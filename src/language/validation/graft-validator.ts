@@ -65,6 +65,7 @@ export class GraftValidator {
             AdaptProp: t.checkAdapt,
             BaselineProp: t.checkBaseline,
             SeedProp: t.checkSeed,
+            SeedsProp: t.checkSeeds,
             Sweep: [r.checkSweep, s.checkSweep],
             VaryItem: s.checkVary,
             TrialsItem: s.checkTrials,

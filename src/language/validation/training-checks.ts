@@ -3,6 +3,7 @@
 import type { AstNode, ValidationAcceptor } from 'langium';
 import {
     isBackboneLr,
+    isBaselineProp,
     isDropoutLayer,
     isOutputLayer,
     isStage,
@@ -22,6 +23,7 @@ import {
     type OptimizerProp,
     type ScheduleProp,
     type SeedProp,
+    type SeedsProp,
     type Stage,
     type ThresholdProp,
     type TrainSetting
@@ -341,11 +343,25 @@ export class TrainingChecks {
 
     checkBaseline = (baseline: BaselineProp, accept: ValidationAcceptor): void => {
         if (isPrototypes(baseline.$container)) {
-            report(accept, 'error', Codes.optionMismatch, '`baseline scratch` trains the network from random weights, but `head prototypes` does not train', {
+            report(accept, 'error', Codes.optionMismatch, `\`baseline ${baseline.kinds.join(', ')}\` trains the network from random weights, but \`head prototypes\` does not train`, {
                 node: baseline,
                 keyword: 'baseline'
             });
         }
+        // Each baseline once per experiment, whether listed in one statement or several.
+        const earlier = baseline.$container.props.filter(isBaselineProp);
+        const before = earlier.slice(0, earlier.indexOf(baseline)).flatMap((b) => b.kinds.map((k) => ({ k, line: lineOf(b) })));
+        baseline.kinds.forEach((kind, index) => {
+            const again = before.find((b) => b.k === kind) ?? (baseline.kinds.indexOf(kind) < index ? { k: kind, line: lineOf(baseline) } : undefined);
+            if (again) report(accept, 'error', Codes.duplicateStatement, `\`baseline ${kind}\` is already asked for (line ${again.line}); each baseline trains once`, { node: baseline, property: 'kinds', index });
+        });
+    };
+
+    checkSeeds = (seeds: SeedsProp, accept: ValidationAcceptor): void => {
+        seeds.values.forEach((value, index) => {
+            if (!isNonNegativeInt(value)) report(accept, 'error', Codes.intRequired, `a seed must be a whole number, not ${fmt(value)}`, { node: seeds, property: 'values', index });
+            else if (seeds.values.indexOf(value) < index) report(accept, 'error', Codes.duplicateStatement, `seed ${fmt(value)} is listed twice; each seed runs once`, { node: seeds, property: 'values', index });
+        });
     };
 
     checkSeed = (seed: SeedProp, accept: ValidationAcceptor): void => {

@@ -7,13 +7,15 @@ import { parseArgs } from 'node:util';
 import { displayPath } from './cli-input.js';
 import type { RunEvent } from '../runs/events.js';
 
-const HELP = `usage: graft run <file.graft> [--experiment NAME] [--events] [--resume] [--backend wasm|cpu|…] [--runs-dir DIR]
+const HELP = `usage: graft run <file.graft> [--experiment NAME] [--seeds N|a,b,c] [--events] [--resume] [--backend wasm|cpu|…] [--runs-dir DIR]
 
 Trains the experiment (the only one in the file, or --experiment NAME) and the experiments whose
 backbones it uses when they have no up-to-date run. Every .graft file in the spec's folder belongs
 to the workspace. Writes runs/<experiment>/<run-id>/ next to the spec (or under --runs-dir):
 spec.graft, plan.json, events.ndjson, results.json, model/, checkpoint/.
 
+  --seeds S     run the experiment and its baselines once per seed: N seeds from the spec's seed,
+                or a list (1,2,3); results report mean ± spread (overrides the spec's seeds)
   --events      one JSON object per line on stdout (schema: docs/events.md)
   --resume      continue the newest unfinished run of the experiment from its last epoch
   --backend X   override the backend (default: the fastest available)
@@ -45,16 +47,18 @@ function humanListener(): { listen: (e: RunEvent) => void; stop: () => void } {
         }
         switch (e.type) {
             case 'run-start':
-                process.stderr.write(`run ${e.experiment} → ${displayPath(e.runDir)} (backend ${e.backend}, seed ${e.seed})\n`);
+                process.stderr.write(`run ${e.experiment} → ${displayPath(e.runDir)} (backend ${e.backend}, ${e.seeds ? `seeds ${e.seeds.join(', ')}` : `seed ${e.seed}`})\n`);
                 break;
-            case 'stage-start':
+            case 'stage-start': {
                 stop();
+                const tag = `${e.seed !== undefined ? `[seed ${e.seed}] ` : ''}${e.phase === 'main' ? '' : `[${e.phase}] `}`;
                 if (tty && barsModule) {
                     const mod = barsModule;
-                    bar = new mod.SingleBar({ format: `${e.phase === 'main' ? '' : `[${e.phase}] `}${e.stage} {bar} {value}/{total} epochs {metrics}`, hideCursor: true, stream: process.stderr }, mod.Presets.shades_classic);
+                    bar = new mod.SingleBar({ format: `${tag}${e.stage} {bar} {value}/{total} epochs {metrics}`, hideCursor: true, stream: process.stderr }, mod.Presets.shades_classic);
                     bar.start(e.epochs, 0, { metrics: `(${e.trainableParams} trainable params)` });
-                } else process.stderr.write(`${e.phase === 'main' ? '' : `[${e.phase}] `}stage ${e.stage}: ${e.epochs} epochs, ${e.trainableParams} trainable parameters\n`);
+                } else process.stderr.write(`${tag}stage ${e.stage}: ${e.epochs} epochs, ${e.trainableParams} trainable parameters\n`);
                 break;
+            }
             case 'epoch': {
                 const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ');
                 if (bar) bar.update(e.epoch, { metrics: `${m} (${e.seconds.toFixed(1)} s)` });
@@ -87,6 +91,7 @@ export async function run(args: string[]): Promise<number> {
                 experiment: { type: 'string' },
                 events: { type: 'boolean', default: false },
                 resume: { type: 'boolean', default: false },
+                seeds: { type: 'string' },
                 backend: { type: 'string' },
                 'runs-dir': { type: 'string' },
                 help: { type: 'boolean', short: 'h', default: false }
@@ -119,7 +124,17 @@ export async function run(args: string[]): Promise<number> {
     const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
     const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
     if (typeof selected === 'number') return selected;
-    const { plan, plans, specFile } = selected;
+    const { plans, specFile } = selected;
+    let plan = selected.plan;
+    if (parsed.values.seeds !== undefined) {
+        const { seedsFromOption } = await import('../runs/seeds.js');
+        const seeds = seedsFromOption(parsed.values.seeds, plan.seed);
+        if (typeof seeds === 'string') {
+            console.error(`graft run: ${seeds}\n\n${HELP}`);
+            return 2;
+        }
+        plan = { ...plan, seed: seeds[0], seeds };
+    }
     for (const w of selected.warnings) console.error(`${displayPath(w.file)}:${w.line}:${w.column}: warning: ${w.message}`);
     const runsRoot = parsed.values['runs-dir'] ? resolve(parsed.values['runs-dir']) : join(dirname(specFile), 'runs');
 
@@ -151,17 +166,8 @@ export async function run(args: string[]): Promise<number> {
                 const at = r.error?.at ? `${displayPath(r.error.at.file)}:${r.error.at.line}:${r.error.at.column}: ` : '';
                 console.error(`${at}error: ${r.error?.message ?? 'the run failed'}`);
             }
-            const summary: string[] = [`${r.experiment}: ${outcome.status} in ${(r.seconds ?? 0).toFixed(1)} s → ${displayPath(outcome.runDir)}`];
-            for (const [split, values] of Object.entries(r.metrics)) {
-                const scalars = Object.entries(values).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${fmt(v as number)}`);
-                summary.push(`  ${split}: ${scalars.join(', ')}`);
-            }
-            for (const [kind, bySplit] of Object.entries(r.transferGain ?? {})) {
-                const against = kind === 'scratch' ? 'transfer gain (vs scratch: every layer trained from random weights)' : `gain vs ${kind}`;
-                for (const [split, gains] of Object.entries(bySplit ?? {})) {
-                    summary.push(`  ${against} on ${split}: ${Object.entries(gains).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${fmt(v)}`).join(', ')}`);
-                }
-            }
+            const { runSummary } = await import('./run-summary.js');
+            const summary = runSummary(r, outcome.status, displayPath(outcome.runDir));
             console.error(summary.join('\n'));
         }
         return outcome.status === 'completed' ? 0 : outcome.status === 'cancelled' ? 130 : 1;

@@ -26,8 +26,10 @@ export interface RunStartEvent extends EventBase {
     backend: string;
     seed: number;
     classes: string[];
-    /** Stages in order with their epoch budget, for progress and ETA. */
-    stages: { phase: Phase; name: string; epochs: number }[];
+    /** Stages in order with their epoch budget, for progress and ETA (each seed's, with `seeds`). */
+    stages: { phase: Phase; name: string; epochs: number; seed?: number }[];
+    /** `seeds`: the seeds the run repeats the experiment with, in order. */
+    seeds?: number[];
     resumed?: boolean;
 }
 
@@ -38,6 +40,8 @@ export interface StageStartEvent extends EventBase {
     index: number;
     epochs: number;
     trainableParams: number;
+    /** Which seed of a multi-seed run (absent for a single seed). */
+    seed?: number;
 }
 
 export interface EpochEvent extends EventBase {
@@ -53,6 +57,7 @@ export interface EpochEvent extends EventBase {
     seconds: number;
     /** Estimated seconds left for the whole run. */
     eta?: number;
+    seed?: number;
 }
 
 export interface CheckpointEvent extends EventBase {
@@ -63,6 +68,7 @@ export interface CheckpointEvent extends EventBase {
     monitor: string;
     value: number;
     path: string;
+    seed?: number;
 }
 
 export interface LogEvent extends EventBase {

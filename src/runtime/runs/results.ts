@@ -2,6 +2,7 @@
 
 import type { BaselineKind, SpecLoc } from '../plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
+import type { GainSpread, Spread } from '../eval/spread.js';
 import type { RunStatus } from './events.js';
 import type { StageResult } from '../train/trainer.js';
 import type { MisclassifiedImage } from './misclassified-gallery.js';
@@ -9,6 +10,17 @@ import type { MisclassifiedImage } from './misclassified-gallery.js';
 export interface BaselineResult {
     stages: StageResult[];
     metrics: Record<string, MetricValues>;
+}
+
+/** `seeds`: each seed's run and the spread of every metric and gain over the completed ones. */
+export interface SeedsSummary {
+    values: number[];
+    runs: { seed: number; runDir: string; status: RunStatus; error?: string }[];
+    /** Per split, per scalar metric of the experiment. */
+    metrics: Record<string, Record<string, Spread>>;
+    baselines?: Partial<Record<BaselineKind, Record<string, Record<string, Spread>>>>;
+    /** Per baseline: the per-seed gains (experiment − baseline of the same seed), with significance. */
+    transferGain?: Partial<Record<BaselineKind, Record<string, Record<string, GainSpread>>>>;
 }
 
 export interface RunResults {
@@ -46,4 +58,9 @@ export interface RunResults {
     cacheKey: string;
     skipped: { origin: string; reason: string }[];
     error?: { message: string; at?: SpecLoc };
+    /**
+     * Multi-seed runs: the spread over seeds. `metrics`, `baselines` and `transferGain` above then
+     * hold the means (scalars), and the first completed seed's details (confusion, per class, curves).
+     */
+    seeds?: SeedsSummary;
 }

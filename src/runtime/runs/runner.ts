@@ -41,6 +41,8 @@ export interface RunOptions {
     /** Print events as JSON lines on stdout. */
     events: boolean;
     resume: boolean;
+    /** The run folder to use (one seed of a multi-seed run); default a new one under runs/<experiment>/. */
+    runDir?: string;
     /** Extra listeners (the progress bar). */
     listeners?: ((e: RunEvent) => void)[];
 }
@@ -110,11 +112,42 @@ function exportModel(m: AssembledModel): tf.LayersModel {
     return tf.model({ inputs: m.model.inputs, outputs, name: m.model.name });
 }
 
-export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts: RunOptions, parent?: { sink: EventSink; phase: Phase }): Promise<RunOutcome> {
+/**
+ * A run inside another one, whose events it forwards: a dependency (its stages show under
+ * `phase`, its logs prefixed with its name) or one seed of a multi-seed run (events tagged `seed`).
+ */
+export interface ParentRun {
+    sink: EventSink;
+    phase?: Phase;
+    seed?: number;
+}
+
+/** Stages in order with their epoch budget: the dependencies still to train, the experiment, its baselines. */
+export function plannedStages(plan: ExperimentPlan, ctx: Pick<RunContext, 'plans' | 'runsRoot'>): RunStartEvent['stages'] {
+    const toRun = plan.dependsOn
+        .map((dep) => ctx.plans.get(dep))
+        .filter((d): d is ExperimentPlan => d !== undefined && !findUpToDate(ctx.runsRoot, d.experiment, keyOf(d.experiment, ctx.plans)));
+    return [
+        ...toRun.flatMap((d) => [
+            ...d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: s.name, epochs: s.epochs })),
+            ...d.baselines.flatMap((k) => d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: `${s.name} (baseline ${k})`, epochs: s.epochs })))
+        ]),
+        ...plan.stages.map((s) => ({ phase: 'main' as Phase, name: s.name, epochs: s.epochs })),
+        ...plan.baselines.flatMap((k) => plan.stages.map((s) => ({ phase: `baseline:${k}` as Phase, name: s.name, epochs: s.epochs })))
+    ];
+}
+
+export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts: RunOptions, parent?: ParentRun): Promise<RunOutcome> {
+    if (plan.seeds && plan.seeds.length > 0 && !opts.runDir) {
+        const { runSeeds } = await import('./seeds.js');
+        return runSeeds(plan, ctx, opts, parent);
+    }
     const started = Date.now();
     const experimentDir = join(ctx.runsRoot, plan.experiment);
-    const resumeDir = opts.resume ? findResumable(ctx.runsRoot, plan.experiment) : undefined;
-    const runDir = resumeDir ?? join(experimentDir, newRunId(experimentDir));
+    const resumeDir = opts.runDir
+        ? opts.resume && existsSync(join(opts.runDir, 'state.json')) ? opts.runDir : undefined
+        : opts.resume ? findResumable(ctx.runsRoot, plan.experiment) : undefined;
+    const runDir = resumeDir ?? opts.runDir ?? join(experimentDir, newRunId(experimentDir));
     const runId = runDir.split(/[\\/]/).pop()!;
     const state: RunState = (resumeDir && readJson<RunState>(join(runDir, 'state.json'))) || { runId };
     const resumed = resumeDir !== undefined && (state.main !== undefined || state.mainDone === true);
@@ -123,11 +156,13 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
     const sink = new EventSink(runId, opts.events && !parent);
     sink.attach(join(runDir, 'events.ndjson'));
     for (const fn of opts.listeners ?? []) if (!parent) sink.listen(fn);
-    // A dependency's progress shows in the parent's stream under phase `dependency:<name>`.
+    // A dependency's progress shows in the parent's stream under phase `dependency:<name>`; a seed's
+    // under its own phases, tagged with the seed.
     if (parent) {
+        const seedTag = parent.seed !== undefined ? { seed: parent.seed } : {};
         sink.listen((e) => {
-            if (e.type === 'stage-start' || e.type === 'epoch' || e.type === 'checkpoint') parent.sink.emit({ ...e, phase: parent.phase });
-            else if (e.type === 'log') parent.sink.emit({ ...e, message: `${plan.experiment}: ${e.message}` });
+            if (e.type === 'stage-start' || e.type === 'epoch' || e.type === 'checkpoint') parent.sink.emit({ ...e, ...(parent.phase ? { phase: parent.phase } : {}), ...seedTag });
+            else if (e.type === 'log') parent.sink.emit({ ...e, message: parent.phase ? `${plan.experiment}: ${e.message}` : `seed ${parent.seed}: ${e.message}` });
         });
     }
     const log = (level: 'info' | 'warning' | 'error', message: string, at?: SpecLoc): void => {
@@ -168,14 +203,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
             } else toRun.push(depPlan);
         }
 
-        const stageList: RunStartEvent['stages'] = [
-            ...toRun.flatMap((d) => [
-                ...d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: s.name, epochs: s.epochs })),
-                ...d.baselines.flatMap((k) => d.stages.map((s) => ({ phase: `dependency:${d.experiment}` as Phase, name: `${s.name} (baseline ${k})`, epochs: s.epochs })))
-            ]),
-            ...plan.stages.map((s) => ({ phase: 'main' as Phase, name: s.name, epochs: s.epochs })),
-            ...plan.baselines.flatMap((k) => plan.stages.map((s) => ({ phase: `baseline:${k}` as Phase, name: s.name, epochs: s.epochs })))
-        ];
+        const stageList = plannedStages(plan, ctx);
         if (!parent) {
             sink.emit({
                 type: 'run-start', experiment: plan.experiment, runDir, specFile: plan.at.file, backend: ctx.backend, seed: plan.seed,
@@ -185,7 +213,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
 
         for (const depPlan of toRun) {
             log('info', `training ${depPlan.experiment} first: no up-to-date run of it in ${ctx.runsRoot}`, plan.backbone.at);
-            const outcome = await runExperiment(depPlan, ctx, { events: false, resume: opts.resume }, { sink: parent?.sink ?? sink, phase: `dependency:${depPlan.experiment}` });
+            const outcome = await runExperiment(depPlan, ctx, { events: false, resume: opts.resume }, { sink: parent?.sink ?? sink, phase: `dependency:${depPlan.experiment}`, ...(parent?.seed !== undefined ? { seed: parent.seed } : {}) });
             if (outcome.status === 'cancelled') throw new CancelledError();
             if (outcome.status !== 'completed') {
                 throw new SpecError(`experiment ${depPlan.experiment}, which this backbone needs, ${outcome.status}: ${outcome.results.error?.message ?? ''} (see ${outcome.runDir})`, plan.backbone.at);
@@ -372,11 +400,13 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 (results.transferGain ??= {})[kind] = gains;
                 saveResults();
                 // Negative transfer is judged against what a user would otherwise do: training from scratch.
+                // One seed of several only notes it: the run's summary over all seeds decides.
                 if (kind !== 'scratch') continue;
                 for (const [split, byMetric] of Object.entries(gains)) {
-                    for (const [k, g] of Object.entries(byMetric)) {
-                        if (g < 0) log('warning', `negative transfer on ${split} ${k}: ${fmt4(results.metrics[split][k] as number)} with the pretrained backbone vs ${fmt4(evaluated.metrics[split][k] as number)} ${BASELINE_WORDS.scratch} (gain ${g.toFixed(4)}); check that the source task is related, unfreeze more layers or lower the learning rate`, plan.backbone.at);
-                    }
+                    const worse = Object.entries(byMetric).filter(([, g]) => g < 0);
+                    if (!worse.length) continue;
+                    const detail = worse.map(([k, g]) => `${k} ${fmt4(results.metrics[split][k] as number)} vs ${fmt4(evaluated.metrics[split][k] as number)} (gain ${g.toFixed(4)})`).join(', ');
+                    log(parent?.seed !== undefined ? 'info' : 'warning', `negative transfer on ${split}: with the pretrained backbone ${detail} ${BASELINE_WORDS.scratch}; check that the source task is related, unfreeze more layers or lower the learning rate`, plan.backbone.at);
                 }
             }
             results.skipped = data.skipped;

@@ -105,7 +105,9 @@ export function applyTrial(plan: ExperimentPlan, values: Record<string, number>,
                 break;
             }
             case 'seed':
+                // A trial's seed replaces the experiment's `seeds`: the sweep itself varies it.
                 out.seed = value;
+                delete out.seeds;
                 break;
             default:
                 fail(`${param}: not a sweep parameter (lr, backbone_lr, batch, epochs, dropout, momentum, decay, smoothing, seed)`);

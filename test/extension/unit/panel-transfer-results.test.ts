@@ -17,7 +17,7 @@ import { latestSweepDir, listRuns, loadRun, readRunResults } from '../../../src/
 import { applyEvent, emptySnapshot } from '../../../src/extension/runs/run-state.js';
 import { installFakeDom, text, type FakeNode } from '../../runs/fake-dom.js';
 
-const DATA = join(import.meta.dirname, '../../../../shared/examples/data');
+const DATA = join(import.meta.dirname, '../../../examples/data');
 const dir = mkdtempSync(join(tmpdir(), 'graft-panel-transfer-'));
 const runsRoot = join(dir, 'runs');
 let plans: Map<string, ExperimentPlan>;
@@ -66,6 +66,25 @@ experiment tiny_pretrain {
   }
   metrics accuracy
   seed 2
+}
+
+experiment tiny_transfer {
+  data clothes
+  backbone tiny_pretrain
+  freeze all
+  head {
+    pool average
+    output softmax
+  }
+  optimizer adam lr 1e-2
+  train {
+    epochs 1
+    batch 64
+  }
+  evaluate on test
+  baseline scratch, random_features
+  metrics accuracy
+  seeds 1, 2
 }
 
 experiment tiny_prototypes {
@@ -137,6 +156,42 @@ describe('the results panel on real transfer-method runs', () => {
         const [entry] = listRuns(runsRoot, 'tiny_prototypes');
         expect(entry?.headline).toEqual({ name: 'episode accuracy', value: recorded.accuracy });
     }, 30_000);
+
+    it('shows each baseline’s gain with its spread over seeds, and says what each baseline is', async () => {
+        const out = await run('tiny_transfer');
+        expect(out.status).toBe('completed');
+        const raw = JSON.parse(readFileSync(join(out.runDir, 'results.json'), 'utf8'));
+        const spread = raw.seeds.transferGain.scratch.test.accuracy as { mean: number; std: number; n: number; significant: boolean };
+        expect(spread.n).toBe(2);
+
+        const snap = loadRun(out.runDir);
+        const view = snap.results!;
+        expect(view.seeds).toMatchObject({ values: [1, 2], completed: [1, 2] });
+        expect(view.gains?.map((g) => g.against)).toEqual(['scratch', 'random_features']);
+        expect(view.transferGain).toMatchObject({ against: 'scratch', value: raw.transferGain.scratch.test.accuracy, spread: { std: spread.std, n: 2 }, significant: spread.significant });
+        expect(view.baselines?.map((b) => b.kind)).toEqual(['scratch', 'random_features']);
+
+        const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+        const gain = shown(render.transferGain(view));
+        expect(gain).toContain('Transfer gain vs. training from scratch');
+        expect(gain).toContain(`± ${pct(spread.std)}`);
+        expect(gain).toContain('against scratch (every layer trained from random weights)');
+        expect(gain).toContain('against random features (the same freezing over a random backbone)');
+        expect(gain).toContain(spread.significant ? 'over 2 seeds' : 'not significant over 2 seeds');
+        expect(gain).not.toContain('One seed');
+
+        const table = shown(render.metricsTable(view));
+        expect(table).toContain('Mean ± spread (sample standard deviation) over 2 seeds (1, 2).');
+        expect(table).toContain('scratch (test)');
+        expect(table).toContain('random features (test)');
+        const acc = raw.seeds.metrics.test.accuracy as { mean: number; std: number };
+        expect(table).toContain(`${pct(acc.mean)} ± ${pct(acc.std)}`);
+
+        // The curves are kept per seed and phase.
+        expect(snap.seeds).toEqual([1, 2]);
+        const keys = snap.series.filter((x) => !x.phase.startsWith('dependency')).map((x) => `${x.seed} ${x.phase}`);
+        expect(keys).toEqual(['1 main', '1 baseline:scratch', '1 baseline:random_features', '2 main', '2 baseline:scratch', '2 baseline:random_features']);
+    }, 60_000);
 
     it('shows one section per head of a multi-task run, with that head’s test metrics', async () => {
         const out = await run('tiny_multitask');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findDeclarations } from '../../../src/extension/spec-outline.js';
 
-const examples = join(import.meta.dirname, '../../../../shared/examples');
+const examples = join(import.meta.dirname, '../../../examples');
 
 describe('findDeclarations (CodeLens positions)', () => {
     it('finds the three experiments of digits-transfer.graft on their lines', () => {

@@ -1,11 +1,14 @@
 // The end-of-run sections: test metrics, transfer gain, per-class report, confusion heat map,
 // misclassified gallery, per-head sections, few-shot episodes, sweep table.
-import type { ClassReport, ConfusionView, ResultsView, SweepView } from '../../runs/results-view.js';
+import { BASELINE_LABELS, type ClassReport, type ConfusionView, type ResultsView, type SpreadView, type SweepView, type TransferGainView } from '../../runs/results-view.js';
 import { fmt, h, pct, section, signedPct } from './dom.js';
 
 // A rate (shown as a percentage) by its name, also with a split or head prefix: `val_accuracy`, `tags_map`, `f1_macro`.
 const PERCENT_METRICS = /(^|_)(accuracy|acc|top_?\d+|precision|recall|f1|auc|map)(_|$)/i;
 const show = (name: string, v: number | undefined) => (PERCENT_METRICS.test(name) ? pct(v) : fmt(v));
+/** A value with its spread over seeds: `74.7% ± 1.2%`. */
+const showSpread = (name: string, v: number | undefined, s: SpreadView | undefined) =>
+    s && s.n > 1 && v !== undefined ? `${show(name, v)} ± ${PERCENT_METRICS.test(name) ? pct(s.std) : fmt(s.std)}` : show(name, v);
 
 export function metricsTable(r: ResultsView): HTMLElement | undefined {
     const splits = Object.keys(r.metrics);
@@ -15,16 +18,26 @@ export function metricsTable(r: ResultsView): HTMLElement | undefined {
     // accuracy first, the loss last: the table reads from what people report to what they debug
     const rank = (n: string) => (n === 'accuracy' ? 0 : /loss/.test(n) ? 2 : 1);
     const names = [...new Set(splits.flatMap((s) => Object.keys(r.metrics[s]!)))].sort((a, b) => rank(a) - rank(b));
-    const base = r.baselineMetrics;
-    const head = h('tr', null, h('th', null, 'metric'), ...splits.map((s) => h('th', { class: 'num' }, s)), base?.test ? h('th', { class: 'num' }, 'baseline (test)') : null);
+    const bases = (r.baselines ?? []).filter((b) => b.metrics.test);
+    const spread = r.seeds?.spread;
+    const head = h('tr', null, h('th', null, 'metric'), ...splits.map((s) => h('th', { class: 'num' }, s)),
+        ...bases.map((b) => h('th', { class: 'num', title: BASELINE_LABELS[b.kind].long }, `${BASELINE_LABELS[b.kind].short} (test)`)));
     const rows = names.map((n) =>
         h('tr', { 'data-metric': n },
             h('td', null, n),
-            ...splits.map((s) => h('td', { class: 'num', 'data-split': s }, show(n, r.metrics[s]![n]))),
-            base?.test ? h('td', { class: 'num' }, show(n, base.test[n])) : null
+            ...splits.map((s) => h('td', { class: 'num', 'data-split': s }, showSpread(n, r.metrics[s]![n], spread?.[s]?.[n]))),
+            ...bases.map((b) => h('td', { class: 'num', 'data-baseline': b.kind }, showSpread(n, b.metrics.test![n], b.spread?.test?.[n])))
         )
     );
-    return section('Test metrics', h('table', { class: 'metrics', id: 'metrics-table' }, h('thead', null, head), h('tbody', null, rows)), thresholds(r));
+    return section('Test metrics', seedsNote(r), h('table', { class: 'metrics', id: 'metrics-table' }, h('thead', null, head), h('tbody', null, rows)), thresholds(r));
+}
+
+/** Over how many seeds the numbers are, or that there is only one. */
+function seedsNote(r: ResultsView): HTMLElement | undefined {
+    const s = r.seeds;
+    if (!s) return undefined;
+    const failed = s.values.length - s.completed.length;
+    return h('p', { class: 'muted', id: 'seeds-note' }, `Mean ± spread (sample standard deviation) over ${s.completed.length} seed${s.completed.length === 1 ? '' : 's'} (${s.completed.join(', ')})${failed ? `; ${failed} of ${s.values.length} did not complete` : ''}.`);
 }
 
 /** The multi-label decision threshold(s) the metrics were taken at: one number when all classes share it. */
@@ -38,17 +51,29 @@ function thresholds(r: ResultsView): HTMLElement | undefined {
     return h('p', { class: 'muted', id: 'thresholds' }, `Decision threshold${r.thresholds.length > 1 || r.thresholds.some((t) => t.values.some((v) => v !== t.values[0])) ? 's' : ''}: ${r.thresholds.map(line).join('; ')}`);
 }
 
-export function transferGain(r: ResultsView): HTMLElement | undefined {
-    const g = r.transferGain;
-    if (!g) return undefined;
+function gainRow(g: TransferGainView): HTMLElement {
+    const label = BASELINE_LABELS[g.against];
     const negative = g.value < 0;
-    return section('Transfer gain vs. scratch baseline',
-        h('div', { class: `gain ${negative ? 'negative' : 'positive'}`, id: 'transfer-gain', 'data-value': g.value },
-            h('span', { class: 'big' }, signedPct(g.value)),
-            h('span', { class: 'muted' }, ` ${g.metric}: ${pct(g.experiment)} with transfer vs ${pct(g.baseline)} from scratch`)
-        ),
+    const notSignificant = g.significant === false;
+    return h('div', { class: `gain ${notSignificant ? 'neutral' : negative ? 'negative' : 'positive'}`, id: `transfer-gain-${g.against}`, 'data-value': g.value, 'data-against': g.against, ...(g.significant !== undefined ? { 'data-significant': String(g.significant) } : {}) },
+        h('span', { class: 'big' }, signedPct(g.value), g.spread ? ` ± ${pct(g.spread.std)}` : ''),
+        h('span', { class: 'muted' }, ` ${g.metric}: ${pct(g.experiment)} with transfer vs ${pct(g.baseline)} against ${label.short} (${label.long})`),
+        g.spread ? h('span', { class: notSignificant ? 'badge not-significant' : 'badge significant' }, notSignificant ? `not significant over ${g.spread.n} seeds` : `over ${g.spread.n} seeds`) : null
+    );
+}
+
+export function transferGain(r: ResultsView): HTMLElement | undefined {
+    const gains = r.gains ?? (r.transferGain ? [r.transferGain] : []);
+    if (!gains.length) return undefined;
+    const headline = gains[0]!;
+    // Negative transfer is judged against training from scratch, and only when it stands out of the spread.
+    const negative = headline.value < 0 && headline.against !== 'random_features' && headline.significant !== false;
+    const single = !r.seeds && gains.some((g) => g.against === 'scratch');
+    return section(headline.against === 'scratch' ? 'Transfer gain vs. training from scratch' : 'Gain vs. random features',
+        h('div', { id: 'transfer-gain', 'data-value': headline.value, 'data-against': headline.against }, gains.map(gainRow)),
+        single ? h('p', { class: 'muted small' }, 'One seed: no spread measured, so the gain cannot be called significant. Add `seeds 1, 2, 3` to the experiment to measure it.') : null,
         negative
-            ? h('div', { class: 'warning', role: 'alert' }, h('strong', null, '⚠ Negative transfer. '), 'The pretrained backbone made this experiment worse than training the same network from random weights. Check that source and target domains are related, unfreeze more layers, or lower the learning rate.')
+            ? h('div', { class: 'warning', role: 'alert' }, h('strong', null, '⚠ Negative transfer. '), 'The pretrained backbone made this experiment worse than training every layer of the same network from random weights. Check that source and target domains are related, unfreeze more layers, or lower the learning rate.')
             : null
     );
 }

@@ -6,7 +6,12 @@ import { lineChart, phaseCurves } from './charts.js';
 import { confusion, episodes, gallery, heads, metricsTable, perClass, sweepTable, transferGain } from './render-results.js';
 import type { Post } from './main.js';
 
-const PHASE_TITLE = (p: string) => (p === 'main' ? 'Training' : p === 'baseline' ? 'Scratch baseline' : `Dependency: ${p.replace(/^dependency:/, '')}`);
+const seedTitle = (ser: { seed?: number }) => (ser.seed !== undefined ? `Seed ${ser.seed} · ` : '');
+const PHASE_TITLE = (p: string) =>
+    p === 'main' ? 'Training'
+    : p === 'baseline:scratch' ? 'Baseline: scratch (every layer from random weights)'
+    : p === 'baseline:random_features' || p === 'baseline' ? 'Baseline: random features (same freezing, random backbone)'
+    : `Dependency: ${p.replace(/^dependency:/, '')}`;
 
 function header(run: RunSnapshot, post: Post): HTMLElement {
     const running = run.status === 'running' || run.status === 'queued';
@@ -14,7 +19,7 @@ function header(run: RunSnapshot, post: Post): HTMLElement {
     const cur = run.current;
     const progressText = running
         ? cur
-            ? `${PHASE_TITLE(cur.phase)} · stage ${cur.stage} · epoch ${cur.epoch}/${cur.epochs} · ${run.epochsDone}/${run.epochsTotal} epochs${run.eta !== undefined ? ` · ETA ${duration(run.eta)}` : ''}`
+            ? `${cur.seed !== undefined ? `seed ${cur.seed} · ` : ''}${PHASE_TITLE(cur.phase)} · stage ${cur.stage} · epoch ${cur.epoch}/${cur.epochs} · ${run.epochsDone}/${run.epochsTotal} epochs${run.eta !== undefined ? ` · ETA ${duration(run.eta)}` : ''}`
             : run.status === 'queued' ? 'Waiting for a free run slot…' : 'Preparing data and model…'
         : `${run.epochsDone} epochs${(run.seconds ?? run.results?.seconds) !== undefined ? ` in ${duration(run.seconds ?? run.results?.seconds)}` : ''}`;
     // A sweep's progress bar follows its current trial; say which one.
@@ -50,17 +55,17 @@ function curves(run: RunSnapshot, canvases: Map<string, HTMLDivElement>, keep: S
     const cards = run.series.map((ser: PhaseSeries) => {
         const last = ser.points.at(-1);
         const charts = (['loss', 'metric'] as const).map((kind) => {
-            const key = `${run.runId}:${ser.phase}:${kind}`;
+            const key = `${run.runId}:${ser.phase}:${ser.seed ?? ''}:${kind}`;
             keep.add(key);
             // The wrapper is kept across renders: chart.js watches its size.
             let wrap = canvases.get(key);
             if (!wrap) canvases.set(key, (wrap = h('div', { class: 'chart' }, h('canvas', { 'data-chart': key }))));
             const canvas = wrap.querySelector('canvas')!;
             // drawn after insertion into the page (chart.js measures the parent)
-            queueMicrotask(() => lineChart(key, canvas, `${PHASE_TITLE(ser.phase)} ${kind}`, phaseCurves(ser, kind), ser.stages, kind === 'loss' ? 'loss' : 'metric'));
+            queueMicrotask(() => lineChart(key, canvas, `${seedTitle(ser)}${PHASE_TITLE(ser.phase)} ${kind}`, phaseCurves(ser, kind), ser.stages, kind === 'loss' ? 'loss' : 'metric'));
             return wrap;
         });
-        return section(`${PHASE_TITLE(ser.phase)} — ${ser.stages.map((s) => s.stage).join(' → ') || 'train'}`,
+        return section(`${seedTitle(ser)}${PHASE_TITLE(ser.phase)} — ${ser.stages.map((s) => s.stage).join(' → ') || 'train'}`,
             last ? h('div', { class: 'muted small' }, `last epoch: ${Object.entries(last.metrics).map(([k, v]) => `${k} ${/loss/.test(k) ? fmt(v) : pct(v)}`).join(' · ')} · lr ${fmt(last.lr)}`) : null,
             h('div', { class: 'charts' }, charts)
         );
