@@ -31,7 +31,7 @@ describe('plans of the reference examples', async () => {
         expect(p.stages[0].trainableLayers).toEqual([]);
         expect(p.stages[0].trainableParams).toBe(0);
         expect(p.head).toMatchObject({ kind: 'output', heads: [{ name: 'main', activation: 'softmax', loss: { kind: 'crossentropy', smoothing: 0.1 } }] });
-        expect(p.baselines).toEqual(['scratch']);
+        expect(p.baselines).toEqual(['scratch', 'random_features']);
         expect(p.evaluate).toEqual([{ kind: 'test' }]);
         expect(p.metrics).toEqual([{ kind: 'accuracy' }, { kind: 'f1', average: 'macro' }, { kind: 'confusion' }]);
         expect(p.seed).toBe(1);

@@ -131,7 +131,8 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
             log('info', `seed ${seed}: ${seeds.indexOf(seed) + 1} of ${seeds.length}`);
             // A seed that crashed in a previous attempt without a state starts afresh.
             if (previous && !existsSync(join(dir, 'state.json'))) rmSync(dir, { recursive: true, force: true });
-            outcome = await runExperiment({ ...plan, seed, seeds: undefined }, ctx, { events: false, resume: opts.resume, runDir: dir }, { sink: parent?.sink ?? sink, seed });
+            // A multi-seed dependency's seeds show under the dependency's phase in its dependent's stream.
+            outcome = await runExperiment({ ...plan, seed, seeds: undefined }, ctx, { events: false, resume: opts.resume, runDir: dir }, { sink: parent?.sink ?? sink, seed, ...(parent?.phase ? { phase: parent.phase } : {}) });
         }
         summary.runs.push({ seed, runDir: dir, status: outcome.status, ...(outcome.results.error ? { error: outcome.results.error.message } : {}) });
         for (const d of outcome.results.dependencies ?? []) if (!results.dependencies.some((x) => x.experiment === d.experiment)) results.dependencies.push(d);

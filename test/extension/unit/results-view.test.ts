@@ -19,7 +19,7 @@ describe('readResults', () => {
         expect(v.metrics.val).toEqual({ accuracy: 0.7, loss: 0.8 });
         expect(v.confusion).toEqual({ labels: ['5', '6', '7'], matrix: [[8, 1, 1], [0, 9, 1], [2, 0, 8]] });
         expect(v.perClass?.map((r) => [r.label, r.f1])).toEqual([['5', 0.8], ['6', expect.closeTo(0.9, 10)], ['7', 0.8]]);
-        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6 });
+        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6, against: 'legacy' });
         expect(v.misclassified).toEqual([{ image: '/runs/x/1/misclassified/0.png', trueLabel: '5', predicted: '7', confidence: 0.6 }]);
     });
 
@@ -68,7 +68,7 @@ describe('readResults on the runtime results.json shape', () => {
             transferGain: { val: { accuracy: 0.05 }, test: { accuracy: 0.15, f1_macro: 0.1 } },
             dependencies: [], cacheKey: 'k', skipped: []
         });
-        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6 });
+        expect(v.transferGain).toEqual({ metric: 'accuracy', value: 0.15, experiment: 0.75, baseline: 0.6, against: 'legacy' });
         expect(v.confusion?.labels).toEqual(['5', '6']);
         // class 5: tp 3, predicted 5 → P 0.6, support 4 → R 0.75; class 6: tp 6, predicted 7, support 8
         expect(v.perClass?.[0]).toMatchObject({ label: '5', precision: 0.6, recall: 0.75, support: 4 });
