@@ -27,4 +27,8 @@ function parsesAll(dir: string): void {
 
 describe("the project's examples parse", () => parsesAll(projectExamples));
 
-describe.skipIf(!existsSync(sharedExamples))('the shared reference examples parse (skipped: ../shared/examples is not beside this clone)', () => parsesAll(sharedExamples));
+const haveShared = existsSync(sharedExamples);
+describe.skipIf(!haveShared)(`the shared reference examples parse${haveShared ? '' : ' (skipped: ../shared/examples is not beside this clone)'}`, () => {
+    if (haveShared) parsesAll(sharedExamples);
+    else test('every file', () => undefined);
+});
