@@ -71,7 +71,7 @@ export function transferGain(r: ResultsView): HTMLElement | undefined {
     const single = !r.seeds && gains.some((g) => g.against === 'scratch');
     return section(headline.against === 'scratch' ? 'Transfer gain vs. training from scratch' : 'Gain vs. random features',
         h('div', { id: 'transfer-gain', 'data-value': headline.value, 'data-against': headline.against }, gains.map(gainRow)),
-        single ? h('p', { class: 'muted small' }, 'One seed: no spread measured, so the gain cannot be called significant. Add `seeds 1, 2, 3` to the experiment to measure it.') : null,
+        single ? h('p', { class: 'muted small' }, 'One seed: no spread measured, so the gain cannot be called significant. Add ', h('code', null, 'seeds 1, 2, 3'), ' to the experiment to measure it.') : null,
         negative
             ? h('div', { class: 'warning', role: 'alert' }, h('strong', null, '⚠ Negative transfer. '), 'The pretrained backbone made this experiment worse than training every layer of the same network from random weights. Check that source and target domains are related, unfreeze more layers, or lower the learning rate.')
             : null
