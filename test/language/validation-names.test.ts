@@ -2,7 +2,9 @@
 // diagnostics say while a name is missing or unusable: never `experiment 'undefined'`, never a
 // list of every keyword.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkFiles } from '../../src/runtime/cli/check.js';
 import { URI } from 'langium';
 import { clearDocuments, parseHelper } from 'langium/test';
 import type { Model } from '../../src/language/generated/ast.js';
@@ -162,5 +164,19 @@ describe('missing and unusable names', () => {
     test('a name that starts with a digit is not a name', async () => {
         const found = await messages('dataset 3d {\n  source mnist\n}\n');
         expect(found[0]).toBe('Expecting a name (a name starts with a letter or _) but found `3`.');
+    });
+});
+
+describe('test/fixtures/invalid/invalid-names.graft', () => {
+    const file = join(import.meta.dirname, '../fixtures/invalid/invalid-names.graft');
+
+    test('every marked line gets its diagnostic and no other line gets one', async () => {
+        const expected: string[] = [];
+        readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+            for (const match of line.slice(Math.max(0, line.indexOf('//'))).matchAll(/\b(ERROR|WARNING):/g)) expected.push(`${i + 1}: ${match[1].toLowerCase()}`);
+        });
+        const findings = await checkFiles([file]);
+        expect(findings.map((f) => `${f.line}: ${f.severity}`)).toEqual(expected);
+        expect(findings.map((f) => f.code)).toEqual(['ambiguous-name', 'duplicate-name', 'ambiguous-name', 'ambiguous-name', 'unknown-name']);
     });
 });
