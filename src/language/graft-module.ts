@@ -16,6 +16,7 @@ import {
 import { GraftGeneratedModule, GraftGeneratedSharedModule } from './generated/module.js';
 import { GraftValidator, registerValidationChecks } from './validation/graft-validator.js';
 import { GraftDocumentValidator, GraftLinker } from './validation/graft-linker.js';
+import { GraftParserErrorMessageProvider } from './validation/graft-parser-errors.js';
 import { BackboneLayers } from './layers/backbone-layers.js';
 import { GraftCodeActionProvider } from './lsp/graft-code-actions.js';
 import { GraftCompletionProvider } from './lsp/graft-completion.js';
@@ -39,6 +40,10 @@ export type GraftAddedServices = {
 export type GraftServices = LangiumServices & GraftAddedServices;
 
 export const GraftModule: Module<GraftServices, PartialLangiumServices & GraftAddedServices> = {
+    parser: {
+        // Syntax errors say "a name" rather than listing every keyword a name may be.
+        ParserErrorMessageProvider: (services) => new GraftParserErrorMessageProvider(services.Grammar)
+    },
     validation: {
         GraftValidator: (services) => new GraftValidator(services),
         DocumentValidator: (services) => new GraftDocumentValidator(services)

@@ -103,6 +103,27 @@ describe('TextMate grammar', () => {
         expect(scopeOf('  weights "ftp://x/m.json" // not http', '"ftp://x/m.json"')).toBe('string.quoted.double.graft');
     });
 
+    test('names that are keywords are scoped as names where a name goes, as keywords elsewhere', () => {
+        expect(scopeOf('dataset x {', 'x')).toBe('entity.name.type.dataset.graft');
+        expect(scopeOf('  image 12 x 12 grayscale', 'x')).toBe('keyword.other.graft');
+        expect(scopeOf('experiment source {', 'source')).toBe('entity.name.class.experiment.graft');
+        expect(scopeOf('  source mnist', 'source')).toBe('keyword.control.graft');
+        expect(scopeOf('  data image', 'image')).toBe('entity.name.type.dataset.graft');
+        expect(scopeOf('  adapt to image using coral', 'image')).toBe('entity.name.type.dataset.graft');
+        expect(scopeOf('  evaluate on x', 'x')).toBe('entity.name.type.dataset.graft');
+        expect(scopeOf('sweep of of data {', 'data')).toBe('entity.name.class.experiment.graft');
+        expect(scan('sweep of of data {').slice(0, 3)).toEqual([['sweep', 'storage.type.sweep.graft'], ['of', 'entity.name.function.sweep.graft'], ['of', 'keyword.other.graft']]);
+        expect(scopeOf('  stage freeze {', 'freeze')).toBe('entity.name.function.stage.graft');
+        expect(scopeOf('  head output {', 'output')).toBe('entity.name.tag.head.graft');
+        expect(scopeOf('  head prototypes {', 'prototypes')).toBe('entity.name.tag.head.graft');
+        expect(scopeOf('  backbone source', 'source')).toBe('entity.name.class.experiment.graft');
+        // `backbone from "…"` and `backbone lr <rate>` keep their keywords; without the value the word is an experiment.
+        expect(scopeOf('  backbone from "model.json"', 'from')).toBe('keyword.other.graft');
+        expect(scopeOf('  backbone lr 1e-4', 'lr')).toBe('keyword.other.graft');
+        expect(scopeOf('  backbone lr cut at "block_3"', 'lr')).toBe('entity.name.class.experiment.graft');
+        expect(scopeOf('  backbone resnet18', 'resnet18')).toBe('support.type.zoo.graft');
+    });
+
     test('the examples scan without unscoped words', () => {
         const examples = join(repo, 'examples');
         for (const file of ['digits-transfer.graft', 'imagenet-mobilenet.graft', 'scenes-multilabel.graft', 'sweep.graft']) {

@@ -208,6 +208,12 @@ export function isBackbone(item: unknown): item is Backbone {
     return reflection.isInstance(item, Backbone);
 }
 
+export type BackboneName = 'test' | KeywordName | string;
+
+export function isBackboneName(item: unknown): item is BackboneName {
+    return isKeywordName(item) || item === 'test' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
+}
+
 export type BaselineKind = 'random_features' | 'scratch';
 
 export function isBaselineKind(item: unknown): item is BaselineKind {
@@ -228,6 +234,12 @@ export const Element = 'Element';
 
 export function isElement(item: unknown): item is Element {
     return reflection.isInstance(item, Element);
+}
+
+export type EvaluateName = 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' | 'small_cnn' | 'vgg16' | KeywordName | string;
+
+export function isEvaluateName(item: unknown): item is EvaluateName {
+    return isKeywordName(item) || item === 'mobilenet_v1' || item === 'mobilenet_v2' || item === 'resnet18' || item === 'resnet50' || item === 'small_cnn' || item === 'vgg16' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export type ExperimentProp = AdaptProp | Backbone | BackboneLr | BaselineProp | DataProp | DeviceProp | EvaluateProp | ExportProp | FreezeStmt | Head | LossProp | MetricsProp | OptimizerProp | ScheduleProp | SeedProp | SeedsProp | Stage | ThresholdProp | TrainBlock;
@@ -254,12 +266,24 @@ export function isHeadLayer(item: unknown): item is HeadLayer {
     return reflection.isInstance(item, HeadLayer);
 }
 
+export type KeywordName = 'accuracy' | 'adam' | 'adamw' | 'adapt' | 'all' | 'alpha' | 'at' | 'auc' | 'augment' | 'auto' | 'average' | 'backbone' | 'backbone_lr' | 'balance' | 'baseline' | 'batch' | 'batchnorm' | 'best' | 'binary_crossentropy' | 'blocks' | 'both' | 'brightness' | 'checkpoint' | 'class' | 'class_weights' | 'classes' | 'clip_norm' | 'confusion' | 'constant' | 'contrast' | 'coral' | 'cosine' | 'cpu' | 'crop' | 'crossentropy' | 'csv' | 'cut' | 'dann' | 'data' | 'dataset' | 'decay' | 'dense' | 'device' | 'distance' | 'dropout' | 'early_stop' | 'episodes' | 'epochs' | 'euclidean' | 'evaluate' | 'every' | 'experiment' | 'export' | 'f1' | 'factor' | 'filters' | 'flatten' | 'flip' | 'focal' | 'folder' | 'freeze' | 'from' | 'frozen' | 'gamma' | 'gelu' | 'gpu' | 'grayscale' | 'head' | 'horizontal' | 'idx' | 'image' | 'imagenet' | 'images' | 'labels' | 'last' | 'layers' | 'linear' | 'loss' | 'lr' | 'macro' | 'map' | 'matching' | 'max' | 'metrics' | 'micro' | 'min' | 'min_delta' | 'mmd' | 'mnist' | 'momentum' | 'multi_label' | 'nesterov' | 'noise' | 'none' | 'normalize' | 'objective' | 'of' | 'on' | 'one_cycle' | 'optimizer' | 'output' | 'oversample' | 'patience' | 'per' | 'plateau' | 'pool' | 'precision' | 'prototypes' | 'query' | 'random' | 'random_features' | 'recall' | 'relu' | 'rgb' | 'rmsprop' | 'rotate' | 'schedule' | 'scratch' | 'seed' | 'seeds' | 'sgd' | 'sha256' | 'shift' | 'shot' | 'shots' | 'sigmoid' | 'single_label' | 'smoothing' | 'softmax' | 'source' | 'split' | 'splits' | 'stage' | 'step' | 'stratified' | 'sweep' | 'symmetric' | 'tanh' | 'task' | 'threshold' | 'to' | 'top' | 'train' | 'trainable' | 'trials' | 'tuned' | 'unfreeze' | 'unit' | 'until' | 'using' | 'val' | 'vary' | 'vertical' | 'warmup' | 'way' | 'weight' | 'weights' | 'x' | 'zoom';
+
+export function isKeywordName(item: unknown): item is KeywordName {
+    return item === 'accuracy' || item === 'adam' || item === 'adamw' || item === 'adapt' || item === 'all' || item === 'alpha' || item === 'at' || item === 'auc' || item === 'augment' || item === 'auto' || item === 'average' || item === 'backbone' || item === 'backbone_lr' || item === 'balance' || item === 'baseline' || item === 'batch' || item === 'batchnorm' || item === 'best' || item === 'binary_crossentropy' || item === 'blocks' || item === 'both' || item === 'brightness' || item === 'checkpoint' || item === 'class' || item === 'class_weights' || item === 'classes' || item === 'clip_norm' || item === 'confusion' || item === 'constant' || item === 'contrast' || item === 'coral' || item === 'cosine' || item === 'cpu' || item === 'crop' || item === 'crossentropy' || item === 'csv' || item === 'cut' || item === 'dann' || item === 'data' || item === 'dataset' || item === 'decay' || item === 'dense' || item === 'device' || item === 'distance' || item === 'dropout' || item === 'early_stop' || item === 'episodes' || item === 'epochs' || item === 'euclidean' || item === 'evaluate' || item === 'every' || item === 'experiment' || item === 'export' || item === 'f1' || item === 'factor' || item === 'filters' || item === 'flatten' || item === 'flip' || item === 'focal' || item === 'folder' || item === 'freeze' || item === 'from' || item === 'frozen' || item === 'gamma' || item === 'gelu' || item === 'gpu' || item === 'grayscale' || item === 'head' || item === 'horizontal' || item === 'idx' || item === 'image' || item === 'imagenet' || item === 'images' || item === 'labels' || item === 'last' || item === 'layers' || item === 'linear' || item === 'loss' || item === 'lr' || item === 'macro' || item === 'map' || item === 'matching' || item === 'max' || item === 'metrics' || item === 'micro' || item === 'min' || item === 'min_delta' || item === 'mmd' || item === 'mnist' || item === 'momentum' || item === 'multi_label' || item === 'nesterov' || item === 'noise' || item === 'none' || item === 'normalize' || item === 'objective' || item === 'of' || item === 'on' || item === 'one_cycle' || item === 'optimizer' || item === 'output' || item === 'oversample' || item === 'patience' || item === 'per' || item === 'plateau' || item === 'pool' || item === 'precision' || item === 'prototypes' || item === 'query' || item === 'random' || item === 'random_features' || item === 'recall' || item === 'relu' || item === 'rgb' || item === 'rmsprop' || item === 'rotate' || item === 'schedule' || item === 'scratch' || item === 'seed' || item === 'seeds' || item === 'sgd' || item === 'sha256' || item === 'shift' || item === 'shot' || item === 'shots' || item === 'sigmoid' || item === 'single_label' || item === 'smoothing' || item === 'softmax' || item === 'source' || item === 'split' || item === 'splits' || item === 'stage' || item === 'step' || item === 'stratified' || item === 'sweep' || item === 'symmetric' || item === 'tanh' || item === 'task' || item === 'threshold' || item === 'to' || item === 'top' || item === 'train' || item === 'trainable' || item === 'trials' || item === 'tuned' || item === 'unfreeze' || item === 'unit' || item === 'until' || item === 'using' || item === 'val' || item === 'vary' || item === 'vertical' || item === 'warmup' || item === 'way' || item === 'weight' || item === 'weights' || item === 'x' || item === 'zoom';
+}
+
 export type Metric = F1Metric | SimpleMetric | TopKMetric;
 
 export const Metric = 'Metric';
 
 export function isMetric(item: unknown): item is Metric {
     return reflection.isInstance(item, Metric);
+}
+
+export type Name = 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' | 'small_cnn' | 'test' | 'vgg16' | KeywordName | string;
+
+export function isName(item: unknown): item is Name {
+    return isKeywordName(item) || item === 'test' || item === 'mobilenet_v1' || item === 'mobilenet_v2' || item === 'resnet18' || item === 'resnet50' || item === 'small_cnn' || item === 'vgg16' || (typeof item === 'string' && (/[_a-zA-Z][\w]*/.test(item)));
 }
 
 export type Source = CsvSource | FolderSource | IdxSource | MnistSource;
@@ -406,7 +430,7 @@ export function isBatchSetting(item: unknown): item is BatchSetting {
 export interface CheckpointSetting extends langium.AstNode {
     readonly $container: Stage | TrainBlock;
     readonly $type: 'CheckpointSetting';
-    monitor: string;
+    monitor: Name;
 }
 
 export const CheckpointSetting = 'CheckpointSetting';
@@ -480,7 +504,7 @@ export function isDataProp(item: unknown): item is DataProp {
 export interface Dataset extends langium.AstNode {
     readonly $container: Model;
     readonly $type: 'Dataset';
-    name: string;
+    name: Name;
     props: Array<DatasetProp>;
 }
 
@@ -531,7 +555,7 @@ export interface EarlyStopSetting extends langium.AstNode {
     readonly $container: Stage | TrainBlock;
     readonly $type: 'EarlyStopSetting';
     minDelta?: number;
-    monitor: string;
+    monitor: Name;
     patience: number;
 }
 
@@ -573,7 +597,7 @@ export function isEvaluateProp(item: unknown): item is EvaluateProp {
 export interface Experiment extends langium.AstNode {
     readonly $container: Model;
     readonly $type: 'Experiment';
-    name: string;
+    name: Name;
     props: Array<ExperimentProp>;
 }
 
@@ -712,7 +736,7 @@ export interface Head extends langium.AstNode {
     readonly $type: 'Head';
     distance?: 'cosine' | 'euclidean';
     layers: Array<HeadLayer>;
-    name?: string;
+    name?: Name;
     prototypes: boolean;
 }
 
@@ -826,7 +850,7 @@ export interface ObjectiveItem extends langium.AstNode {
     readonly $container: Sweep;
     readonly $type: 'ObjectiveItem';
     direction: 'max' | 'min';
-    monitor: string;
+    monitor: Name;
 }
 
 export const ObjectiveItem = 'ObjectiveItem';
@@ -985,7 +1009,7 @@ export interface Stage extends langium.AstNode {
     readonly $container: Experiment;
     readonly $type: 'Stage';
     items: Array<StageItem>;
-    name: string;
+    name: Name;
 }
 
 export const Stage = 'Stage';
@@ -999,7 +1023,7 @@ export interface Sweep extends langium.AstNode {
     readonly $type: 'Sweep';
     experiment: langium.Reference<Experiment>;
     items: Array<SweepItem>;
-    name: string;
+    name: Name;
 }
 
 export const Sweep = 'Sweep';

@@ -88,7 +88,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -265,7 +265,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -284,7 +284,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@83"
+                    "$ref": "#/rules@87"
                   },
                   "arguments": []
                 }
@@ -303,7 +303,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@83"
+                        "$ref": "#/rules@87"
                       },
                       "arguments": []
                     }
@@ -344,7 +344,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -360,7 +360,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -395,7 +395,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -499,7 +499,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@83"
+                        "$ref": "#/rules@87"
                       },
                       "arguments": []
                     }
@@ -518,7 +518,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@83"
+                            "$ref": "#/rules@87"
                           },
                           "arguments": []
                         }
@@ -564,7 +564,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -580,7 +580,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -611,7 +611,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -627,7 +627,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -802,7 +802,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -837,7 +837,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -1020,7 +1020,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -1092,7 +1092,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -1297,7 +1297,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@81"
+                  "$ref": "#/rules@80"
                 },
                 "arguments": []
               },
@@ -1385,7 +1385,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -1404,7 +1404,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -1429,7 +1429,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -1553,7 +1553,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@83"
+                        "$ref": "#/rules@87"
                       },
                       "arguments": []
                     }
@@ -1572,7 +1572,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@83"
+                            "$ref": "#/rules@87"
                           },
                           "arguments": []
                         }
@@ -1614,7 +1614,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -1649,7 +1649,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -1668,7 +1668,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@83"
+                    "$ref": "#/rules@87"
                   },
                   "arguments": []
                 }
@@ -1770,7 +1770,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -1906,7 +1906,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -1976,7 +1976,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -2011,7 +2011,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -2064,7 +2064,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -2180,7 +2180,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@81"
+                        "$ref": "#/rules@80"
                       },
                       "arguments": []
                     },
@@ -2328,7 +2328,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -2386,7 +2386,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -2468,7 +2468,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@83"
+                    "$ref": "#/rules@87"
                   },
                   "arguments": []
                 }
@@ -2490,7 +2490,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -2546,7 +2546,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@82"
+                            "$ref": "#/rules@86"
                           },
                           "arguments": []
                         }
@@ -2591,7 +2591,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@82"
+                            "$ref": "#/rules@86"
                           },
                           "arguments": []
                         }
@@ -2613,7 +2613,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@82"
+                            "$ref": "#/rules@86"
                           },
                           "arguments": []
                         }
@@ -2681,7 +2681,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -2700,7 +2700,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -2732,7 +2732,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -2794,7 +2794,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -2810,7 +2810,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -2843,7 +2843,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@82"
+                            "$ref": "#/rules@86"
                           },
                           "arguments": []
                         }
@@ -2885,7 +2885,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -2901,7 +2901,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -3026,7 +3026,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3057,7 +3057,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3088,7 +3088,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -3104,7 +3104,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3123,7 +3123,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -3161,7 +3161,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -3192,7 +3192,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3223,7 +3223,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -3334,7 +3334,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@81"
+                  "$ref": "#/rules@80"
                 },
                 "arguments": []
               },
@@ -3381,7 +3381,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -3572,7 +3572,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3668,7 +3668,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                           "terminal": {
                             "$type": "RuleCall",
                             "rule": {
-                              "$ref": "#/rules@81"
+                              "$ref": "#/rules@82"
                             },
                             "arguments": []
                           },
@@ -3693,7 +3693,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -3709,7 +3709,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -3725,7 +3725,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -3741,7 +3741,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@82"
+                        "$ref": "#/rules@86"
                       },
                       "arguments": []
                     }
@@ -3856,7 +3856,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -3922,7 +3922,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3953,7 +3953,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -3972,7 +3972,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -4047,7 +4047,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@83"
+                "$ref": "#/rules@87"
               },
               "arguments": []
             }
@@ -4078,7 +4078,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
@@ -4099,7 +4099,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@81"
+                  "$ref": "#/rules@80"
                 },
                 "arguments": []
               },
@@ -4201,7 +4201,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -4220,7 +4220,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@82"
+                    "$ref": "#/rules@86"
                   },
                   "arguments": []
                 }
@@ -4306,7 +4306,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@82"
+                "$ref": "#/rules@86"
               },
               "arguments": []
             }
@@ -4359,10 +4359,808 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@81"
+                "$ref": "#/rules@80"
               },
               "arguments": []
             }
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "Name",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@85"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@83"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "Keyword",
+            "value": "test"
+          },
+          {
+            "$type": "Keyword",
+            "value": "mobilenet_v1"
+          },
+          {
+            "$type": "Keyword",
+            "value": "mobilenet_v2"
+          },
+          {
+            "$type": "Keyword",
+            "value": "resnet18"
+          },
+          {
+            "$type": "Keyword",
+            "value": "resnet50"
+          },
+          {
+            "$type": "Keyword",
+            "value": "small_cnn"
+          },
+          {
+            "$type": "Keyword",
+            "value": "vgg16"
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "BackboneName",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@85"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@83"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "Keyword",
+            "value": "test"
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "EvaluateName",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@85"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@83"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "Keyword",
+            "value": "mobilenet_v1"
+          },
+          {
+            "$type": "Keyword",
+            "value": "mobilenet_v2"
+          },
+          {
+            "$type": "Keyword",
+            "value": "resnet18"
+          },
+          {
+            "$type": "Keyword",
+            "value": "resnet50"
+          },
+          {
+            "$type": "Keyword",
+            "value": "small_cnn"
+          },
+          {
+            "$type": "Keyword",
+            "value": "vgg16"
+          }
+        ]
+      },
+      "definesHiddenTokens": false,
+      "entry": false,
+      "fragment": false,
+      "hiddenTokens": [],
+      "parameters": [],
+      "wildcard": false
+    },
+    {
+      "$type": "ParserRule",
+      "name": "KeywordName",
+      "dataType": "string",
+      "definition": {
+        "$type": "Alternatives",
+        "elements": [
+          {
+            "$type": "Keyword",
+            "value": "accuracy"
+          },
+          {
+            "$type": "Keyword",
+            "value": "adam"
+          },
+          {
+            "$type": "Keyword",
+            "value": "adamw"
+          },
+          {
+            "$type": "Keyword",
+            "value": "adapt"
+          },
+          {
+            "$type": "Keyword",
+            "value": "all"
+          },
+          {
+            "$type": "Keyword",
+            "value": "alpha"
+          },
+          {
+            "$type": "Keyword",
+            "value": "at"
+          },
+          {
+            "$type": "Keyword",
+            "value": "auc"
+          },
+          {
+            "$type": "Keyword",
+            "value": "augment"
+          },
+          {
+            "$type": "Keyword",
+            "value": "auto"
+          },
+          {
+            "$type": "Keyword",
+            "value": "average"
+          },
+          {
+            "$type": "Keyword",
+            "value": "backbone"
+          },
+          {
+            "$type": "Keyword",
+            "value": "backbone_lr"
+          },
+          {
+            "$type": "Keyword",
+            "value": "balance"
+          },
+          {
+            "$type": "Keyword",
+            "value": "baseline"
+          },
+          {
+            "$type": "Keyword",
+            "value": "batch"
+          },
+          {
+            "$type": "Keyword",
+            "value": "batchnorm"
+          },
+          {
+            "$type": "Keyword",
+            "value": "best"
+          },
+          {
+            "$type": "Keyword",
+            "value": "binary_crossentropy"
+          },
+          {
+            "$type": "Keyword",
+            "value": "blocks"
+          },
+          {
+            "$type": "Keyword",
+            "value": "both"
+          },
+          {
+            "$type": "Keyword",
+            "value": "brightness"
+          },
+          {
+            "$type": "Keyword",
+            "value": "checkpoint"
+          },
+          {
+            "$type": "Keyword",
+            "value": "class"
+          },
+          {
+            "$type": "Keyword",
+            "value": "class_weights"
+          },
+          {
+            "$type": "Keyword",
+            "value": "classes"
+          },
+          {
+            "$type": "Keyword",
+            "value": "clip_norm"
+          },
+          {
+            "$type": "Keyword",
+            "value": "confusion"
+          },
+          {
+            "$type": "Keyword",
+            "value": "constant"
+          },
+          {
+            "$type": "Keyword",
+            "value": "contrast"
+          },
+          {
+            "$type": "Keyword",
+            "value": "coral"
+          },
+          {
+            "$type": "Keyword",
+            "value": "cosine"
+          },
+          {
+            "$type": "Keyword",
+            "value": "cpu"
+          },
+          {
+            "$type": "Keyword",
+            "value": "crop"
+          },
+          {
+            "$type": "Keyword",
+            "value": "crossentropy"
+          },
+          {
+            "$type": "Keyword",
+            "value": "csv"
+          },
+          {
+            "$type": "Keyword",
+            "value": "cut"
+          },
+          {
+            "$type": "Keyword",
+            "value": "dann"
+          },
+          {
+            "$type": "Keyword",
+            "value": "data"
+          },
+          {
+            "$type": "Keyword",
+            "value": "dataset"
+          },
+          {
+            "$type": "Keyword",
+            "value": "decay"
+          },
+          {
+            "$type": "Keyword",
+            "value": "dense"
+          },
+          {
+            "$type": "Keyword",
+            "value": "device"
+          },
+          {
+            "$type": "Keyword",
+            "value": "distance"
+          },
+          {
+            "$type": "Keyword",
+            "value": "dropout"
+          },
+          {
+            "$type": "Keyword",
+            "value": "early_stop"
+          },
+          {
+            "$type": "Keyword",
+            "value": "episodes"
+          },
+          {
+            "$type": "Keyword",
+            "value": "epochs"
+          },
+          {
+            "$type": "Keyword",
+            "value": "euclidean"
+          },
+          {
+            "$type": "Keyword",
+            "value": "evaluate"
+          },
+          {
+            "$type": "Keyword",
+            "value": "every"
+          },
+          {
+            "$type": "Keyword",
+            "value": "experiment"
+          },
+          {
+            "$type": "Keyword",
+            "value": "export"
+          },
+          {
+            "$type": "Keyword",
+            "value": "f1"
+          },
+          {
+            "$type": "Keyword",
+            "value": "factor"
+          },
+          {
+            "$type": "Keyword",
+            "value": "filters"
+          },
+          {
+            "$type": "Keyword",
+            "value": "flatten"
+          },
+          {
+            "$type": "Keyword",
+            "value": "flip"
+          },
+          {
+            "$type": "Keyword",
+            "value": "focal"
+          },
+          {
+            "$type": "Keyword",
+            "value": "folder"
+          },
+          {
+            "$type": "Keyword",
+            "value": "freeze"
+          },
+          {
+            "$type": "Keyword",
+            "value": "from"
+          },
+          {
+            "$type": "Keyword",
+            "value": "frozen"
+          },
+          {
+            "$type": "Keyword",
+            "value": "gamma"
+          },
+          {
+            "$type": "Keyword",
+            "value": "gelu"
+          },
+          {
+            "$type": "Keyword",
+            "value": "gpu"
+          },
+          {
+            "$type": "Keyword",
+            "value": "grayscale"
+          },
+          {
+            "$type": "Keyword",
+            "value": "head"
+          },
+          {
+            "$type": "Keyword",
+            "value": "horizontal"
+          },
+          {
+            "$type": "Keyword",
+            "value": "idx"
+          },
+          {
+            "$type": "Keyword",
+            "value": "image"
+          },
+          {
+            "$type": "Keyword",
+            "value": "imagenet"
+          },
+          {
+            "$type": "Keyword",
+            "value": "images"
+          },
+          {
+            "$type": "Keyword",
+            "value": "labels"
+          },
+          {
+            "$type": "Keyword",
+            "value": "last"
+          },
+          {
+            "$type": "Keyword",
+            "value": "layers"
+          },
+          {
+            "$type": "Keyword",
+            "value": "linear"
+          },
+          {
+            "$type": "Keyword",
+            "value": "loss"
+          },
+          {
+            "$type": "Keyword",
+            "value": "lr"
+          },
+          {
+            "$type": "Keyword",
+            "value": "macro"
+          },
+          {
+            "$type": "Keyword",
+            "value": "map"
+          },
+          {
+            "$type": "Keyword",
+            "value": "matching"
+          },
+          {
+            "$type": "Keyword",
+            "value": "max"
+          },
+          {
+            "$type": "Keyword",
+            "value": "metrics"
+          },
+          {
+            "$type": "Keyword",
+            "value": "micro"
+          },
+          {
+            "$type": "Keyword",
+            "value": "min"
+          },
+          {
+            "$type": "Keyword",
+            "value": "min_delta"
+          },
+          {
+            "$type": "Keyword",
+            "value": "mmd"
+          },
+          {
+            "$type": "Keyword",
+            "value": "mnist"
+          },
+          {
+            "$type": "Keyword",
+            "value": "momentum"
+          },
+          {
+            "$type": "Keyword",
+            "value": "multi_label"
+          },
+          {
+            "$type": "Keyword",
+            "value": "nesterov"
+          },
+          {
+            "$type": "Keyword",
+            "value": "noise"
+          },
+          {
+            "$type": "Keyword",
+            "value": "none"
+          },
+          {
+            "$type": "Keyword",
+            "value": "normalize"
+          },
+          {
+            "$type": "Keyword",
+            "value": "objective"
+          },
+          {
+            "$type": "Keyword",
+            "value": "of"
+          },
+          {
+            "$type": "Keyword",
+            "value": "on"
+          },
+          {
+            "$type": "Keyword",
+            "value": "one_cycle"
+          },
+          {
+            "$type": "Keyword",
+            "value": "optimizer"
+          },
+          {
+            "$type": "Keyword",
+            "value": "output"
+          },
+          {
+            "$type": "Keyword",
+            "value": "oversample"
+          },
+          {
+            "$type": "Keyword",
+            "value": "patience"
+          },
+          {
+            "$type": "Keyword",
+            "value": "per"
+          },
+          {
+            "$type": "Keyword",
+            "value": "plateau"
+          },
+          {
+            "$type": "Keyword",
+            "value": "pool"
+          },
+          {
+            "$type": "Keyword",
+            "value": "precision"
+          },
+          {
+            "$type": "Keyword",
+            "value": "prototypes"
+          },
+          {
+            "$type": "Keyword",
+            "value": "query"
+          },
+          {
+            "$type": "Keyword",
+            "value": "random"
+          },
+          {
+            "$type": "Keyword",
+            "value": "random_features"
+          },
+          {
+            "$type": "Keyword",
+            "value": "recall"
+          },
+          {
+            "$type": "Keyword",
+            "value": "relu"
+          },
+          {
+            "$type": "Keyword",
+            "value": "rgb"
+          },
+          {
+            "$type": "Keyword",
+            "value": "rmsprop"
+          },
+          {
+            "$type": "Keyword",
+            "value": "rotate"
+          },
+          {
+            "$type": "Keyword",
+            "value": "schedule"
+          },
+          {
+            "$type": "Keyword",
+            "value": "scratch"
+          },
+          {
+            "$type": "Keyword",
+            "value": "seed"
+          },
+          {
+            "$type": "Keyword",
+            "value": "seeds"
+          },
+          {
+            "$type": "Keyword",
+            "value": "sgd"
+          },
+          {
+            "$type": "Keyword",
+            "value": "sha256"
+          },
+          {
+            "$type": "Keyword",
+            "value": "shift"
+          },
+          {
+            "$type": "Keyword",
+            "value": "shot"
+          },
+          {
+            "$type": "Keyword",
+            "value": "shots"
+          },
+          {
+            "$type": "Keyword",
+            "value": "sigmoid"
+          },
+          {
+            "$type": "Keyword",
+            "value": "single_label"
+          },
+          {
+            "$type": "Keyword",
+            "value": "smoothing"
+          },
+          {
+            "$type": "Keyword",
+            "value": "softmax"
+          },
+          {
+            "$type": "Keyword",
+            "value": "source"
+          },
+          {
+            "$type": "Keyword",
+            "value": "split"
+          },
+          {
+            "$type": "Keyword",
+            "value": "splits"
+          },
+          {
+            "$type": "Keyword",
+            "value": "stage"
+          },
+          {
+            "$type": "Keyword",
+            "value": "step"
+          },
+          {
+            "$type": "Keyword",
+            "value": "stratified"
+          },
+          {
+            "$type": "Keyword",
+            "value": "sweep"
+          },
+          {
+            "$type": "Keyword",
+            "value": "symmetric"
+          },
+          {
+            "$type": "Keyword",
+            "value": "tanh"
+          },
+          {
+            "$type": "Keyword",
+            "value": "task"
+          },
+          {
+            "$type": "Keyword",
+            "value": "threshold"
+          },
+          {
+            "$type": "Keyword",
+            "value": "to"
+          },
+          {
+            "$type": "Keyword",
+            "value": "top"
+          },
+          {
+            "$type": "Keyword",
+            "value": "train"
+          },
+          {
+            "$type": "Keyword",
+            "value": "trainable"
+          },
+          {
+            "$type": "Keyword",
+            "value": "trials"
+          },
+          {
+            "$type": "Keyword",
+            "value": "tuned"
+          },
+          {
+            "$type": "Keyword",
+            "value": "unfreeze"
+          },
+          {
+            "$type": "Keyword",
+            "value": "unit"
+          },
+          {
+            "$type": "Keyword",
+            "value": "until"
+          },
+          {
+            "$type": "Keyword",
+            "value": "using"
+          },
+          {
+            "$type": "Keyword",
+            "value": "val"
+          },
+          {
+            "$type": "Keyword",
+            "value": "vary"
+          },
+          {
+            "$type": "Keyword",
+            "value": "vertical"
+          },
+          {
+            "$type": "Keyword",
+            "value": "warmup"
+          },
+          {
+            "$type": "Keyword",
+            "value": "way"
+          },
+          {
+            "$type": "Keyword",
+            "value": "weight"
+          },
+          {
+            "$type": "Keyword",
+            "value": "weights"
+          },
+          {
+            "$type": "Keyword",
+            "value": "x"
+          },
+          {
+            "$type": "Keyword",
+            "value": "zoom"
           }
         ]
       },

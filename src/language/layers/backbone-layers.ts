@@ -23,6 +23,7 @@ import type { BackboneDescription } from '../../runtime/zoo/catalog-types.js';
 import { describeZoo, isZooArch, ZOO_INFO, ZooError } from '../../runtime/zoo/catalog.js';
 import { cutDescription } from '../../runtime/zoo/graph.js';
 import { describeModelJsonCached } from '../../runtime/zoo/model-json.js';
+import { named } from '../validation/check-utils.js';
 
 export type BackboneResult =
     | {
@@ -83,10 +84,10 @@ export class BackboneLayers {
     }
 
     private experiment(exp: Experiment, inputShape: number[] | undefined, visiting: Set<Experiment>): BackboneResult {
-        if (visiting.has(exp)) return { ok: false, reason: `experiment ${exp.name} takes its backbone from itself through a cycle` };
+        if (visiting.has(exp)) return { ok: false, reason: `experiment '${exp.name}' takes its backbone from itself through a cycle` };
         visiting.add(exp);
         const backbone = this.backboneOf(exp);
-        if (!backbone) return { ok: false, reason: `experiment ${exp.name} has no backbone` };
+        if (!backbone) return { ok: false, reason: `${named('experiment', exp.name)} has no backbone` };
         return this.backbone(backbone, inputShape ?? this.inputShapeOf(exp), visiting);
     }
 

@@ -22,6 +22,7 @@ import { globToRegExp } from '../../runtime/plan/freezing.js';
 import { backboneOf, enclosingExperiment, uncutBackboneOf } from './experiment-context.js';
 import { listPathCompletions, type PathKindWanted } from './path-completion.js';
 import { monitorNames } from './metric-names.js';
+import { NAME_RULES } from '../name-rules.js';
 
 /** Rules whose alternatives are statements of a block: a fresh line starts one of these. */
 const STATEMENT_RULES = ['Element', 'DatasetProp', 'ExperimentProp', 'AugmentOp', 'HeadLayer', 'TrainSetting', 'StageItem', 'SweepItem'];
@@ -67,7 +68,18 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
      */
     protected override findFeaturesAt(document: TextDocument, offset: number): NextFeature[] {
         const quote = openingQuoteBefore(document.getText(), offset);
-        return super.findFeaturesAt(document, quote ?? offset);
+        const features = super.findFeaturesAt(document, quote ?? offset);
+        // `backbone from` before the cursor also parses as `backbone <experiment named from>`, and
+        // the completion parser follows that reading alone: add the path that `from` takes.
+        const before = document.getText().slice(0, quote ?? offset);
+        if (/\bbackbone\s+from\s*$/.test(before)) features.push(...this.fileBackbonePath());
+        return features;
+    }
+
+    private fileBackbonePath(): NextFeature[] {
+        const rule = this.grammar.rules.find((r) => r.name === 'FileBackbone');
+        const assignment = rule && AstUtils.streamAllContents(rule).filter(GrammarAST.isAssignment).find((a) => a.feature === 'path');
+        return assignment ? [{ feature: assignment.terminal, type: 'FileBackbone', property: 'path' }] : [];
     }
 
     protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): void | Promise<void> {
@@ -76,7 +88,9 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
         if (key === 'FreezeMatching.pattern') return this.completeGlobs(context, acceptor);
         if (key && PATH_FEATURES[key]) return this.completePaths(context, PATH_FEATURES[key], acceptor);
         if (key === 'ZooBackbone.alpha') return this.completeAlphas(context, acceptor);
-        if (key && MONITOR_FEATURES.has(key)) return this.completeMonitors(context, acceptor);
+        // A monitor is a Name (`checkpoint best loss` parses, so validation can explain it): its
+        // features lie inside the name rules, where only the property still says what they are.
+        if ((key && MONITOR_FEATURES.has(key)) || (next.property === 'monitor' && !GrammarAST.isKeyword(next.feature))) return this.completeMonitors(context, acceptor);
         if (key === 'ClassesProp.names') return this.completeClasses(context, acceptor);
         if (key === 'OutputLayer.labels') return this.completeLabelColumns(context, acceptor);
         return super.completionFor(context, next, acceptor);
@@ -85,6 +99,9 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
     /** On a line holding nothing but the cursor's word, only keywords that start a statement fit the canonical layout. */
     protected override filterKeyword(context: CompletionContext, keyword: GrammarAST.Keyword): boolean {
         if (!super.filterKeyword(context, keyword)) return false;
+        // A keyword may be a name (`experiment image`), but proposing 160 keywords where a new name goes helps nobody.
+        const rule = AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name;
+        if (rule && NAME_RULES.has(rule)) return false;
         // Zoo options only where the architecture has them: `filters` for small_cnn, `alpha` for MobileNets.
         if (AstUtils.getContainerOfType(keyword, GrammarAST.isParserRule)?.name === 'ZooBackbone') {
             const arch = this.archAt(context);
@@ -113,13 +130,18 @@ export class GraftCompletionProvider extends DefaultCompletionProvider {
         return this.statementKeywords;
     }
 
-    /** `backbone <experiment>` never offers the experiment being written (that would be a cycle). */
+    /**
+     * `backbone <experiment>` never offers the experiment being written (that would be a cycle),
+     * nor one named like a zoo architecture (`backbone resnet18` is the architecture);
+     * `evaluate on <dataset>` does not offer a dataset named `test` (that is the own test split).
+     */
     protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
         const candidates = super.getReferenceCandidates(refInfo, context);
         const own = AstUtils.getContainerOfType(refInfo.container, isExperiment);
-        if (refInfo.property === 'experiment' && own && !isSweep(refInfo.container)) {
-            return candidates.filter((c) => c.name !== own.name);
+        if (refInfo.property === 'experiment' && !isSweep(refInfo.container)) {
+            return candidates.filter((c) => c.name !== own?.name && !isZooArch(c.name));
         }
+        if (refInfo.container.$type === 'EvaluateProp') return candidates.filter((c) => c.name !== 'test');
         return candidates;
     }
 

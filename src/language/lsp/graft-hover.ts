@@ -45,6 +45,8 @@ import { pathKind } from '../validation/disk-facts.js';
 
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+/** A declaration's name in a hover title; a half-typed declaration may have none yet. */
+const title = (name: string | undefined): string => (name ? `\`${name}\`` : '(without a name)');
 
 export class GraftHoverProvider implements HoverProvider {
     constructor(protected readonly services: GraftServices) {}
@@ -88,6 +90,8 @@ export class GraftHoverProvider implements HoverProvider {
             if (isStage(node)) return this.stageHover(node);
             return undefined;
         }
+        // A monitor may be a keyword-shaped word (`checkpoint best loss`): it is no keyword there.
+        if (assignment?.feature === 'monitor') return undefined;
         if (isTrainBlock(node) && GrammarAST.isKeyword(source) && source.value === 'train') {
             const exp = enclosingExperiment(node);
             const stage = exp ? this.stageHover(exp) : undefined;
@@ -199,7 +203,7 @@ export class GraftHoverProvider implements HoverProvider {
         const layers = mask.filter(Boolean).length;
         const name = isStage(target) ? target.name : 'train';
         const lines = [
-            `**stage** \`${name}\`${isStage(target) ? ' — starts from the weights the previous stage ended with' : ' — the first stage'}`,
+            `**stage** ${title(name)}${isStage(target) ? ' — starts from the weights the previous stage ended with' : ' — the first stage'}`,
             '',
             `- ${fmtInt(layers)} of ${fmtInt(d.layers.length)} backbone layers train (${fmtInt(trainableParams(d, mask))} of ${fmtInt(d.params)} backbone parameters)`
         ];
@@ -221,15 +225,15 @@ export class GraftHoverProvider implements HoverProvider {
     // ------------------------------------------------------------------ datasets and experiments
 
     private datasetHover(dataset: Dataset): string {
-        const lines = [`**dataset** \`${dataset.name}\``, ''];
+        const lines = [`**dataset** ${title(dataset.name)}`, ''];
         const source = sourceOf(dataset);
         if (isMnistSource(source)) lines.push('- source: the MNIST digits that ship with the tool');
         else if (isFolderSource(source) || isCsvSource(source) || isIdxSource(source)) {
             const kind = isFolderSource(source) ? 'folder' : isCsvSource(source) ? 'csv' : 'idx';
             const abs = source.path ? resolveSpecPath(source, source.path) : undefined;
             const exists = abs ? pathKind(abs) !== undefined : undefined;
-            lines.push(`- source: ${kind} \`${source.path}\`${exists === false ? ' — **not found**' : ''}${abs ? ` (${abs})` : ''}`);
-            if (isCsvSource(source)) lines.push(`- images: \`${source.images}\``);
+            lines.push(`- source: ${kind} ${source.path !== undefined ? `\`${source.path}\`` : '(no path yet)'}${exists === false ? ' — **not found**' : ''}${abs ? ` (${abs})` : ''}`);
+            if (isCsvSource(source) && source.images !== undefined) lines.push(`- images: \`${source.images}\``);
         } else lines.push('- no source yet');
         lines.push(`- task: ${taskOf(dataset)}`);
         const counts = classCounts(dataset);
@@ -246,12 +250,12 @@ export class GraftHoverProvider implements HoverProvider {
     }
 
     private experimentHover(exp: Experiment): string {
-        const lines = [`**experiment** \`${exp.name}\``, ''];
+        const lines = [`**experiment** ${title(exp.name)}`, ''];
         const data = exp.props.find((p) => p.$type === 'DataProp') as { dataset?: { ref?: Dataset; $refText: string } } | undefined;
         if (data?.dataset) lines.push(`- data \`${data.dataset.$refText}\``);
         const d = backboneOf(this.services, exp);
         if (d) lines.push(`- backbone ${d.label}: ${fmtInt(d.layers.length)} layers, ${fmtInt(d.params)} parameters, features \`${d.featureLayer}\` ${shape(d.featureShape)}`);
-        const stages = exp.props.filter((p) => p.$type === 'Stage').map((s) => (s as { name: string }).name);
+        const stages = exp.props.filter(isStage).map((s) => s.name ?? '(a stage without a name)');
         lines.push(`- stages: train${stages.length ? `, ${stages.join(', ')}` : ''}`);
         return lines.join('\n');
     }

@@ -32,6 +32,9 @@ export function classifyLeaf(leaf: CstNode): ClassifiedToken | undefined {
     const assignment = GrammarUtils.findAssignment(leaf);
     const rule = source ? AstUtils.getContainerOfType(source, GrammarAST.isParserRule)?.name : undefined;
     const key = assignment && rule ? `${rule}.${assignment.feature}` : undefined;
+    // Names first: a name may be a keyword (`experiment image`, `data x`), and as a name it is classified as one.
+    const name = assignment ? classifyName(leaf, assignment) : undefined;
+    if (name) return name;
     if (GrammarAST.isKeyword(source)) {
         const value = source.value;
         if (value === '%') return { type: SemanticTokenTypes.number };
@@ -42,6 +45,15 @@ export function classifyLeaf(leaf: CstNode): ClassifiedToken | undefined {
         return { type: SemanticTokenTypes.keyword };
     }
     if (!assignment) return undefined;
+    if (key && LAYER_PROPERTIES.has(key)) return { type: SemanticTokenTypes.property };
+    if (key === 'FreezeMatching.pattern') return { type: SemanticTokenTypes.regexp };
+    const terminal = assignment.terminal;
+    if (GrammarAST.isRuleCall(terminal) && terminal.rule.ref?.name === 'NUMBER') return { type: SemanticTokenTypes.number };
+    return undefined;
+}
+
+/** A declared name, a reference or a monitor, whether the word is an ID or a keyword. */
+function classifyName(leaf: CstNode, assignment: GrammarAST.Assignment): ClassifiedToken | undefined {
     if (GrammarAST.isCrossReference(assignment.terminal)) {
         const target = assignment.terminal.type.ref?.name;
         return target ? { type: TYPE_OF_DECLARATION[target] ?? SemanticTokenTypes.variable } : undefined;
@@ -50,11 +62,7 @@ export function classifyLeaf(leaf: CstNode): ClassifiedToken | undefined {
         const type = TYPE_OF_DECLARATION[leaf.astNode.$type];
         return type ? { type, modifier: SemanticTokenModifiers.declaration } : undefined;
     }
-    if (key && LAYER_PROPERTIES.has(key)) return { type: SemanticTokenTypes.property };
-    if (key === 'FreezeMatching.pattern') return { type: SemanticTokenTypes.regexp };
     if (MONITOR_PROPERTIES.has(assignment.feature)) return { type: SemanticTokenTypes.variable, modifier: SemanticTokenModifiers.readonly };
-    const terminal = assignment.terminal;
-    if (GrammarAST.isRuleCall(terminal) && terminal.rule.ref?.name === 'NUMBER') return { type: SemanticTokenTypes.number };
     return undefined;
 }
 

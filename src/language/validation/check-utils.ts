@@ -36,6 +36,14 @@ export function fmt(value: number): string {
 
 export { editDistance };
 
+/**
+ * How a message names a declaration: `experiment 'x'`, or `an experiment without a name` while
+ * its name is missing (half-typed), so that no message ever says `experiment 'undefined'`.
+ */
+export function named(kind: string, name: string | undefined): string {
+    return name ? `${kind} '${name}'` : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} without a name`;
+}
+
 /** The candidates closest to `word` (smallest edit distance first, at most `limit`). */
 export function nearest(word: string, candidates: readonly string[], limit = 3): string[] {
     return candidates

@@ -12,6 +12,8 @@ export const Codes = {
     missingBackbone: 'missing-backbone',
     missingHead: 'missing-head',
     missingSource: 'missing-source',
+    /** A name that parses but keeps another meaning there (`backbone resnet18`, `evaluate on test`) or collides with a fixed one. */
+    ambiguousName: 'ambiguous-name',
     // data
     splitSum: 'split-sum',
     splitDuplicate: 'split-duplicate',

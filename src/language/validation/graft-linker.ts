@@ -10,6 +10,12 @@ import { Codes } from './codes.js';
 
 const KIND_OF_TYPE: Record<string, string> = { Dataset: 'dataset', Experiment: 'experiment', Sweep: 'sweep' };
 
+/** The other `backbone` forms whose keyword could also be an experiment's name, with what they need. */
+const BACKBONE_FORMS: Record<string, string> = {
+    from: 'a model.json path: `backbone from "<model.json>"`',
+    lr: 'a learning rate: `backbone lr 1e-4`'
+};
+
 export class GraftLinker extends DefaultLinker {
     constructor(private readonly graftServices: GraftServices) {
         super(graftServices);
@@ -34,7 +40,11 @@ export class GraftLinker extends DefaultLinker {
             const hint = candidates.length > 0 ? ` (did you mean ${candidates.map((c) => `'${c}'`).join(', ')}?)` : '';
             message = `no ${kind} named '${name}' in the workspace${hint}`;
             if (refInfo.container.$type === 'ExperimentBackbone') {
-                message += `; \`backbone\` takes a zoo architecture (${ZOO_ARCHS.join(', ')}), \`from "<model.json>"\` or an experiment`;
+                // `backbone from` / `backbone lr` without their value read as a reference to an experiment of that name.
+                const form = BACKBONE_FORMS[name];
+                message = form
+                    ? `\`backbone ${name}\` needs ${form}; without it, '${name}' is read as an experiment, and the workspace has none of that name`
+                    : `${message}; \`backbone\` takes a zoo architecture (${ZOO_ARCHS.join(', ')}), \`from "<model.json>"\` or an experiment`;
             }
         }
         return { ...error, message };

@@ -4,12 +4,14 @@
 //   backbone-checks   zoo options, weights, `cut at` and freezing against the backbone's layers
 //   training-checks   heads, loss, optimizer, learning rates, train/stage settings, evaluation
 //   sweep-checks      varied parameters and objectives
+//   name-checks       names that keep a keyword meaning (`backbone resnet18`) or collide with a fixed one
 // Every diagnostic carries a stable code (codes.ts) that quick fixes and `graft check` use.
 import type { ValidationChecks } from 'langium';
 import type { GraftAstType } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import { BackboneChecks } from './backbone-checks.js';
 import { DataChecks } from './data-checks.js';
+import { NameChecks } from './name-checks.js';
 import { registerDuplicateRevalidation } from './duplicate-revalidation.js';
 import { ReferenceChecks } from './reference-checks.js';
 import { SweepChecks } from './sweep-checks.js';
@@ -21,14 +23,16 @@ export class GraftValidator {
     readonly backbones: BackboneChecks;
     readonly training = new TrainingChecks();
     readonly sweeps = new SweepChecks();
+    readonly names: NameChecks;
 
     constructor(services: GraftServices) {
         this.references = new ReferenceChecks(services);
+        this.names = new NameChecks(services);
         this.backbones = new BackboneChecks(services);
     }
 
     checks(): ValidationChecks<GraftAstType> {
-        const { references: r, data: d, backbones: b, training: t, sweeps: s } = this;
+        const { references: r, data: d, backbones: b, training: t, sweeps: s, names: n } = this;
         return {
             Model: r.checkDuplicateNames,
             Dataset: [r.checkDataset, d.checkDataset],
@@ -41,7 +45,7 @@ export class GraftValidator {
             ClassesProp: d.checkClasses,
             AugmentOp: d.checkAugmentOp,
             Experiment: [r.checkExperiment, r.checkCycle, t.checkExperiment],
-            ZooBackbone: b.checkZooBackbone,
+            ZooBackbone: [b.checkZooBackbone, n.checkZooShadowing],
             FileBackbone: b.checkFileBackbone,
             CutAt: b.checkCut,
             FreezeUntil: b.checkFreezeByName,
@@ -58,8 +62,8 @@ export class GraftValidator {
             ScheduleProp: t.checkSchedule,
             TrainBlock: r.checkTrainBlock,
             TrainSetting: t.checkTrainSetting,
-            Stage: [r.checkStage, t.checkStage],
-            EvaluateProp: t.checkEvaluate,
+            Stage: [r.checkStage, t.checkStage, n.checkStageName],
+            EvaluateProp: [t.checkEvaluate, n.checkEvaluateName],
             MetricsProp: [r.checkMetrics, t.checkMetrics],
             ThresholdProp: t.checkThreshold,
             AdaptProp: t.checkAdapt,

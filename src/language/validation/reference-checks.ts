@@ -61,7 +61,7 @@ import {
     type TrainBlock
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
-import { keywordRange, lineOf } from './check-utils.js';
+import { keywordRange, lineOf, named } from './check-utils.js';
 import { Codes, report } from './codes.js';
 
 /** The backbone statement of an experiment that reuses another experiment's backbone. */
@@ -209,7 +209,7 @@ export class ReferenceChecks {
     checkDataset = (dataset: Dataset, accept: ValidationAcceptor): void => {
         this.reportDuplicates(dataset.props, datasetKey, 'a dataset', accept);
         if (!dataset.props.some((p) => datasetKey(p) === 'source')) {
-            report(accept, 'error', Codes.missingSource, `dataset '${dataset.name}' has no source: add \`source folder "<dir>"\`, \`source csv …\`, \`source idx …\` or \`source mnist\``, {
+            report(accept, 'error', Codes.missingSource, `${named('dataset', dataset.name)} has no source: add \`source folder "<dir>"\`, \`source csv …\`, \`source idx …\` or \`source mnist\``, {
                 node: dataset,
                 property: 'name'
             });
@@ -226,7 +226,7 @@ export class ReferenceChecks {
         const stages = experiment.props.filter(isStage);
         this.reportDuplicateNames(stages, 'stage', accept);
         const missing = (code: typeof Codes.missingData | typeof Codes.missingBackbone | typeof Codes.missingHead, what: string): void =>
-            report(accept, 'error', code, `experiment '${experiment.name}' needs ${what}`, { node: experiment, property: 'name' });
+            report(accept, 'error', code, `${named('experiment', experiment.name)} needs ${what}`, { node: experiment, property: 'name' });
         if (!experiment.props.some(isDataProp)) missing(Codes.missingData, 'a `data <dataset>` statement');
         if (!experiment.props.some((p) => experimentKey(p) === 'backbone')) {
             missing(Codes.missingBackbone, 'a backbone: `backbone <zoo architecture>`, `backbone from "<model.json>"` or `backbone <experiment>`');

@@ -2,7 +2,7 @@
 // each value must be one that parameter accepts; the objective is a monitor like early_stop's.
 import type { ValidationAcceptor } from 'langium';
 import type { Experiment, ObjectiveItem, Sweep, TrialsItem, VaryItem } from '../generated/ast.js';
-import { fmt, isNonNegativeInt, isPositiveInt } from './check-utils.js';
+import { fmt, isNonNegativeInt, isPositiveInt, named } from './check-utils.js';
 import { Codes, report, type GraftCode } from './codes.js';
 import { datasetOf, isPrototypes } from './experiment-facts.js';
 import { checkMonitorOn, TrainingChecks } from './training-checks.js';
@@ -24,21 +24,21 @@ const VALUE_RULES: Record<VaryItem['param'], ValueRule> = {
 /** Why `param` cannot be varied on `experiment`, or undefined when it can. */
 function whyNotVariable(param: VaryItem['param'], experiment: Experiment): string | undefined {
     if (param === 'seed') return undefined;
-    if (isPrototypes(experiment)) return `'${experiment.name}' uses \`head prototypes\`, which does not train; only seed can vary`;
+    if (isPrototypes(experiment)) return `${named('experiment', experiment.name)} uses \`head prototypes\`, which does not train; only seed can vary`;
     switch (param) {
         case 'dropout':
-            return TrainingChecks.hasDropout(experiment) ? undefined : `'${experiment.name}' has no dropout layer in its head`;
+            return TrainingChecks.hasDropout(experiment) ? undefined : `${named('experiment', experiment.name)} has no dropout layer in its head`;
         case 'momentum': {
             const kind = TrainingChecks.optimizerKind(experiment);
-            return kind === 'sgd' || kind === 'rmsprop' ? undefined : `'${experiment.name}' trains with ${kind}, which has no momentum (sgd and rmsprop do)`;
+            return kind === 'sgd' || kind === 'rmsprop' ? undefined : `${named('experiment', experiment.name)} trains with ${kind}, which has no momentum (sgd and rmsprop do)`;
         }
         case 'decay': {
             const kind = TrainingChecks.optimizerKind(experiment);
-            return kind === 'adamw' ? undefined : `'${experiment.name}' trains with ${kind}, which has no decay (adamw does)`;
+            return kind === 'adamw' ? undefined : `${named('experiment', experiment.name)} trains with ${kind}, which has no decay (adamw does)`;
         }
         case 'smoothing': {
             const loss = TrainingChecks.effectiveLossKind(experiment);
-            return loss === 'crossentropy' ? undefined : `'${experiment.name}' trains with ${loss}; label smoothing belongs to crossentropy`;
+            return loss === 'crossentropy' ? undefined : `${named('experiment', experiment.name)} trains with ${loss}; label smoothing belongs to crossentropy`;
         }
         default:
             return undefined;
@@ -49,7 +49,7 @@ export class SweepChecks {
     checkSweep = (sweep: Sweep, accept: ValidationAcceptor): void => {
         const varies = sweep.items.filter((i): i is VaryItem => i.$type === 'VaryItem');
         if (varies.length === 0) {
-            report(accept, 'error', Codes.sweepParam, `sweep '${sweep.name}' varies nothing: add e.g. \`vary lr 1e-2, 1e-3\``, { node: sweep, property: 'name' });
+            report(accept, 'error', Codes.sweepParam, `${named('sweep', sweep.name)} varies nothing: add e.g. \`vary lr 1e-2, 1e-3\``, { node: sweep, property: 'name' });
             return;
         }
         const trials = sweep.items.find((i): i is TrialsItem => i.$type === 'TrialsItem');

@@ -28,7 +28,7 @@ import {
     type ThresholdProp,
     type TrainSetting
 } from '../generated/ast.js';
-import { fmt, isNonNegativeInt, isPositiveInt, lineOf } from './check-utils.js';
+import { fmt, isNonNegativeInt, isPositiveInt, lineOf, named } from './check-utils.js';
 import { Codes, report } from './codes.js';
 import { classCounts, datasetCsv, imagesPerClassIn, sourceOf, splitsOf, taskOf, type SplitName } from './dataset-facts.js';
 import { activationFor, datasetOf, firstStageLr, headsOf, isPrototypes, lossOf, optimizerOf, outputTask, outputsOf } from './experiment-facts.js';
@@ -77,7 +77,7 @@ export class TrainingChecks {
         if (output.labels !== undefined) this.checkLabelsColumn(head, accept);
         const task = outputTask(output, dataset);
         if (task && output.activation !== undefined && output.activation !== activationFor(task)) {
-            const what = output.labels !== undefined ? `column "${output.labels}" is ${task === 'multi_label' ? 'multi-label' : 'single-label'}` : `dataset '${dataset?.name}' is ${task}`;
+            const what = output.labels !== undefined ? `column "${output.labels}" is ${task === 'multi_label' ? 'multi-label' : 'single-label'}` : `${named('dataset', dataset?.name)} is ${task}`;
             const why = task === 'multi_label' ? 'multi-label data needs `sigmoid` (one independent probability per class)' : 'single-label data needs `softmax` (one class per image)';
             report(accept, 'error', Codes.taskActivation, `${why}; ${what}`, { node: output, property: 'activation' }, { suggestion: activationFor(task) });
         }
@@ -89,7 +89,7 @@ export class TrainingChecks {
         if (!output || output.labels === undefined || !dataset) return;
         const source = sourceOf(dataset);
         if (source && source.$type !== 'CsvSource') {
-            report(accept, 'error', Codes.headLabels, `\`labels\` picks a CSV column, but dataset '${dataset.name}' is not a CSV`, { node: output, property: 'labels' });
+            report(accept, 'error', Codes.headLabels, `\`labels\` picks a CSV column, but ${named('dataset', dataset.name)} is not a CSV`, { node: output, property: 'labels' });
             return;
         }
         const csv = datasetCsv(dataset);
@@ -263,7 +263,7 @@ export class TrainingChecks {
         const dataset = datasetOf(evaluate.$container);
         if (evaluate.test) {
             if (dataset && !splitsOf(dataset).has('test')) {
-                report(accept, 'error', Codes.evaluateSplit, `dataset '${dataset.name}' has no test split (${describeSplits(splitsOf(dataset))}); add test to its \`split\` or evaluate on another dataset`, {
+                report(accept, 'error', Codes.evaluateSplit, `${named('dataset', dataset.name)} has no test split (${describeSplits(splitsOf(dataset))}); add test to its \`split\` or evaluate on another dataset`, {
                     node: evaluate,
                     keyword: 'test'
                 });
@@ -285,7 +285,7 @@ export class TrainingChecks {
         const classes = classCounts(dataset, split);
         const way = evaluate.way ?? 0;
         if (classes && way > classes.classes.length) {
-            report(accept, 'error', Codes.episodes, `way ${way} needs ${way} classes, but dataset '${dataset.name}' has ${classes.classes.length}`, { node: evaluate, property: 'way' });
+            report(accept, 'error', Codes.episodes, `way ${way} needs ${way} classes, but ${named('dataset', dataset.name)} has ${classes.classes.length}`, { node: evaluate, property: 'way' });
         }
         if (perClass && perClass.size > 0) {
             const [smallest, count] = [...perClass.entries()].reduce((a, b) => (b[1] < a[1] ? b : a));
@@ -408,7 +408,7 @@ export function checkMonitorOn(
     if (!dataset || parsed.split === 'train') return;
     const splits = splitsOf(dataset);
     if (!splits.has(parsed.split)) {
-        report(accept, 'error', Codes.monitorSplit, `\`${monitor}\` watches the ${parsed.split} split, but dataset '${dataset.name}' has none (${describeSplits(splits)})`, {
+        report(accept, 'error', Codes.monitorSplit, `\`${monitor}\` watches the ${parsed.split} split, but ${named('dataset', dataset.name)} has none (${describeSplits(splits)})`, {
             node,
             property: 'monitor'
         } as never);
