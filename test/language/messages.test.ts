@@ -26,6 +26,8 @@ beforeAll(() => {
     workspace = mkdtempSync(join(tmpdir(), 'graft-messages-'));
     cpSync(projectExamples, workspace, { recursive: true, filter: (src) => !src.includes(`${join(projectExamples, 'runs')}`) });
     chmodSync(workspace, 0o755);
+    // examples/invalid.graft.txt is the repository's copy of the reference's invalid examples.
+    cpSync(join(projectExamples, 'invalid.graft.txt'), join(workspace, 'invalid.graft'));
     for (const f of readdirSync(invalidFixtures)) cpSync(join(invalidFixtures, f), join(workspace, f));
     cpSync(keywordFixture, join(workspace, 'keyword-names.graft'));
 });

@@ -23,7 +23,7 @@ const fixtures = join(import.meta.dirname, '../fixtures');
 /** Where each example is read from; every one is checked as if it lay in examples/. */
 const SOURCES = [
     ...readdirSync(projectExamples).filter((f) => f.endsWith('.graft')).map((f) => join(projectExamples, f)),
-    join(fixtures, 'invalid/invalid.graft'),
+    join(projectExamples, 'invalid.graft.txt'),
     join(fixtures, 'invalid/invalid-names.graft'),
     join(fixtures, 'keyword-names/keyword-names.graft')
 ].sort((a, b) => basename(a).localeCompare(basename(b)));
