@@ -4,6 +4,8 @@
 // misclassified images, heads, episodes, sweep trials) are read where present, under the common
 // spellings, so the panel shows whatever a run recorded and never fails on what it did not.
 
+import { readEngine, type EngineInfo } from '../../runtime/runs/engine.js';
+
 export interface ClassReport {
     label: string;
     precision: number;
@@ -118,6 +120,8 @@ export interface ResultsView {
     experiment?: string;
     status?: string;
     backend?: string;
+    /** Who trained the run: Graft itself, or the engine of an exported project (`graft export`). */
+    engine: EngineInfo;
     seed?: number;
     seconds?: number;
     /** split → metric → value; scalar metrics only. */
@@ -416,7 +420,7 @@ export function perClassFromConfusion(c: ConfusionView): ClassReport[] {
  *   multi-task run's `<head>_<metric>` values into per-head sections.
  */
 export function readResults(raw: unknown, runDir?: string, classesHint?: string[], headNames?: string[]): ResultsView {
-    if (!isObj(raw)) return { metrics: {}, error: 'results.json is not a JSON object' };
+    if (!isObj(raw)) return { metrics: {}, engine: readEngine(undefined), error: 'results.json is not a JSON object' };
     // `classes` is one list per head (the runtime's results.json) or a plain list.
     const classLists: string[][] | undefined = Array.isArray(raw.classes) ? (raw.classes.every((c) => Array.isArray(c)) ? (raw.classes as unknown[][]).map((l) => l.map(String)) : [raw.classes.map(String)]) : undefined;
     const classes = classLists?.[0] ?? classesHint;
@@ -427,6 +431,7 @@ export function readResults(raw: unknown, runDir?: string, classesHint?: string[
         experiment: str(raw.experiment),
         status: str(raw.status),
         backend: str(raw.backend),
+        engine: readEngine(raw),
         seed: num(raw.seed),
         seconds: num(pick(raw, 'seconds', 'wallSeconds', 'durationSeconds')),
         metrics,

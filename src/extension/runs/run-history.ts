@@ -7,6 +7,7 @@ import { applyEvent, emptySnapshot, isRunEvent, type HistoryEntry, type RunSnaps
 
 export type { HistoryEntry } from './run-state.js';
 import { readResults, type ResultsView } from './results-view.js';
+import { engineLabel, isLocalEngine } from '../../runtime/runs/engine.js';
 
 
 function readJson(file: string): unknown {
@@ -163,6 +164,7 @@ export function summarize(snap: RunSnapshot): HistoryEntry {
     }
     if (!headline && snap.results?.episodes) headline = { name: 'episode accuracy', value: snap.results.episodes.accuracy };
     const best = snap.results?.sweep?.trials.find((t) => t.best);
+    const engine = snap.results?.engine ?? { name: 'graft' };
     if (!headline && best?.value !== undefined) headline = { name: `best ${snap.results!.sweep!.objective?.monitor ?? 'objective'} (${best.name ?? 'trial'})`, value: best.value };
     return {
         runId: snap.runId,
@@ -172,6 +174,8 @@ export function summarize(snap: RunSnapshot): HistoryEntry {
         startedAt: snap.startedAt,
         seconds: snap.seconds ?? snap.results?.seconds,
         backend: snap.backend,
+        engine: engineLabel(engine),
+        local: isLocalEngine(engine),
         headline,
         transferGain: snap.results?.transferGain?.value
     };

@@ -179,6 +179,10 @@ export interface HistoryEntry {
     startedAt?: string;
     seconds?: number;
     backend?: string;
+    /** `Graft` for local runs, else the exported project's engine, e.g. `PyTorch 1.13.1 DDP ×2 (gloo)`. */
+    engine: string;
+    /** False for a run of an exported project (another engine trained it). */
+    local: boolean;
     /** Test accuracy when recorded, else the first test metric. */
     headline?: { name: string; value: number };
     transferGain?: number;

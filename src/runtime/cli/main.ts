@@ -9,12 +9,13 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     check: { summary: 'validate .graft files or folders as one workspace', load: async () => (await import('./check.js')).check },
     fmt: { summary: 'format .graft files in the canonical layout (--check to only report)', load: async () => (await import('./fmt.js')).fmt },
     plan: { summary: 'print the resolved experiment plan for review', load: async () => (await import('./plan.js')).plan },
-    run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run }
+    run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run },
+    compare: { summary: 'show runs side by side, local and exported (engine, metrics, gains)', load: async () => (await import('./compare.js')).compare }
 };
 
 export function usage(): string {
     const lines = ['usage: graft <command> [options]', '', 'commands:'];
-    for (const [name, cmd] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(6)} ${cmd.summary}`);
+    for (const [name, cmd] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(7)} ${cmd.summary}`);
     lines.push('', 'Run `graft <command> --help` for a command\'s options.');
     return lines.join('\n');
 }

@@ -4,8 +4,10 @@ import type { RunSnapshot } from '../../runs/run-state.js';
 import { fmt, h, pct, section, signedPct } from './dom.js';
 import { lineChart, phaseCurves, type Curve } from './charts.js';
 import type { Post } from './main.js';
+import { engineLabel } from '../../../runtime/runs/engine.js';
 
 const label = (r: RunSnapshot) => r.runId;
+const engineOf = (r: RunSnapshot) => engineLabel(r.results?.engine ?? { name: 'graft' });
 const gainText = (v: number | undefined) => (v === undefined ? '–' : signedPct(v));
 
 function metricsCompare(a: RunSnapshot, b: RunSnapshot): HTMLElement {
@@ -59,7 +61,7 @@ function specDiff(v: CompareView, post: Post): HTMLElement {
 
 export function renderCompare(root: HTMLElement, v: CompareView, canvases: Map<string, HTMLDivElement>, keep: Set<string>, post: Post): void {
     root.replaceChildren(
-        h('header', { class: 'run-header' }, h('div', { class: 'title-row' }, h('h1', null, 'Compare runs')), h('div', { class: 'muted' }, `A: ${v.a.experiment}/${v.a.runId} (${v.a.status}) · B: ${v.b.experiment}/${v.b.runId} (${v.b.status})`)),
+        h('header', { class: 'run-header' }, h('div', { class: 'title-row' }, h('h1', null, 'Compare runs')), h('div', { class: 'muted' }, `A: ${v.a.experiment}/${v.a.runId} (${v.a.status}, ${engineOf(v.a)}) · B: ${v.b.experiment}/${v.b.runId} (${v.b.status}, ${engineOf(v.b)})`)),
         metricsCompare(v.a, v.b),
         section('Curves (A solid colour 1, B colour 2; val dashed)', h('div', { class: 'charts' }, overlaid(v.a, v.b, 'loss', canvases, keep), overlaid(v.a, v.b, 'metric', canvases, keep))),
         specDiff(v, post)

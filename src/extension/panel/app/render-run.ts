@@ -1,6 +1,7 @@
 // The run view: header with progress and ETA, live curves per phase, the final results, history.
 import type { RunView } from '../protocol.js';
 import type { HistoryEntry, PhaseSeries, RunSnapshot } from '../../runs/run-state.js';
+import { engineLabel, isLocalEngine } from '../../../runtime/runs/engine.js';
 import { duration, fmt, h, pct, section, signedPct } from './dom.js';
 import { lineChart, phaseCurves } from './charts.js';
 import { confusion, episodes, gallery, heads, metricsTable, perClass, sweepTable, transferGain } from './render-results.js';
@@ -30,6 +31,7 @@ function header(run: RunSnapshot, post: Post): HTMLElement {
         h('div', { class: 'title-row' },
             h('h1', null, run.experiment),
             h('span', { class: `badge status-${run.status}`, id: 'run-status' }, run.status),
+            engineBadge(run),
             run.backend ? h('span', { class: 'badge', title: 'TensorFlow.js backend' }, `backend: ${run.backend}`) : null,
             run.seed !== undefined ? h('span', { class: 'badge' }, `seed ${run.seed}`) : null,
             h('span', { class: 'spacer' }),
@@ -73,13 +75,21 @@ function curves(run: RunSnapshot, canvases: Map<string, HTMLDivElement>, keep: S
     return h('div', { class: 'phases' }, cards);
 }
 
+/** Runs of exported projects say which engine trained them; Graft's own runs show their backend badge. */
+function engineBadge(run: RunSnapshot): HTMLElement | null {
+    const engine = run.results?.engine;
+    if (!engine || isLocalEngine(engine)) return null;
+    return h('span', { class: 'badge engine', id: 'run-engine', title: 'trained by a project written with `graft export`' }, `engine: ${engineLabel(engine)}`);
+}
+
 function history(entries: HistoryEntry[], current: RunSnapshot, post: Post): HTMLElement | undefined {
     if (!entries.length) return undefined;
     return section(`Run history (${entries.length})`,
         h('table', { class: 'metrics history' },
-            h('thead', null, h('tr', null, h('th', null, 'run'), h('th', null, 'status'), h('th', { class: 'num' }, 'result'), h('th', { class: 'num' }, 'gain'), h('th', { class: 'num' }, 'time'), h('th', null, ''))),
+            h('thead', null, h('tr', null, h('th', null, 'run'), h('th', null, 'engine'), h('th', null, 'status'), h('th', { class: 'num' }, 'result'), h('th', { class: 'num' }, 'gain'), h('th', { class: 'num' }, 'time'), h('th', null, ''))),
             h('tbody', null, entries.map((e) => h('tr', { class: e.runDir === current.runDir ? 'current' : '' },
                 h('td', null, h('a', { href: '#', title: e.runDir, onclick: (ev: Event) => { ev.preventDefault(); post({ type: 'openRun', runDir: e.runDir }); } }, e.runId)),
+                h('td', { class: e.local ? 'engine' : 'engine exported', title: e.local ? 'trained by Graft on this machine' : 'trained by a project written with `graft export`' }, e.engine),
                 h('td', null, h('span', { class: `badge status-${e.status}` }, e.status)),
                 h('td', { class: 'num' }, e.headline ? `${e.headline.name} ${pct(e.headline.value)}` : '–'),
                 h('td', { class: 'num' }, e.transferGain !== undefined ? signedPct(e.transferGain) : '–'),
