@@ -2,11 +2,12 @@
 // installed from the .vsix. Each test records screenshots in test/e2e/.work/screenshots.
 //  (a) open digits-transfer.graft, click ▶ Run above `experiment digits_transfer`, follow the
 //      results panel (screenshot while live and when finished), read the test accuracy and the
-//      transfer gain from the webview and check them against the run's results.json;
+//      transfer gain from the webview and check them against the run's results.json; after a
+//      reload the history lists a run of the exported PyTorch project beside it, with its engine;
 //  (b) type an error into a spec and find its diagnostic in the Problems view.
 //  (c) in an untrusted workspace, ▶ Run explains that runs are disabled; trusting it enables them.
-import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const RUN_TIMEOUT_MS = Number(process.env.GRAFT_E2E_RUN_TIMEOUT_MS ?? 20 * 60_000);
 
@@ -134,12 +135,28 @@ async function testRunTransfer({ page, ws, shots, log }) {
     await view.locator('.phases').first().scrollIntoViewIfNeeded().catch(() => undefined);
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, 'run-finished-details.png') });
+    // A run of the exported PyTorch project lands in the same history (rank 0 writes Graft's
+    // results.json with its engine; `npm run test:export` produces real ones): after the reload the
+    // panel lists it beside the local run, labelled with that engine.
+    const exportedDir = join(dirname(runDir), '29991231-000000-pytorch');
+    mkdirSync(exportedDir, { recursive: true });
+    writeFileSync(join(exportedDir, 'results.json'), JSON.stringify({ ...results, runId: '29991231-000000-pytorch', backend: 'cpu', engine: { name: 'pytorch', version: '1.13.1', distributed: 'ddp', collective: 'gloo', worldSize: 2 } }));
     // Reload the whole editor: the webview serializer must bring the panel back with its run.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
     await webview(page).locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 90_000 });
     log('panel restored by the serializer after a reload');
-    return { accuracy, gain: gainValue, runDir };
+    const engineCell = webview(page).locator('table.history td.engine.exported').first();
+    await engineCell.waitFor({ timeout: 30_000 });
+    const engineText = (await engineCell.textContent())?.trim();
+    if (engineText !== 'PyTorch 1.13.1 DDP ×2 (gloo)') throw new Error(`history engine label: ${engineText}`);
+    const localEngine = (await webview(page).locator('table.history td.engine:not(.exported)').first().textContent())?.trim();
+    if (localEngine !== 'Graft') throw new Error(`local run's engine label: ${localEngine}`);
+    await engineCell.scrollIntoViewIfNeeded().catch(() => undefined);
+    await page.screenshot({ path: join(shots, 'history-engines.png') });
+    rmSync(exportedDir, { recursive: true, force: true });
+    log(`history lists the exported run as ${engineText}`);
+    return { accuracy, gain: gainValue, runDir, exportedEngine: engineText };
 }
 
 async function testProblems({ page, ws, shots, log }) {
