@@ -25,7 +25,8 @@ const int = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 /**
  * The engine of a results.json object: its `engine` field as an object (`{name, version,
- * distributed, collective | backend, worldSize | world_size}`) or a short string such as
+ * distributed, collective | distributedBackend | backend, worldSize | world_size}`, where a name
+ * like `pytorch-ddp` also gives `distributed`) or a short string such as
  * `pytorch-ddp`; Graft when absent or unreadable.
  */
 export function readEngine(results: unknown): EngineInfo {
@@ -36,13 +37,14 @@ export function readEngine(results: unknown): EngineInfo {
     }
     if (raw && typeof raw === 'object') {
         const o = raw as Record<string, unknown>;
-        const name = str(o.name)?.toLowerCase();
+        // `pytorch-ddp` names the framework and how it spreads the work in one word.
+        const [name, ...how] = str(o.name)?.toLowerCase().split(/[-_\s]+/) ?? [];
         if (name) {
             return {
                 name,
                 version: str(o.version),
-                distributed: str(o.distributed)?.toLowerCase(),
-                collective: str(o.collective) ?? str(o.backend),
+                distributed: str(o.distributed)?.toLowerCase() ?? (how.length ? how.join('_') : undefined),
+                collective: str(o.collective) ?? str(o.distributedBackend) ?? str(o.backend),
                 worldSize: int(o.worldSize) ?? int(o.world_size)
             };
         }
