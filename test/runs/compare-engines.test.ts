@@ -42,7 +42,7 @@ describe('engines', () => {
     it('reads an engine from an object, a short string, or its absence', () => {
         expect(engineLabel(readEngine({ engine: { name: 'pytorch', version: '1.13.1', distributed: 'ddp', collective: 'gloo', worldSize: 2 } }))).toBe('PyTorch 1.13.1 DDP ×2 (gloo)');
         expect(engineLabel(readEngine({ engine: 'pytorch-ddp' }))).toBe('PyTorch DDP');
-        expect(engineLabel(readEngine({ engine: { name: 'pytorch-ddp', version: '1.13.1', worldSize: 2, distributedBackend: 'gloo' } }))).toBe('PyTorch 1.13.1 DDP ×2 (gloo)');
+        expect(engineLabel(readEngine({ engine: { name: 'pytorch-ddp', version: 'torch 1.13.1', worldSize: 2, distributedBackend: 'gloo' } }))).toBe('PyTorch 1.13.1 DDP ×2 (gloo)');
         expect(engineLabel(readEngine({ engine: { name: 'keras', distributed: 'multi_worker_mirrored', world_size: 4 } }))).toBe('Keras MultiWorkerMirroredStrategy ×4');
         expect(engineLabel(readEngine({}))).toBe('Graft');
         expect(engineLabel(readEngine({ engine: 42 }))).toBe('Graft');

@@ -57,7 +57,8 @@ export const isLocalEngine = (e: EngineInfo): boolean => e.name === 'graft';
 /** `Graft`, `PyTorch 1.13.1 DDP ×2 (gloo)`, `Keras MirroredStrategy`: what a history row shows. */
 export function engineLabel(e: EngineInfo): string {
     const parts = [PRETTY[e.name] ?? e.name];
-    if (e.version) parts.push(e.version);
+    // `torch 1.13.0` or `tensorflow 2.15.0`: the framework is already named.
+    if (e.version) parts.push(e.version.replace(/^(torch|pytorch|tensorflow|tf|keras)\s+/i, ''));
     if (e.distributed) parts.push(DIST[e.distributed] ?? e.distributed);
     if (e.worldSize) parts.push(`×${e.worldSize}`);
     if (e.collective) parts.push(`(${e.collective})`);
