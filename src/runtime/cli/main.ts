@@ -9,7 +9,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     check: { summary: 'validate .graft files or folders as one workspace', load: async () => (await import('./check.js')).check },
     fmt: { summary: 'format .graft files in the canonical layout (--check to only report)', load: async () => (await import('./fmt.js')).fmt },
     plan: { summary: 'print the resolved experiment plan for review', load: async () => (await import('./plan.js')).plan },
-    run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run }
+    run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run },
+    export: { summary: 'write a project that trains the experiment on another engine (--to pytorch)', load: async () => (await import('./export.js')).exportCommand }
 };
 
 export function usage(): string {

@@ -1,0 +1,734 @@
+// The fixed part of the generated train.py: modules for Keras layer semantics, data with Graft's
+// normalisation and augmentation, Graft's losses, optimizers, schedules, early stopping,
+// checkpointing and precise BatchNorm, DistributedDataParallel under torchrun, Graft's metrics,
+// and results.json in Graft's format. Ported from src/runtime/{data,train,eval}; the comments in
+// the Python say which TypeScript function each piece mirrors. Kept as one string so that the
+// exported project is a single readable script and the npm package needs no Python assets.
+
+export const LAYER_MODULES = String.raw`
+# ---------------------------------------------------------------- Keras layer semantics
+
+ACTIVATIONS = {
+    "linear": lambda x: x,
+    "relu": F.relu,
+    "relu6": F.relu6,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "gelu": F.gelu,
+    "swish": F.silu,
+    "silu": F.silu,
+    "elu": F.elu,
+    "softplus": F.softplus,
+    "softmax": lambda x: F.softmax(x, dim=1),
+}
+
+
+class Conv2d(nn.Conv2d):
+    """Keras Conv2D / DepthwiseConv2D (groups = input channels): explicit (left, right, top, bottom)
+    padding, because TensorFlow's 'same' pads bottom/right more when the total is odd, and the
+    layer's fused activation."""
+
+    def __init__(self, cin, cout, kernel, stride, pad, dilation=(1, 1), groups=1, bias=True, activation="linear"):
+        super().__init__(cin, cout, kernel, stride=stride, padding=0, dilation=dilation, groups=groups, bias=bias)
+        self.pad = pad
+        self.activation = activation
+
+    def forward(self, x):
+        if any(self.pad):
+            x = F.pad(x, self.pad)
+        return ACTIVATIONS[self.activation](super().forward(x))
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """Keras BatchNormalization on the channel axis. Keras' momentum m is PyTorch's 1 - m."""
+
+    def __init__(self, channels, eps, keras_momentum):
+        super().__init__(channels, eps=eps, momentum=1.0 - keras_momentum)
+        self.keras_momentum = keras_momentum
+
+
+class BatchNorm1d(nn.BatchNorm1d):
+    """Keras BatchNormalization after a dense layer (features on the last axis)."""
+
+    def __init__(self, channels, eps, keras_momentum):
+        super().__init__(channels, eps=eps, momentum=1.0 - keras_momentum)
+        self.keras_momentum = keras_momentum
+
+
+BATCHNORMS = (BatchNorm2d, BatchNorm1d)
+
+
+class Activation(nn.Module):
+    def __init__(self, name, max_value=None):
+        super().__init__()
+        self.name, self.max_value = name, max_value
+
+    def forward(self, x):
+        y = ACTIVATIONS[self.name](x)
+        return y.clamp(max=self.max_value) if self.max_value is not None else y
+
+
+class Pad(nn.Module):
+    def __init__(self, pad):
+        super().__init__()
+        self.pad = pad
+
+    def forward(self, x):
+        return F.pad(x, self.pad)
+
+
+class Pool2d(nn.Module):
+    """Keras Max/AveragePooling2D; 'same' max pooling pads with -inf so padding never wins."""
+
+    def __init__(self, mode, kernel, stride, pad):
+        super().__init__()
+        self.mode, self.kernel, self.stride, self.pad = mode, kernel, stride, pad
+
+    def forward(self, x):
+        if self.mode == "max":
+            if any(self.pad):
+                x = F.pad(x, self.pad, value=float("-inf"))
+            return F.max_pool2d(x, self.kernel, self.stride)
+        return F.avg_pool2d(x, self.kernel, self.stride)
+
+
+class GlobalPool(nn.Module):
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3)) if self.mode == "average" else x.amax(dim=(2, 3))
+
+
+class KerasFlatten(nn.Module):
+    """Flattens in Keras' channels-last order, so dense kernels keep Keras' row order."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1) if x.dim() == 4 else x.flatten(1)
+
+
+class Dense(nn.Linear):
+    def __init__(self, cin, cout, bias=True, activation="linear"):
+        super().__init__(cin, cout, bias=bias)
+        self.activation = activation
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](super().forward(x))
+`;
+
+export const TRAINING = String.raw`
+# ---------------------------------------------------------------- distributed set-up
+
+def init_distributed():
+    """torchrun sets RANK/WORLD_SIZE; a plain 'python3 train.py' runs as one process."""
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
+        dist.init_process_group("gloo")
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def distributed():
+    return dist.is_available() and dist.is_initialized()
+
+
+def all_gather(obj):
+    if not distributed():
+        return [obj]
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def all_sum(values):
+    t = torch.tensor(values, dtype=torch.float64)
+    if distributed():
+        dist.all_reduce(t)
+    return t.tolist()
+
+
+# ---------------------------------------------------------------- data (src/runtime/data)
+
+def load_split(split):
+    """uint8 [N, H, W, C] images and int64 labels -> float [N, C, H, W] in [0, 1], labels."""
+    files = SPLITS.get(split)
+    if files is None:
+        return None
+    x = np.load(os.path.join(HERE, files["images"]))
+    y = np.load(os.path.join(HERE, files["labels"]))
+    return torch.from_numpy(x).permute(0, 3, 1, 2).float().div_(255.0).contiguous(), torch.from_numpy(y).long()
+
+
+def normalize(x_unit):
+    """normalize.ts affineFor: y = pixel * scale + offset for pixels in 0..255."""
+    scale = torch.tensor(NORMALIZE["scale"]).view(1, -1, 1, 1) * 255.0
+    offset = torch.tensor(NORMALIZE["offset"]).view(1, -1, 1, 1)
+    return x_unit * scale + offset
+
+
+def draw_transform(a, width, height, rng):
+    """augment.ts drawTransform: the output->input pixel map of flip, rotate, zoom, shift and crop."""
+    flip = a.get("flip")
+    flip_x = rng.random() < 0.5 if flip in ("horizontal", "both") else False
+    flip_y = rng.random() < 0.5 if flip in ("vertical", "both") else False
+    theta = rng.uniform(-a["rotate"], a["rotate"]) * math.pi / 180 if a.get("rotate") else 0.0
+    scale = rng.uniform(1 - a["zoom"], 1 + a["zoom"]) if a.get("zoom") else 1.0
+    tx = rng.uniform(-a["shift"], a["shift"]) * width if a.get("shift") else 0.0
+    ty = rng.uniform(-a["shift"], a["shift"]) * height if a.get("shift") else 0.0
+    l, r, t, b = [rng.random() * a["crop"] for _ in range(4)] if a.get("crop") else (0.0, 0.0, 0.0, 0.0)
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    kx, ky = 1 - l - r, 1 - t - b
+    k0x, k0y = l * (width - 1), t * (height - 1)
+    cos, sin = math.cos(theta), math.sin(theta)
+    fx, fy = (-1 if flip_x else 1), (-1 if flip_y else 1)
+    l00, l01, l10, l11 = fx * cos / scale, fx * sin / scale, fy * -sin / scale, fy * cos / scale
+    px, py = k0x - cx - tx, k0y - cy - ty
+    return [l00 * kx, l01 * ky, l00 * px + l01 * py + cx, l10 * kx, l11 * ky, l10 * px + l11 * py + cy]
+
+
+def augment(x, rng):
+    """augment.ts augmentUnitBatch on [0, 1] images: one affine map per image (bilinear, edge pixels
+    repeated; nearest for flips alone), then contrast, brightness, clipping."""
+    a = AUGMENT
+    n, _, h, w = x.shape
+    geometry = any(a.get(k) for k in ("flip", "rotate", "zoom", "shift", "crop"))
+    maps, bright, contrast = [], [], []
+    for _ in range(n):
+        if geometry:
+            maps.append(draw_transform(a, w, h, rng))
+        if a.get("brightness"):
+            bright.append(rng.uniform(-a["brightness"], a["brightness"]))
+        if a.get("contrast"):
+            contrast.append(rng.uniform(max(0.0, 1 - a["contrast"]), 1 + a["contrast"]))
+    if geometry:
+        m = torch.tensor(maps, dtype=torch.float32)
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+        in_x = m[:, 0, None, None] * xs + m[:, 1, None, None] * ys + m[:, 2, None, None]
+        in_y = m[:, 3, None, None] * xs + m[:, 4, None, None] * ys + m[:, 5, None, None]
+        grid = torch.stack([2 * in_x / max(w - 1, 1) - 1, 2 * in_y / max(h - 1, 1) - 1], dim=-1)
+        flips_only = not any(a.get(k) for k in ("rotate", "zoom", "shift", "crop"))
+        x = F.grid_sample(x, grid, mode="nearest" if flips_only else "bilinear", padding_mode="border", align_corners=True)
+    if contrast:
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        x = (x - mean) * torch.tensor(contrast).view(-1, 1, 1, 1) + mean
+    if bright:
+        x = x + torch.tensor(bright, dtype=torch.float32).view(-1, 1, 1, 1)
+    if bright or contrast:
+        x = x.clamp(0, 1)
+    return x
+
+
+def prepare(x_unit, train, rng):
+    x = augment(x_unit, rng) if train and AUGMENT else x_unit
+    x = normalize(x)
+    if train and AUGMENT.get("noise"):
+        # Noise is given in normalised units and added after normalisation.
+        x = x + torch.from_numpy(rng.normal(0.0, AUGMENT["noise"], size=tuple(x.shape)).astype(np.float32))
+    return x
+
+
+# ---------------------------------------------------------------- losses (src/runtime/train/losses.ts)
+
+def binary_terms(logits, targets):
+    return F.relu(logits) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
+
+
+def loss_fn(logits, labels, sample_weights=None):
+    spec = HEAD["loss"]
+    classes = logits.shape[1]
+    y = F.one_hot(labels, classes).float()
+    kind = spec["kind"]
+    if kind == "crossentropy":
+        s = spec.get("smoothing", 0.0)
+        targets = y * (1 - s) + s / classes if s > 0 else y
+        per = -(targets * F.log_softmax(logits, dim=1)).sum(1)
+    elif kind == "binary_crossentropy":
+        per = binary_terms(logits, y).mean(1)
+    elif kind == "focal":
+        gamma, alpha = spec["gamma"], spec.get("alpha")
+        if HEAD["activation"] == "softmax":
+            log_p = F.log_softmax(logits, dim=1)
+            per = -(y * (1 - log_p.exp()).pow(gamma) * log_p).sum(1)
+            if alpha is not None:
+                per = per * alpha
+        else:
+            p = torch.sigmoid(logits)
+            p_t = y * p + (1 - y) * (1 - p)
+            terms = (1 - p_t).pow(gamma) * binary_terms(logits, y)
+            if alpha is not None:
+                terms = terms * (y * alpha + (1 - y) * (1 - alpha))
+            per = terms.mean(1)
+    else:
+        raise SystemExit("unknown loss " + kind)
+    if sample_weights is not None:
+        per = per * sample_weights
+    return per.mean()
+
+
+def probabilities(logits):
+    return F.softmax(logits, dim=1) if HEAD["activation"] == "softmax" else torch.sigmoid(logits)
+
+
+def class_weights():
+    """losses.ts classWeights: n / (C * n_c), 0 for an empty class (balance class_weights)."""
+    if BALANCE != "class_weights" or HEAD["activation"] != "softmax":
+        return None
+    n, c = sum(TRAIN_COUNTS), len(TRAIN_COUNTS)
+    return torch.tensor([n / (c * k) if k > 0 else 0.0 for k in TRAIN_COUNTS])
+
+
+# ---------------------------------------------------------------- metrics (src/runtime/eval/metrics.ts)
+
+def metric_key(m):
+    if m["kind"] == "top":
+        return "top_%d" % m["k"]
+    if m["kind"] in ("precision", "recall", "f1"):
+        return "%s_%s" % (m["kind"], m["average"])
+    return m["kind"]
+
+
+def compute_metrics(probs, labels, with_confusion=True):
+    """metricsOf/computeMetrics for single-label predictions: accuracy always, then METRICS."""
+    n, c = probs.shape
+    pred = probs.argmax(1)
+    confusion = np.zeros((c, c), dtype=np.int64)
+    np.add.at(confusion, (labels, pred), 1)
+    tp = np.diag(confusion).astype(np.float64)
+    fp = confusion.sum(0) - tp
+    fn = confusion.sum(1) - tp
+    ratio = lambda a, b: float(a / b) if b > 0 else 0.0
+    out = {}
+    wanted = METRICS if any(m["kind"] == "accuracy" for m in METRICS) else [{"kind": "accuracy"}] + METRICS
+    for m in wanted:
+        key, kind = metric_key(m), m["kind"]
+        if kind == "accuracy":
+            out[key] = ratio(tp.sum(), n)
+        elif kind == "top":
+            truth = probs[np.arange(n), labels]
+            higher = (probs > truth[:, None]).sum(1)
+            out[key] = ratio(float((higher < m["k"]).sum()), n)
+        elif kind in ("precision", "recall", "f1"):
+            if m["average"] == "micro":
+                p, r = ratio(tp.sum(), tp.sum() + fp.sum()), ratio(tp.sum(), tp.sum() + fn.sum())
+                values = {"precision": p, "recall": r, "f1": ratio(2 * p * r, p + r)}
+            else:
+                ps = [ratio(tp[i], tp[i] + fp[i]) for i in range(c)]
+                rs = [ratio(tp[i], tp[i] + fn[i]) for i in range(c)]
+                fs = [ratio(2 * ps[i] * rs[i], ps[i] + rs[i]) for i in range(c)]
+                values = {"precision": float(np.mean(ps)), "recall": float(np.mean(rs)), "f1": float(np.mean(fs))}
+            out[key] = values[kind]
+        elif kind == "confusion" and with_confusion:
+            out[key] = confusion.tolist()
+    return out
+
+
+def evaluate(net, data, rank, world, batch=64):
+    """Each rank predicts its share (every world-th sample); the shares are gathered so every rank
+    computes the same metrics (and takes the same early-stopping decisions)."""
+    x, y = data
+    mine = list(range(rank, x.shape[0], world))
+    net.eval()
+    probs, loss_sum = [], 0.0
+    with torch.no_grad():
+        for i in range(0, len(mine), batch):
+            idx = mine[i:i + batch]
+            logits = net(normalize(x[idx]))
+            loss_sum += loss_fn(logits, y[idx]).item() * len(idx)
+            probs.append(probabilities(logits).numpy())
+    p = np.concatenate(probs) if probs else np.zeros((0, len(CLASSES)), dtype=np.float32)
+    parts = all_gather((mine, p, loss_sum))
+    order = np.concatenate([np.asarray(idx, dtype=np.int64) for idx, _, _ in parts])
+    allp = np.concatenate([q for _, q, _ in parts])
+    full = np.zeros_like(allp)
+    full[order] = allp
+    out = {"loss": sum(s for _, _, s in parts) / x.shape[0]}
+    out.update(compute_metrics(full, y.numpy()))
+    return out, [len(idx) for idx, _, _ in parts]
+
+
+# ---------------------------------------------------------------- schedules (src/runtime/train/schedules.ts)
+
+def js_round(v):
+    return math.floor(v + 0.5)
+
+
+def cosine_between(start, end, t):
+    return end + (start - end) * (1 + math.cos(math.pi * min(1.0, max(0.0, t)))) / 2
+
+
+def scheduled_lr(schedule, base, epoch, step, epochs, steps_per_epoch):
+    total = max(1, epochs * steps_per_epoch)
+    k = epoch * steps_per_epoch + step
+    kind = schedule["kind"]
+    if kind in ("constant", "plateau"):
+        return base
+    if kind == "step":
+        return base * schedule["factor"] ** (epoch // max(1, schedule["every"]))
+    if kind == "cosine":
+        warm = min(total - 1, js_round(schedule["warmup"] * steps_per_epoch))
+        if k < warm:
+            return base * (k + 1) / warm
+        return cosine_between(base, 0.0, (k - warm) / max(1, total - warm))
+    if kind == "one_cycle":
+        initial = base / 25
+        final = initial / 1e4
+        peak = max(1, js_round(0.3 * total) - 1)
+        if k <= peak:
+            return cosine_between(initial, base, k / peak)
+        return cosine_between(base, final, (k - peak) / max(1, total - 1 - peak))
+    raise SystemExit("unknown schedule " + kind)
+
+
+def lower_is_better(monitor):
+    return re.search(r"(^|_)loss$", monitor) is not None
+
+
+def improved(monitor, value, best, min_delta=0.0):
+    if best is None or not math.isfinite(best):
+        return math.isfinite(value)
+    return value < best - min_delta if lower_is_better(monitor) else value > best + min_delta
+
+
+def monitor_value(metrics, monitor):
+    """trainer.ts monitorValue: 'val_f1' also matches 'val_f1_macro'."""
+    if monitor in metrics:
+        return metrics[monitor]
+    for k, v in metrics.items():
+        if k.startswith(monitor + "_"):
+            return v
+    return None
+
+
+class Plateau:
+    def __init__(self, schedule, monitor):
+        self.schedule, self.monitor, self.factor, self.best, self.waited = schedule, monitor, 1.0, None, 0
+
+    def end_epoch(self, metrics):
+        if self.schedule["kind"] != "plateau" or self.monitor not in metrics:
+            return
+        value = metrics[self.monitor]
+        if improved(self.monitor, value, self.best):
+            self.best, self.waited = value, 0
+        else:
+            self.waited += 1
+            if self.waited >= self.schedule["patience"]:
+                self.factor *= self.schedule["factor"]
+                self.waited = 0
+
+
+# ---------------------------------------------------------------- optimizers (src/runtime/train/optimizers.ts)
+
+def make_optimizer(stage, net):
+    """Two parameter groups: the head at the optimizer's lr, unfrozen backbone layers at
+    backbone_lr (the same ratio under every schedule). AdamW decays kernels only."""
+    opt = stage["optimizer"]
+    lr = opt["lr"]
+    backbone_lr = stage["backbone_lr"] if stage["backbone_lr"] is not None else lr
+    groups = []
+    for part, names, ratio in (("head", HEAD_LAYERS, 1.0), ("backbone", BACKBONE_LAYERS, backbone_lr / lr)):
+        params = [p for n in names if n in net.layers for p in net.layers[n].parameters() if p.requires_grad]
+        decayed = [p for p in params if p.dim() >= 2]
+        plain = [p for p in params if p.dim() < 2]
+        for ps, decays in ((decayed, True), (plain, False)):
+            if ps:
+                wd = opt["decay"] if opt["kind"] == "adamw" and decays else 0.0
+                groups.append({"params": ps, "lr": lr * ratio, "ratio": ratio, "weight_decay": wd, "part": part})
+    if not groups:
+        raise SystemExit("%s: error: stage %s has nothing to train" % (stage["at"], stage["name"]))
+    kind = opt["kind"]
+    if kind == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=opt["momentum"], nesterov=opt["nesterov"])
+    if kind == "adam":
+        return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.999), eps=1e-7)
+    if kind == "adamw":
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), eps=1e-7)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(groups, lr=lr, alpha=0.9, eps=1e-7, momentum=opt["momentum"])
+    raise SystemExit("unknown optimizer " + kind)
+
+
+# ---------------------------------------------------------------- freezing and BatchNorm (src/runtime/train/model.ts)
+
+def bn_layers(net, names):
+    return [net.layers[n] for n in names if isinstance(net.layers[n], BATCHNORMS)]
+
+
+def apply_stage_freezing(net, stage):
+    """Weights train in the head and in the stage's trainable backbone layers; a backbone
+    BatchNorm that does not train runs in inference mode (Keras' fine-tuning recipe)."""
+    trainable = set(stage["trainable_layers"]) | set(HEAD_LAYERS)
+    for name, module in net.layers.items():
+        for p in module.parameters():
+            p.requires_grad_(name in trainable)
+
+
+def set_train_mode(net, stage):
+    net.train()
+    trainable = set(stage["trainable_layers"])
+    for name in BACKBONE_LAYERS:
+        if isinstance(net.layers[name], BATCHNORMS) and name not in trainable:
+            net.layers[name].eval()
+
+
+def recalibrate_batchnorm(net, names, x, y, batch, rank, world, seed, max_batches=PRECISE_BN_BATCHES):
+    """Precise BatchNorm (trainer.ts / model.ts recalibrateBatchNorm): the moving statistics become
+    the plain mean of per-batch statistics over up to max_batches unaugmented training batches
+    (each rank its share), averaged over the ranks."""
+    layers = bn_layers(net, names)
+    if not layers:
+        return 0
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average
+    net.eval()
+    for layer in layers:
+        layer.train()
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(x.shape[0], generator=g)[rank::world]
+    used = 0
+    with torch.no_grad():
+        for i in range(0, order.shape[0], batch):
+            if used >= max_batches:
+                break
+            net(normalize(x[order[i:i + batch]]))
+            used += 1
+    for layer in layers:
+        layer.momentum = 1.0 - layer.keras_momentum
+        if distributed():
+            for buf in (layer.running_mean, layer.running_var):
+                dist.all_reduce(buf)
+                buf.div_(world)
+    return used
+
+
+# ---------------------------------------------------------------- the run folder and results.json (docs/export.md)
+
+def new_run_dir(runs_root):
+    """run-dir.ts newRunId: UTC YYYYMMDD-HHMMSS, -2, -3 … when taken."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(runs_root, EXPERIMENT)
+    run_id, k = stamp, 2
+    while os.path.exists(os.path.join(base, run_id)):
+        run_id, k = "%s-%d" % (stamp, k), k + 1
+    return os.path.join(base, run_id)
+
+
+def write_json(path, value):
+    tmp = path + ".tmp-%d" % os.getpid()
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def iso_now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------- training (src/runtime/train/trainer.ts)
+
+def train_stage(si, stage, net, train, val, rank, world, log):
+    apply_stage_freezing(net, stage)
+    model = DDP(net) if distributed() else net
+    optimizer = make_optimizer(stage, net)
+    x, y = train
+    n = x.shape[0]
+    # Graft's batch is the global batch: each of the world ranks takes batch / world of it.
+    per_rank = max(1, stage["batch"] // world)
+    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=SEED * 1000 + si)
+    steps = max(1, math.ceil(len(sampler) / per_rank))
+    weights = class_weights()
+    early = stage["early_stop"]
+    monitor = (stage["checkpoint"] or {}).get("monitor") or (early or {}).get("monitor")
+    plateau = Plateau(stage["schedule"], (early or {}).get("monitor") or "val_loss")
+    result = {
+        "phase": "main", "name": stage["name"], "epochs": stage["epochs"], "epochsRun": 0, "stoppedEarly": False,
+        "trainableParams": stage["trainable_params"], "trainableLayers": stage["trainable_layers"], "seconds": 0.0, "history": [],
+    }
+    if monitor:
+        result["monitor"] = monitor
+    best, best_state, waited, counts = None, None, 0, []
+    base_lr = stage["optimizer"]["lr"]
+    for epoch in range(stage["epochs"]):
+        started = time.time()
+        sampler.set_epoch(epoch)
+        mine = list(sampler)
+        counts.append({"samples": len(mine), "distinct": len(set(mine))})
+        rng = np.random.default_rng([SEED, rank, si, epoch])
+        set_train_mode(net, stage)
+        loss_sum, correct, seen, lr = 0.0, 0.0, 0, base_lr
+        for step in range(steps):
+            idx = mine[step * per_rank:(step + 1) * per_rank]
+            if not idx:
+                break
+            lr = plateau.factor * scheduled_lr(stage["schedule"], base_lr, epoch, step, stage["epochs"], steps)
+            for g in optimizer.param_groups:
+                g["lr"] = lr * g["ratio"]
+            xb, yb = prepare(x[idx], True, rng), y[idx]
+            logits = model(xb)
+            loss = loss_fn(logits, yb, weights[yb] if weights is not None else None)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if stage["clip_norm"] is not None:
+                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], stage["clip_norm"])
+            optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == yb).sum().item()
+            seen += len(idx)
+        loss_sum, correct, seen = all_sum([loss_sum, correct, seen])
+        metrics = {"loss": loss_sum / seen if seen else float("nan")}
+        if HEAD["activation"] == "softmax":
+            metrics["accuracy"] = correct / seen if seen else float("nan")
+        if not math.isfinite(metrics["loss"]):
+            raise SystemExit("%s: error: the loss became %s in stage %s, epoch %d: lower the learning rate (%s) or add clip_norm"
+                             % (stage["at"], metrics["loss"], stage["name"], epoch + 1, base_lr))
+        if val is not None:
+            values, _ = evaluate(net, val, rank, world, max(stage["batch"], 64))
+            for k, v in values.items():
+                if not isinstance(v, list):
+                    metrics["val_" + k] = v
+        seconds = time.time() - started
+        result["history"].append({"epoch": epoch + 1, "lr": lr, "metrics": metrics, "seconds": seconds})
+        result["epochsRun"] = epoch + 1
+        result["seconds"] += seconds
+        log("  [%s] epoch %d/%d %s lr %.3g (%.1f s)" % (stage["name"], epoch + 1, stage["epochs"],
+            " ".join("%s %.4f" % kv for kv in metrics.items()), lr, seconds))
+        plateau.end_epoch(metrics)
+        if monitor:
+            value = monitor_value(metrics, monitor)
+            if value is not None and improved(monitor, value, best["value"] if best else None):
+                best = {"value": value, "epoch": epoch + 1}
+                best_state = copy.deepcopy(net.state_dict())
+        if early:
+            value = monitor_value(metrics, early["monitor"])
+            if value is not None:
+                es_best = None
+                for h in result["history"][:-1]:
+                    v = monitor_value(h["metrics"], early["monitor"])
+                    if v is not None and improved(early["monitor"], v, es_best):
+                        es_best = v
+                if improved(early["monitor"], value, es_best, early["min_delta"]):
+                    waited = 0
+                else:
+                    waited += 1
+                    if waited >= early["patience"]:
+                        result["stoppedEarly"] = True
+                        log("  early stop in stage %s after epoch %d: %s did not improve for %d epochs"
+                            % (stage["name"], epoch + 1, early["monitor"], early["patience"]))
+                        break
+    if best:
+        result["bestEpoch"], result["bestValue"] = best["epoch"], best["value"]
+        net.load_state_dict(best_state)
+    trained_bn = [n for n in stage["trainable_layers"] if isinstance(net.layers[n], BATCHNORMS)]
+    if trained_bn:
+        used = recalibrate_batchnorm(net, trained_bn, x, y, per_rank, rank, world, SEED * 1000 + 999_999 + si)
+        log("  stage %s: BatchNorm statistics recomputed over %d training batches per rank" % (stage["name"], used))
+    return result, counts
+
+
+def load_initial_weights(net):
+    """weights/*.npy (converted from Graft's tfjs weights at export time) into the state dict."""
+    with open(os.path.join(HERE, "weights", "index.json")) as f:
+        index = json.load(f)
+    state = {k: torch.from_numpy(np.load(os.path.join(HERE, "weights", v["file"]))) for k, v in index["tensors"].items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise SystemExit("weights/index.json does not fit the network: missing %s, unexpected %s" % (missing, unexpected))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description="Train %s (exported from Graft) with DistributedDataParallel." % EXPERIMENT)
+    p.add_argument("--runs-dir", default=RUNS_ROOT, help="Graft's runs folder; the run goes to <runs-dir>/%s/<run-id>/" % EXPERIMENT)
+    p.add_argument("--run-dir", default=None, help="write the run into exactly this folder")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per process (default: torch's choice; OMP_NUM_THREADS also works)")
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rank, world = init_distributed()
+    torch.manual_seed(SEED * 1000 + rank)
+    log = (lambda m: print(m, flush=True)) if rank == 0 else (lambda m: None)
+    started = time.time()
+    train, val, test = load_split("train"), load_split("val"), load_split("test")
+    net = GraftNet()
+    load_initial_weights(net)
+
+    run_dir = None
+    results = None
+    if rank == 0:
+        run_dir = os.path.abspath(args.run_dir) if args.run_dir else new_run_dir(args.runs_dir)
+        os.makedirs(run_dir, exist_ok=True)
+        with open(os.path.join(HERE, "results-template.json")) as f:
+            results = json.load(f)
+        results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(),
+                        "backend": "%s (%s, %d process%s)" % (ENGINE, "gloo" if world > 1 else "single", world, "es" if world > 1 else "")})
+        for name in ("plan.json", "splits.json", "spec.graft"):
+            shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, name))
+        write_json(os.path.join(run_dir, "results.json"), results)
+        log("run %s -> %s (torch %s, %d process%s, seed %d)" % (EXPERIMENT, run_dir, torch.__version__, world, "es" if world > 1 else "", SEED))
+
+    status, error = "completed", None
+    stages, sample_counts = [], {}
+    try:
+        if not PRETRAINED:
+            # trainer.ts: a randomly initialised backbone gets BatchNorm statistics of the data first.
+            used = recalibrate_batchnorm(net, BACKBONE_LAYERS, train[0], train[1], max(1, STAGES[0]["batch"] // world), rank, world, SEED * 1000 + 999_998)
+            log("  the backbone starts from random weights: BatchNorm statistics estimated on %d batches per rank" % used)
+        for si, stage in enumerate(STAGES):
+            log("stage %s: %d epochs, %d trainable parameters" % (stage["name"], stage["epochs"], stage["trainable_params"]))
+            result, counts = train_stage(si, stage, net, train, val, rank, world, log)
+            stages.append(result)
+            sample_counts[stage["name"]] = counts
+        metrics, eval_counts = {}, {}
+        for split, data in (("val", val), ("test", test if "test" in EVALUATE else None)):
+            if data is not None:
+                metrics[split], eval_counts[split] = evaluate(net, data, rank, world)
+    except SystemExit as e:
+        status, error = "failed", {"message": str(e)}
+        log(str(e))
+    per_rank = all_gather(sample_counts)
+    if rank == 0:
+        results["stages"] = stages
+        results["status"] = status
+        if error:
+            results["error"] = error
+        else:
+            results["metrics"] = metrics
+            os.makedirs(os.path.join(run_dir, "model"), exist_ok=True)
+            torch.save(net.state_dict(), os.path.join(run_dir, "model", "model.pt"))
+            with open(os.path.join(run_dir, "model", "labels.json"), "w") as f:
+                json.dump(CLASSES, f, indent=2)
+        results["engine"] = {
+            "name": ENGINE,
+            "version": "torch " + torch.__version__,
+            "worldSize": world,
+            "distributedBackend": "gloo" if world > 1 else None,
+            "device": "cpu",
+            "samples": {
+                "train": {
+                    "total": int(train[0].shape[0]),
+                    # Per stage, per epoch: the samples each rank trained on (DistributedSampler pads to equal shares).
+                    "perRank": [{"rank": r, "stages": per_rank[r]} for r in range(world)],
+                },
+                **({k: {"total": sum(v), "perRank": v} for k, v in eval_counts.items()} if not error else {}),
+            },
+        }
+        results["finished"] = iso_now()
+        results["seconds"] = time.time() - started
+        write_json(os.path.join(run_dir, "results.json"), results)
+        if not error:
+            log("test: %s" % json.dumps({k: v for k, v in metrics.get("test", metrics.get("val", {})).items() if not isinstance(v, list)}))
+        log("results: %s" % os.path.join(run_dir, "results.json"))
+    if distributed():
+        dist.barrier()
+        dist.destroy_process_group()
+    sys.exit(0 if status == "completed" else 1)
+
+
+if __name__ == "__main__":
+    main()
+`;

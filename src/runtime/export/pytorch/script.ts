@@ -1,0 +1,110 @@
+// Renders train.py: a docstring saying what it is and how to run it, the plan as Python data
+// (every hyperparameter of every stage, resolved by Graft), the generated GraftNet, and the fixed
+// training code (runtime-code.ts).
+
+import type { ExportContext } from '../types.js';
+import { affineFor } from '../../data/normalize.js';
+import { modelCode } from './model-code.js';
+import { pyLiteral } from './py-literal.js';
+import { LAYER_MODULES, TRAINING } from './runtime-code.js';
+
+export const ENGINE = 'pytorch-ddp';
+
+function stageConfig(ctx: ExportContext): unknown[] {
+    return ctx.plan.stages.map((s, i) => {
+        const resolved = ctx.stages[i];
+        return {
+            name: s.name,
+            at: `${ctx.specDisplay}:${s.at.line}:${s.at.column}`,
+            epochs: s.epochs,
+            batch: s.batch,
+            optimizer: { ...s.optimizer },
+            backbone_lr: s.backboneLr ?? null,
+            schedule: { ...s.schedule },
+            early_stop: s.earlyStop ? { monitor: s.earlyStop.monitor, patience: s.earlyStop.patience, min_delta: s.earlyStop.minDelta } : null,
+            checkpoint: s.checkpoint ? { monitor: s.checkpoint.monitor } : null,
+            clip_norm: s.clipNorm ?? null,
+            batchnorm: s.batchnorm,
+            trainable_layers: resolved.trainableLayers,
+            trainable_params: resolved.trainableParams
+        };
+    });
+}
+
+function constants(ctx: ExportContext): string {
+    const { plan, head } = ctx;
+    const data = plan.data;
+    const norm = affineFor(data.normalize, data.image.channels);
+    const line = (name: string, value: unknown, comment?: string) => `${comment ? `# ${comment}\n` : ''}${name} = ${pyLiteral(value)}`;
+    return [
+        line('EXPERIMENT', plan.experiment),
+        line('ENGINE', ENGINE),
+        line('SEED', plan.seed),
+        line('RUNS_ROOT', ctx.runsRoot, "Graft's runs folder at export time (override with --runs-dir)"),
+        line('CLASSES', ctx.classes),
+        line('TRAIN_COUNTS', ctx.trainCounts, 'training images per class'),
+        line('IMAGE', data.image),
+        line('SPLITS', Object.fromEntries(ctx.splits.map((s) => [s.split, { images: s.images, labels: s.labels, count: s.count }]))),
+        line('NORMALIZE', { preset: data.normalize, scale: norm.scale, offset: norm.offset }, `normalize ${data.normalize}: value = pixel (0..255) * scale + offset, per channel`),
+        line('AUGMENT', data.augment, 'training batches only, on [0, 1] values before normalisation (noise after)'),
+        line('BALANCE', data.balance),
+        line('HEAD', { name: head.name, activation: head.activation, loss: head.loss, layers: head.layers }),
+        line('PRETRAINED', ctx.pretrained, 'the backbone starts from trained weights (batchnorm frozen keeps their statistics)'),
+        line('FEATURE_LAYER', ctx.featureLayer),
+        line('BACKBONE_LAYERS', ctx.layers.filter((l) => l.part === 'backbone').map((l) => l.name)),
+        line('HEAD_LAYERS', ctx.layers.filter((l) => l.part === 'head').map((l) => l.name)),
+        line('STAGES', stageConfig(ctx), '`train` then each `stage`; trainable_layers = backbone layers whose weights train (resolved by Graft)'),
+        line('METRICS', plan.metrics),
+        line('EVALUATE', plan.evaluate.map((e) => e.kind)),
+        line('PRECISE_BN_BATCHES', 50, 'batches over which BatchNorm statistics are recomputed at the end of a stage')
+    ].join('\n');
+}
+
+export function trainScript(ctx: ExportContext): string {
+    const { plan } = ctx;
+    return [
+        '#!/usr/bin/env python3',
+        `"""${plan.experiment}: exported from ${ctx.specDisplay} (line ${plan.at.line}) by \`graft export --to pytorch\`.`,
+        '',
+        'Trains the same plan as `graft run` with PyTorch DistributedDataParallel:',
+        '',
+        '    torchrun --nproc_per_node 2 train.py          # 2 processes on this machine (gloo, CPU)',
+        '    python3 train.py                              # one process',
+        '',
+        "The run is recorded in Graft's format (results.json, splits.json, plan.json, model/) under",
+        `RUNS_ROOT/${plan.experiment}/<run-id>/, so \`graft compare\` and the results panel list it.`,
+        'See README.md for what maps to what."""',
+        '',
+        'import argparse',
+        'import copy',
+        'import datetime',
+        'import json',
+        'import math',
+        'import os',
+        'import re',
+        'import shutil',
+        'import sys',
+        'import time',
+        '',
+        'import numpy as np',
+        'import torch',
+        'import torch.distributed as dist',
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        'from torch.nn.parallel import DistributedDataParallel as DDP',
+        'from torch.utils.data.distributed import DistributedSampler',
+        '',
+        'HERE = os.path.dirname(os.path.abspath(__file__))',
+        '',
+        '# ---------------------------------------------------------------- the plan (generated by Graft)',
+        '',
+        constants(ctx),
+        LAYER_MODULES,
+        '',
+        '# ---------------------------------------------------------------- the network (generated by Graft)',
+        '',
+        modelCode(ctx.layers, plan.experiment),
+        '',
+        TRAINING
+    ].join('\n');
+}
