@@ -147,6 +147,90 @@ def all_sum(values):
     return t.tolist()
 
 
+
+# ---------------------------------------------------------------- Graft's PRNG (src/runtime/data/prng.ts)
+# The data order and the augmentation draws are Graft's own, so each global batch holds the same
+# images, augmented the same way, as in a local run of the same seed.
+
+MASK = 0xFFFFFFFF
+
+
+def mix_seed(*parts):
+    """prng.ts mixSeed: FNV-1a over the parts' text, then murmur3's fmix32."""
+    h = 0x811C9DC5
+    for part in parts:
+        for ch in str(part):
+            h = ((h ^ ord(ch)) * 0x01000193) & MASK
+        h = ((h ^ 0xFF) * 0x01000193) & MASK
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & MASK
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & MASK
+    h ^= h >> 16
+    return h
+
+
+class Mulberry32:
+    """prng.ts mulberry32. Its state is a counter, so a block of draws is computed at once (take)."""
+
+    def __init__(self, seed):
+        self.a = seed & MASK
+
+    def __call__(self):
+        self.a = (self.a + 0x6D2B79F5) & MASK
+        t = self.a
+        t = ((t ^ (t >> 15)) * (t | 1)) & MASK
+        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & MASK)) & MASK
+        return ((t ^ (t >> 14)) & MASK) / 4294967296.0
+
+    def take(self, n):
+        a = (np.uint64(self.a) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x6D2B79F5)) & np.uint64(MASK)
+        if n:
+            self.a = int(a[-1])
+        t = ((a ^ (a >> np.uint64(15))) * (a | np.uint64(1))) & np.uint64(MASK)
+        t ^= (t + (((t ^ (t >> np.uint64(7))) * (t | np.uint64(61))) & np.uint64(MASK))) & np.uint64(MASK)
+        return ((t ^ (t >> np.uint64(14))) & np.uint64(MASK)).astype(np.float64) / 4294967296.0
+
+    def uniform(self, lo, hi):
+        return lo + (hi - lo) * self()
+
+    def gaussians(self, n):
+        """prng.ts gaussian (Box-Muller), n of them."""
+        draws = self.take(2 * n)
+        u, v = draws[0::2], draws[1::2]
+        if (u <= np.finfo(np.float64).eps).any():  # Graft redraws u; rare enough to go one by one
+            self.a = (self.a - 2 * n * 0x6D2B79F5) & MASK
+            out = np.empty(n)
+            for i in range(n):
+                w = self()
+                while w <= np.finfo(np.float64).eps:
+                    w = self()
+                out[i] = math.sqrt(-2 * math.log(w)) * math.cos(2 * math.pi * self())
+            return out
+        return np.sqrt(-2 * np.log(u)) * np.cos(2 * np.pi * v)
+
+
+def shuffled(n, seed):
+    """prng.ts shuffleInPlace (Fisher-Yates) of 0..n-1."""
+    items = list(range(n))
+    draws = Mulberry32(seed).take(max(0, n - 1))
+    for step, i in enumerate(range(n - 1, 0, -1)):
+        j = int(draws[step] * (i + 1))
+        items[i], items[j] = items[j], items[i]
+    return items
+
+
+def global_batches(n, batch, epoch_key):
+    """dataset.ts epochOrder + batches: the shuffled order of the epoch cut into batches of Graft's size."""
+    order = shuffled(n, mix_seed(SEED, "order", epoch_key))
+    return [order[at:at + batch] for at in range(0, n, batch)]
+
+
+def rank_share(batch_len, rank, world):
+    """Positions of a global batch this rank takes: contiguous, as equal as possible."""
+    bounds = [batch_len * r // world for r in range(world + 1)]
+    return list(range(bounds[rank], bounds[rank + 1]))
+
 # ---------------------------------------------------------------- data (src/runtime/data)
 
 def load_split(split):
@@ -169,13 +253,13 @@ def normalize(x_unit):
 def draw_transform(a, width, height, rng):
     """augment.ts drawTransform: the output->input pixel map of flip, rotate, zoom, shift and crop."""
     flip = a.get("flip")
-    flip_x = rng.random() < 0.5 if flip in ("horizontal", "both") else False
-    flip_y = rng.random() < 0.5 if flip in ("vertical", "both") else False
+    flip_x = rng() < 0.5 if flip in ("horizontal", "both") else False
+    flip_y = rng() < 0.5 if flip in ("vertical", "both") else False
     theta = rng.uniform(-a["rotate"], a["rotate"]) * math.pi / 180 if a.get("rotate") else 0.0
     scale = rng.uniform(1 - a["zoom"], 1 + a["zoom"]) if a.get("zoom") else 1.0
     tx = rng.uniform(-a["shift"], a["shift"]) * width if a.get("shift") else 0.0
     ty = rng.uniform(-a["shift"], a["shift"]) * height if a.get("shift") else 0.0
-    l, r, t, b = [rng.random() * a["crop"] for _ in range(4)] if a.get("crop") else (0.0, 0.0, 0.0, 0.0)
+    l, r, t, b = [rng() * a["crop"] for _ in range(4)] if a.get("crop") else (0.0, 0.0, 0.0, 0.0)
     cx, cy = (width - 1) / 2, (height - 1) / 2
     kx, ky = 1 - l - r, 1 - t - b
     k0x, k0y = l * (width - 1), t * (height - 1)
@@ -186,44 +270,57 @@ def draw_transform(a, width, height, rng):
     return [l00 * kx, l01 * ky, l00 * px + l01 * py + cx, l10 * kx, l11 * ky, l10 * px + l11 * py + cy]
 
 
-def augment(x, rng):
-    """augment.ts augmentUnitBatch on [0, 1] images: one affine map per image (bilinear, edge pixels
-    repeated; nearest for flips alone), then contrast, brightness, clipping."""
+def draw_augment(batch_len, height, width, epoch_key, batch_index):
+    """The draws Graft makes for one global batch (dataset.ts toBatch, augment.ts augmentUnitBatch):
+    per image its geometry, brightness and contrast, then noise for the whole batch (NHWC order)."""
     a = AUGMENT
-    n, _, h, w = x.shape
+    rng = Mulberry32(mix_seed(SEED, "augment", epoch_key, batch_index))
     geometry = any(a.get(k) for k in ("flip", "rotate", "zoom", "shift", "crop"))
     maps, bright, contrast = [], [], []
-    for _ in range(n):
+    for _ in range(batch_len):
         if geometry:
-            maps.append(draw_transform(a, w, h, rng))
+            maps.append(draw_transform(a, width, height, rng))
         if a.get("brightness"):
             bright.append(rng.uniform(-a["brightness"], a["brightness"]))
         if a.get("contrast"):
             contrast.append(rng.uniform(max(0.0, 1 - a["contrast"]), 1 + a["contrast"]))
-    if geometry:
-        m = torch.tensor(maps, dtype=torch.float32)
+    noise = None
+    if a.get("noise"):
+        noise = rng.gaussians(batch_len * height * width * IMAGE["channels"]).reshape(batch_len, height, width, IMAGE["channels"]) * a["noise"]
+    return {"maps": maps, "bright": bright, "contrast": contrast, "noise": noise}
+
+
+def augment(x, draws, rows):
+    """augment.ts augmentUnitBatch on [0, 1] images, with the draws of this rank's rows of the
+    global batch: one affine map per image (bilinear, edge pixels repeated; nearest for flips
+    alone), then contrast, brightness, clipping; noise after normalisation (see prepare)."""
+    a = AUGMENT
+    _, _, h, w = x.shape
+    if draws["maps"]:
+        m = torch.tensor([draws["maps"][i] for i in rows], dtype=torch.float32)
         ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
         in_x = m[:, 0, None, None] * xs + m[:, 1, None, None] * ys + m[:, 2, None, None]
         in_y = m[:, 3, None, None] * xs + m[:, 4, None, None] * ys + m[:, 5, None, None]
         grid = torch.stack([2 * in_x / max(w - 1, 1) - 1, 2 * in_y / max(h - 1, 1) - 1], dim=-1)
         flips_only = not any(a.get(k) for k in ("rotate", "zoom", "shift", "crop"))
         x = F.grid_sample(x, grid, mode="nearest" if flips_only else "bilinear", padding_mode="border", align_corners=True)
-    if contrast:
+    if draws["contrast"]:
         mean = x.mean(dim=(2, 3), keepdim=True)
-        x = (x - mean) * torch.tensor(contrast).view(-1, 1, 1, 1) + mean
-    if bright:
-        x = x + torch.tensor(bright, dtype=torch.float32).view(-1, 1, 1, 1)
-    if bright or contrast:
+        x = (x - mean) * torch.tensor([draws["contrast"][i] for i in rows], dtype=torch.float32).view(-1, 1, 1, 1) + mean
+    if draws["bright"]:
+        x = x + torch.tensor([draws["bright"][i] for i in rows], dtype=torch.float32).view(-1, 1, 1, 1)
+    if draws["bright"] or draws["contrast"]:
         x = x.clamp(0, 1)
     return x
 
 
-def prepare(x_unit, train, rng):
-    x = augment(x_unit, rng) if train and AUGMENT else x_unit
+def prepare(x_unit, draws=None, rows=None):
+    """Training images with draws (augmented), else plain: normalised as the dataset says."""
+    x = augment(x_unit, draws, rows) if draws is not None else x_unit
     x = normalize(x)
-    if train and AUGMENT.get("noise"):
+    if draws is not None and draws["noise"] is not None:
         # Noise is given in normalised units and added after normalisation.
-        x = x + torch.from_numpy(rng.normal(0.0, AUGMENT["noise"], size=tuple(x.shape)).astype(np.float32))
+        x = x + torch.from_numpy(draws["noise"][rows].astype(np.float32)).permute(0, 3, 1, 2)
     return x
 
 
@@ -233,7 +330,7 @@ def binary_terms(logits, targets):
     return F.relu(logits) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
 
 
-def loss_fn(logits, labels, sample_weights=None):
+def loss_fn(logits, labels, sample_weights=None, reduce=True):
     spec = HEAD["loss"]
     classes = logits.shape[1]
     y = F.one_hot(labels, classes).float()
@@ -262,7 +359,7 @@ def loss_fn(logits, labels, sample_weights=None):
         raise SystemExit("unknown loss " + kind)
     if sample_weights is not None:
         per = per * sample_weights
-    return per.mean()
+    return per.mean() if reduce else per
 
 
 def probabilities(logits):
@@ -470,10 +567,10 @@ def set_train_mode(net, stage):
             net.layers[name].eval()
 
 
-def recalibrate_batchnorm(net, names, x, y, batch, rank, world, seed, max_batches=PRECISE_BN_BATCHES):
-    """Precise BatchNorm (trainer.ts / model.ts recalibrateBatchNorm): the moving statistics become
-    the plain mean of per-batch statistics over up to max_batches unaugmented training batches
-    (each rank its share), averaged over the ranks."""
+def recalibrate_batchnorm(net, names, x, batch, rank, world, epoch_key, max_batches=PRECISE_BN_BATCHES):
+    """Precise BatchNorm (model.ts recalibrateBatchNorm): the moving statistics become the plain mean
+    of per-batch statistics over the first max_batches unaugmented training batches of Graft's
+    order for epoch_key (each rank its share of each), averaged over the ranks."""
     layers = bn_layers(net, names)
     if not layers:
         return 0
@@ -483,14 +580,12 @@ def recalibrate_batchnorm(net, names, x, y, batch, rank, world, seed, max_batche
     net.eval()
     for layer in layers:
         layer.train()
-    g = torch.Generator().manual_seed(seed)
-    order = torch.randperm(x.shape[0], generator=g)[rank::world]
     used = 0
     with torch.no_grad():
-        for i in range(0, order.shape[0], batch):
-            if used >= max_batches:
-                break
-            net(normalize(x[order[i:i + batch]]))
+        for glob in global_batches(x.shape[0], batch, epoch_key)[:max_batches]:
+            rows = rank_share(len(glob), rank, world)
+            if rows:
+                net(normalize(x[[glob[i] for i in rows]]))
             used += 1
     for layer in layers:
         layer.momentum = 1.0 - layer.keras_momentum
@@ -533,10 +628,9 @@ def train_stage(si, stage, net, train, val, rank, world, log):
     optimizer = make_optimizer(stage, net)
     x, y = train
     n = x.shape[0]
-    # Graft's batch is the global batch: each of the world ranks takes batch / world of it.
-    per_rank = max(1, stage["batch"] // world)
-    sampler = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=SEED * 1000 + si)
-    steps = max(1, math.ceil(len(sampler) / per_rank))
+    # Graft's batch is the global batch: each of the world ranks takes its share of every batch,
+    # and scales its loss by world / batch size, so DDP's gradient average is Graft's batch mean.
+    steps = max(1, math.ceil(n / stage["batch"]))
     weights = class_weights()
     early = stage["early_stop"]
     monitor = (stage["checkpoint"] or {}).get("monitor") or (early or {}).get("monitor")
@@ -549,30 +643,37 @@ def train_stage(si, stage, net, train, val, rank, world, log):
         result["monitor"] = monitor
     best, best_state, waited, counts = None, None, 0, []
     base_lr = stage["optimizer"]["lr"]
+    img_h, img_w = IMAGE["height"], IMAGE["width"]
     for epoch in range(stage["epochs"]):
         started = time.time()
-        sampler.set_epoch(epoch)
-        mine = list(sampler)
+        epoch_key = si * 100000 + epoch  # trainer.ts: the epoch a stage's batches are seeded with
+        batches = global_batches(n, stage["batch"], epoch_key)
+        mine = [glob[i] for glob in batches for i in rank_share(len(glob), rank, world)]
         counts.append({"samples": len(mine), "distinct": len(set(mine))})
-        rng = np.random.default_rng([SEED, rank, si, epoch])
+        if epoch == 0:
+            # How many different training samples the ranks covered together (all, when the shares are disjoint).
+            counts[0]["coveredByAllRanks"] = len(set().union(*all_gather(mine)))
         set_train_mode(net, stage)
         loss_sum, correct, seen, lr = 0.0, 0.0, 0, base_lr
-        for step in range(steps):
-            idx = mine[step * per_rank:(step + 1) * per_rank]
-            if not idx:
-                break
+        for step, glob in enumerate(batches):
+            rows = rank_share(len(glob), rank, world)
+            if len(glob) < world:
+                continue  # a last batch smaller than the world: no share for some rank, so no step anywhere
             lr = plateau.factor * scheduled_lr(stage["schedule"], base_lr, epoch, step, stage["epochs"], steps)
             for g in optimizer.param_groups:
                 g["lr"] = lr * g["ratio"]
-            xb, yb = prepare(x[idx], True, rng), y[idx]
+            idx = [glob[i] for i in rows]
+            draws = draw_augment(len(glob), img_h, img_w, epoch_key, step) if AUGMENT else None
+            xb, yb = prepare(x[idx], draws, rows), y[idx]
             logits = model(xb)
-            loss = loss_fn(logits, yb, weights[yb] if weights is not None else None)
+            per_sample = loss_fn(logits, yb, weights[yb] if weights is not None else None, reduce=False)
+            loss = per_sample.sum() * world / len(glob)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if stage["clip_norm"] is not None:
                 torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], stage["clip_norm"])
             optimizer.step()
-            loss_sum += loss.item() * len(idx)
+            loss_sum += per_sample.sum().item()
             correct += (logits.argmax(1) == yb).sum().item()
             seen += len(idx)
         loss_sum, correct, seen = all_sum([loss_sum, correct, seen])
@@ -621,8 +722,8 @@ def train_stage(si, stage, net, train, val, rank, world, log):
         net.load_state_dict(best_state)
     trained_bn = [n for n in stage["trainable_layers"] if isinstance(net.layers[n], BATCHNORMS)]
     if trained_bn:
-        used = recalibrate_batchnorm(net, trained_bn, x, y, per_rank, rank, world, SEED * 1000 + 999_999 + si)
-        log("  stage %s: BatchNorm statistics recomputed over %d training batches per rank" % (stage["name"], used))
+        used = recalibrate_batchnorm(net, trained_bn, x, stage["batch"], rank, world, 999_999)
+        log("  stage %s: BatchNorm statistics recomputed over %d training batches" % (stage["name"], used))
     return result, counts
 
 
@@ -676,8 +777,8 @@ def main():
     try:
         if not PRETRAINED:
             # trainer.ts: a randomly initialised backbone gets BatchNorm statistics of the data first.
-            used = recalibrate_batchnorm(net, BACKBONE_LAYERS, train[0], train[1], max(1, STAGES[0]["batch"] // world), rank, world, SEED * 1000 + 999_998)
-            log("  the backbone starts from random weights: BatchNorm statistics estimated on %d batches per rank" % used)
+            used = recalibrate_batchnorm(net, BACKBONE_LAYERS, train[0], STAGES[0]["batch"], rank, world, 999_998)
+            log("  the backbone starts from random weights: BatchNorm statistics estimated on %d training batches" % used)
         for si, stage in enumerate(STAGES):
             log("stage %s: %d epochs, %d trainable parameters" % (stage["name"], stage["epochs"], stage["trainable_params"]))
             result, counts = train_stage(si, stage, net, train, val, rank, world, log)
@@ -711,7 +812,7 @@ def main():
             "samples": {
                 "train": {
                     "total": int(train[0].shape[0]),
-                    # Per stage, per epoch: the samples each rank trained on (DistributedSampler pads to equal shares).
+                    # Per stage, per epoch: the samples each rank trained on (its share of every global batch).
                     "perRank": [{"rank": r, "stages": per_rank[r]} for r in range(world)],
                 },
                 **({k: {"total": sum(v), "perRank": v} for k, v in eval_counts.items()} if not error else {}),

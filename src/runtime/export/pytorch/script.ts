@@ -92,7 +92,6 @@ export function trainScript(ctx: ExportContext): string {
         'import torch.nn as nn',
         'import torch.nn.functional as F',
         'from torch.nn.parallel import DistributedDataParallel as DDP',
-        'from torch.utils.data.distributed import DistributedSampler',
         '',
         'HERE = os.path.dirname(os.path.abspath(__file__))',
         '',
