@@ -12,7 +12,7 @@ import type { RunResults } from '../runs/results.js';
 import { displayPath } from '../cli/cli-input.js';
 import { materialiseData } from './data-files.js';
 import { layerGraph } from './layer-graph.js';
-import { ExportRefused, formatRefusal, sharedRefusals, where } from './refusals.js';
+import { ExportRefused, formatRefusal, sharedRefusals, statementAt, where } from './refusals.js';
 import { resolveStages } from './stages.js';
 import type { ExportContext, ExportTarget, ProjectFile, TargetName } from './types.js';
 
@@ -74,8 +74,8 @@ export async function exportExperiment(opts: ExportOptions): Promise<ExportOutco
     const specDir = dirname(selected.specFile);
     const runsRoot = opts.runsDir ? resolve(opts.runsDir) : join(specDir, 'runs');
     const outDir = resolve(opts.out ?? join(specDir, 'export', `${plan.experiment}-${target.name}`));
-    for (const b of plan.baselines) opts.warn(`${where(plan.at)}: warning: \`baseline ${b}\` is not exported (the project trains the experiment itself); compare with the baseline of a local \`graft run\``);
-    if (plan.export) opts.warn(`${where(plan.at)}: warning: \`export "${displayPath(plan.export)}"\` is not reproduced; the script saves its model as model/model.pt in its run folder`);
+    for (const b of plan.baselines) opts.warn(`${where(statementAt(plan.at, 'baseline'))}: warning: \`baseline ${b}\` is not exported (the project trains the experiment itself); compare with the baseline of a local \`graft run\``);
+    if (plan.export) opts.warn(`${where(statementAt(plan.at, 'export'))}: warning: \`export "${displayPath(plan.export)}"\` is not reproduced; the script saves its model as model/model.pt in its run folder`);
     const dep = dependencyRun(plan, selected.plans, runsRoot);
 
     const data = await materialiseData(plan, runsRoot, opts.run, (m) => opts.warn(`${where(plan.data.at)}: warning: ${m}`));
@@ -129,7 +129,8 @@ export async function exportExperiment(opts: ExportOptions): Promise<ExportOutco
         const files: ProjectFile[] = [
             ...data.files,
             { path: 'plan.json', content: JSON.stringify(plan, null, 2) + '\n' },
-            { path: 'spec.graft', content: readFileSync(plan.at.file) },
+            // Not `.graft`: a project inside the spec's folder must not redeclare the workspace's names.
+            { path: 'spec.graft.txt', content: readFileSync(plan.at.file) },
             { path: 'results-template.json', content: JSON.stringify(resultsTemplate, null, 2) + '\n' },
             ...target.files(ctx),
             {

@@ -2,9 +2,37 @@
 // written, each with the spec line it comes from (the plan's `at` locations) and what to do.
 // The table in docs/export.md lists the same constructs; keep the two in step.
 
+import { readFileSync } from 'node:fs';
 import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
 import { displayPath } from '../cli/cli-input.js';
 import type { Refusal, TargetName } from './types.js';
+
+/**
+ * The line of a `keyword …` statement directly inside the experiment block that starts at `at`:
+ * the plan keeps no location for metrics, threshold, seeds or evaluate, and a refusal should
+ * point at the statement, not the experiment. Falls back to `at` when it cannot be found.
+ */
+export function statementAt(at: SpecLoc, keyword: string): SpecLoc {
+    let lines: string[];
+    try {
+        lines = readFileSync(at.file, 'utf8').split(/\r?\n/);
+    } catch {
+        return at;
+    }
+    const start = new RegExp(`^(\\s*)${keyword}\\b`);
+    let depth = 0;
+    for (let i = at.line - 1; i < lines.length; i++) {
+        const line = lines[i].replace(/\/\/.*$/, '');
+        const m = depth === 1 ? start.exec(line) : null;
+        if (m) return { file: at.file, line: i + 1, column: m[1].length + 1 };
+        for (const ch of line) {
+            if (ch === '{') depth++;
+            else if (ch === '}') depth--;
+        }
+        if (depth <= 0 && i > at.line - 1) break;
+    }
+    return at;
+}
 
 /** Refusals every target shares: constructs that need Graft's own runtime. */
 export function sharedRefusals(plan: ExperimentPlan): Refusal[] {
@@ -30,19 +58,19 @@ export function sharedRefusals(plan: ExperimentPlan): Refusal[] {
         out.push({ at: plan.data.at, what: '`balance oversample`', why: 'oversampling is not reproduced under a distributed sampler; use `balance class_weights`, which is exported' });
     }
     if (plan.threshold) {
-        out.push({ at: plan.at, what: `\`threshold ${plan.threshold.kind === 'fixed' ? plan.threshold.value : 'tuned'}\``, why: 'decision thresholds apply to multi-label heads, which are not exported; remove the statement' });
+        out.push({ at: statementAt(plan.at, 'threshold'), what: `\`threshold ${plan.threshold.kind === 'fixed' ? plan.threshold.value : 'tuned'}\``, why: 'decision thresholds apply to multi-label heads, which are not exported; remove the statement' });
     }
     for (const m of plan.metrics) {
         if (m.kind === 'auc' || m.kind === 'map') {
-            out.push({ at: plan.at, what: `\`metrics ${m.kind}\``, why: `${m.kind} is not computed by the exported script; drop it from \`metrics\` (accuracy, top k, precision, recall, f1 and confusion are exported)` });
+            out.push({ at: statementAt(plan.at, 'metrics'), what: `\`metrics ${m.kind}\``, why: `${m.kind} is not computed by the exported script; drop it from \`metrics\` (accuracy, top k, precision, recall, f1 and confusion are exported)` });
         }
     }
     for (const e of plan.evaluate) {
-        if (e.kind === 'episodes') out.push({ at: plan.at, what: '`evaluate episodes`', why: 'few-shot episodes are evaluated by Graft only; use `evaluate on test`' });
+        if (e.kind === 'episodes') out.push({ at: statementAt(plan.at, 'evaluate'), what: '`evaluate episodes`', why: 'few-shot episodes are evaluated by Graft only; use `evaluate on test`' });
         if (e.kind === 'dataset') out.push({ at: e.dataset.at, what: `\`evaluate on ${e.dataset.name}\``, why: 'only the experiment\'s own splits are exported; use `evaluate on test`, or export an experiment trained on that dataset' });
     }
     if (plan.seeds && plan.seeds.length > 1) {
-        out.push({ at: plan.at, what: `\`seeds ${plan.seeds.join(', ')}\``, why: 'an export trains one seed (its split and initial weights are written for it); export each seed with `--seed N`' });
+        out.push({ at: statementAt(plan.at, 'seeds'), what: `\`seeds ${plan.seeds.join(', ')}\``, why: 'an export trains one seed (its split and initial weights are written for it); export each seed with `--seed N`' });
     }
     if (plan.stages.length === 0) out.push({ at: plan.at, what: 'an experiment without stages', why: 'there is nothing to train' });
     return out;

@@ -37,7 +37,7 @@ counts), \`splits.json\`, \`plan.json\`, \`spec.graft\`, \`model/model.pt\` (sta
 | \`data/<split>_labels.npy\` | int64 [N] class indices into \`CLASSES\` |
 | \`splits.json\` | Graft's split record (sample keys per split); split ${ctx.splitSource} |
 | \`weights/*.npy\`, \`weights/index.json\` | initial weights as a PyTorch state dict: ${ctx.weightsSource} |
-| \`plan.json\`, \`spec.graft\` | the resolved Graft plan and the spec it came from |
+| \`plan.json\`, \`spec.graft.txt\` | the resolved Graft plan and a copy of the spec (not \`.graft\`, so that a project inside the spec's folder does not redeclare its names) |
 | \`results-template.json\` | results.json fields known at export time (cache key, classes, dependencies) |
 
 ## How the plan maps

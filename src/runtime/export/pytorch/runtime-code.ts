@@ -767,8 +767,8 @@ def main():
             results = json.load(f)
         results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(),
                         "backend": "%s (%s, %d process%s)" % (ENGINE, "gloo" if world > 1 else "single", world, "es" if world > 1 else "")})
-        for name in ("plan.json", "splits.json", "spec.graft"):
-            shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, name))
+        for name, as_name in (("plan.json", "plan.json"), ("splits.json", "splits.json"), ("spec.graft.txt", "spec.graft")):
+            shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, as_name))
         write_json(os.path.join(run_dir, "results.json"), results)
         log("run %s -> %s (torch %s, %d process%s, seed %d)" % (EXPERIMENT, run_dir, torch.__version__, world, "es" if world > 1 else "", SEED))
 
