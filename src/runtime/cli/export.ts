@@ -1,4 +1,4 @@
-// `graft export <file> --experiment NAME --to pytorch [--out DIR] [--run RUN_DIR] [--runs-dir D] [--seed N]`:
+// `graft export <file> --experiment NAME --to pytorch|keras [--out DIR] [--run RUN_DIR] [--runs-dir D] [--seed N]`:
 // writes a self-contained project that trains the same plan on another engine (docs/export.md).
 // Exit codes: 0 written, 1 the spec cannot be exported (each reason with its spec line),
 // 2 usage or I/O problems.
@@ -7,12 +7,13 @@ import { parseArgs } from 'node:util';
 import { displayPath } from './cli-input.js';
 import type { ExportTarget } from '../export/types.js';
 
-const HELP = `usage: graft export <file.graft> [--experiment NAME] --to pytorch [--out DIR] [--run RUN_DIR] [--runs-dir DIR] [--seed N]
+const HELP = `usage: graft export <file.graft> [--experiment NAME] --to pytorch|keras [--out DIR] [--run RUN_DIR] [--runs-dir DIR] [--seed N]
 
 Writes a self-contained project (script, requirements, README, data, split, initial weights)
 that trains the experiment's plan on another engine and records its run in Graft's runs folder.
 
-  --to T        the engine: pytorch (DistributedDataParallel under torchrun)
+  --to T        the engine: pytorch (DistributedDataParallel under torchrun) or keras
+                (tf.distribute MirroredStrategy / MultiWorkerMirroredStrategy)
   --out DIR     the project folder (default: export/<experiment>-<target> next to the spec)
   --run DIR     a Graft run of the experiment whose splits.json the export must match
                 (default: the newest local run of the same seed, when there is one)
@@ -22,7 +23,8 @@ that trains the experiment's plan on another engine and records its run in Graft
 See docs/export.md for what does not translate.`;
 
 const TARGETS: Record<string, () => Promise<ExportTarget>> = {
-    pytorch: async () => (await import('../export/pytorch/target.js')).pytorchTarget
+    pytorch: async () => (await import('../export/pytorch/target.js')).pytorchTarget,
+    keras: async () => (await import('../export/keras/target.js')).kerasTarget
 };
 
 export async function exportCommand(args: string[]): Promise<number> {
@@ -89,7 +91,7 @@ export async function exportCommand(args: string[]): Promise<number> {
         console.error(`exported ${ctx.plan.experiment} (seed ${ctx.plan.seed}) to ${v.to} → ${displayPath(outcome.outDir)}`);
         console.error(`  data: ${ctx.splits.map((s) => `${s.split} ${s.count}`).join(', ')} images; split ${ctx.splitSource}`);
         console.error(`  weights: ${ctx.weightsSource}`);
-        console.error(`  run it: cd ${displayPath(outcome.outDir)} && torchrun --nproc_per_node 2 train.py`);
+        console.error(`  run it: cd ${displayPath(outcome.outDir)} && ${load === TARGETS.keras ? 'python3 train.py   # MirroredStrategy; TF_CONFIG for several machines (README.md)' : 'torchrun --nproc_per_node 2 train.py'}`);
         return 0;
     } catch (err) {
         if (err instanceof ExportRefused || err instanceof PlanSelectionError) {
