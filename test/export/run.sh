@@ -22,6 +22,10 @@ fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/graft-test-export.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# The examples run from a copy, so that their outputs (runs/, `export "out/…"`) stay out of the checkout.
+mkdir -p "$work/examples"
+cp examples/*.graft "$work/examples/"
+cp -r examples/data "$work/examples/data"
 runs="$work/runs"
 # Debian's torchrun 1.13 under Python 3.11 cannot parse its own --redirects/--tee defaults (docs/export.md).
 torchrun_cmd=(torchrun --redirects 1 --tee 1 --nproc_per_node 2)
@@ -32,11 +36,11 @@ for pair in "${pairs[@]}"; do
     read -r spec experiment <<<"$pair"
     t0=$(date +%s)
     echo "test:export: graft run $spec --experiment $experiment"
-    node bin/graft.js run "$spec" --experiment "$experiment" --runs-dir "$runs" 2>"$work/$experiment-graft.log" \
+    node bin/graft.js run "$work/$spec" --experiment "$experiment" --runs-dir "$runs" 2>"$work/$experiment-graft.log" \
         || { tail -20 "$work/$experiment-graft.log"; exit 1; }
     t1=$(date +%s)
     echo "test:export: graft export $spec --experiment $experiment --to pytorch"
-    node bin/graft.js export "$spec" --experiment "$experiment" --to pytorch --runs-dir "$runs" --out "$work/$experiment-pytorch" 2>&1 | grep -v -e '^=*$' -e 'Hi, looks like' -e 'tfjs-node' -e '^$' || true
+    node bin/graft.js export "$work/$spec" --experiment "$experiment" --to pytorch --runs-dir "$runs" --out "$work/$experiment-pytorch" 2>&1 | grep -v -e '^=*$' -e 'Hi, looks like' -e 'tfjs-node' -e '^$' || true
     [ -f "$work/$experiment-pytorch/train.py" ] || { echo "test:export: the export of $experiment wrote no train.py"; exit 1; }
     t2=$(date +%s)
     echo "test:export: torchrun --nproc_per_node 2 train.py ($experiment)"
