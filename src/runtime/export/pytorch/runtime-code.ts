@@ -424,6 +424,11 @@ def evaluate(net, data, rank, world, batch=64):
     computes the same metrics (and takes the same early-stopping decisions)."""
     x, y = data
     mine = list(range(rank, x.shape[0], world))
+    if distributed():
+        # DDP hands rank 0's BatchNorm statistics to the others only at the next training step:
+        # give them now, so every rank evaluates the same network.
+        for buf in net.buffers():
+            dist.broadcast(buf, 0)
     net.eval()
     probs, loss_sum = [], 0.0
     with torch.no_grad():
