@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportExperiment, type ExportOutcome } from '../../src/runtime/export/export.js';
 import { ExportRefused } from '../../src/runtime/export/refusals.js';
 import { displayPath } from '../../src/runtime/cli/cli-input.js';
+import { exportCommand } from '../../src/runtime/cli/export.js';
 import { pytorchTarget } from '../../src/runtime/export/pytorch/target.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -247,5 +248,39 @@ describe('graft export --to pytorch', () => {
         writeFileSync(join(busy, 'notes.txt'), 'mine');
         await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: busy, warn: () => undefined })).rejects.toThrow(/is a folder with other files in it/);
         expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
+    });
+
+    it('--run: the split must match that run\'s splits.json, else the dataset line is named', async () => {
+        const run = join(dir, 'a-run');
+        mkdirSync(run);
+        const splits = JSON.parse(readFileSync(join(out, 'splits.json'), 'utf8'));
+        const test = splits.datasets.shoes.splits.test as string[];
+        [test[0], test[1]] = [test[1], test[0]];
+        writeFileSync(join(run, 'splits.json'), JSON.stringify(splits));
+        const msg = await exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run, warn: () => undefined }).then(
+            () => '',
+            (err: Error) => err.message
+        );
+        expect(msg).toBe(`${displayPath(spec)}:1:1: error: the test split computed now (100 images) differs from ${displayPath(join(run, 'splits.json'))} (100): the data files changed since that run; run \`graft run\` again or pass --run with a current run`);
+        const empty = join(dir, 'not-a-run');
+        mkdirSync(empty);
+        await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run: empty, warn: () => undefined })).rejects.toThrow(/no splits\.json there/);
+    });
+
+    it('CLI: usage problems exit 2 with one line, refusals exit 1', async () => {
+        const errors: string[] = [];
+        const original = console.error;
+        console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+        try {
+            expect(await exportCommand([spec, '--experiment', 'exp_all'])).toBe(2);
+            expect(errors.pop()).toMatch(/^graft export: say which engine with --to \(pytorch\)$/);
+            expect(await exportCommand([spec, '--experiment', 'exp_all', '--to', 'onnx'])).toBe(2);
+            expect(errors.pop()).toBe("graft export: unknown target 'onnx' (targets: pytorch)");
+            expect(await exportCommand([spec, '--experiment', 'exp_all', '--to', 'pytorch', '--seed', 'x'])).toBe(2);
+            expect(await exportCommand([spec, '--experiment', 'exp_proto', '--to', 'pytorch', '--out', join(dir, 'cli')])).toBe(1);
+            expect(errors.pop()).toContain('error: `head prototypes` cannot be exported to pytorch');
+        } finally {
+            console.error = original;
+        }
     });
 });

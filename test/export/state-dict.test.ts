@@ -1,6 +1,6 @@
 // The weights converter: the axis permutation itself, and the strongest check — networks built
 // by Graft's zoo (small_cnn with a flatten head, MobileNetV2 with depthwise convolutions and
-// TensorFlow's asymmetric 'same' padding), converted to the generated GraftNet, give the same
+// TensorFlow's asymmetric 'same' padding, MobileNetV1's explicit padding), converted to the generated GraftNet, give the same
 // logits in PyTorch as in tfjs on the same images. That part needs Debian's python3-torch.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,6 +101,11 @@ describe.skipIf(!hasTorch)(`converted weights give tfjs' logits in PyTorch${hasT
     it('small_cnn with a flatten head (channels-last flatten, BatchNorm1d in the head)', async () => {
         const backbone = buildBackbone(describeZoo('small_cnn', { filters: [6, 10], inputShape: [28, 28, 1] }), { seed: 5 });
         expect(await comparePyTorch('small_cnn', network(backbone, 'flatten'), backbone, [28, 28, 1])).toBeLessThan(1e-4);
+    });
+
+    it('mobilenet_v1 (ZeroPadding2D before valid stride-2 convolutions, depthwise)', async () => {
+        const backbone = buildBackbone(describeZoo('mobilenet_v1', { alpha: 0.25, inputShape: [32, 32, 3] }), { seed: 4 });
+        expect(await comparePyTorch('mobilenet_v1', network(backbone, 'average'), backbone, [32, 32, 3])).toBeLessThan(1e-4);
     });
 
     it('mobilenet_v2 (depthwise convolutions, stride-2 same padding, ReLU6, Add)', async () => {

@@ -91,7 +91,10 @@ export async function exportCommand(args: string[]): Promise<number> {
         console.error(`exported ${ctx.plan.experiment} (seed ${ctx.plan.seed}) to ${v.to} → ${displayPath(outcome.outDir)}`);
         console.error(`  data: ${ctx.splits.map((s) => `${s.split} ${s.count}`).join(', ')} images; split ${ctx.splitSource}`);
         console.error(`  weights: ${ctx.weightsSource}`);
-        console.error(`  run it: cd ${displayPath(outcome.outDir)} && ${load === TARGETS.keras ? 'python3 train.py   # MirroredStrategy; TF_CONFIG for several machines (README.md)' : 'torchrun --nproc_per_node 2 train.py'}`);
+        const runIt = load === TARGETS.keras
+            ? 'python3 train.py   (MirroredStrategy; TF_CONFIG for several machines, see README.md)'
+            : "torchrun --nproc_per_node 2 train.py   (Debian's torch 1.13: torchrun --redirects 1 --tee 1 …, see README.md)";
+        console.error(`  run it: cd ${displayPath(outcome.outDir)} && ${runIt}`);
         return 0;
     } catch (err) {
         if (err instanceof ExportRefused || err instanceof PlanSelectionError) {

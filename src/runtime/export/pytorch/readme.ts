@@ -20,6 +20,9 @@ torchrun --nnodes 2 --node_rank R --master_addr HOST --nproc_per_node 4 train.py
 python3 train.py                                # one process
 \`\`\`
 
+Debian bookworm's torch 1.13 under Python 3.11: its \`torchrun\` cannot parse its own
+\`--redirects\`/\`--tee\` defaults; pass them: \`torchrun --redirects 1 --tee 1 --nproc_per_node 2 train.py\`.
+
 Options: \`--runs-dir DIR\` (Graft's runs folder; default \`${ctx.runsRoot}\`), \`--run-dir DIR\`
 (exactly this run folder), \`--threads N\`. Set \`OMP_NUM_THREADS\` per process on shared machines.
 

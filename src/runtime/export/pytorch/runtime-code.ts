@@ -424,6 +424,11 @@ def evaluate(net, data, rank, world, batch=64):
     computes the same metrics (and takes the same early-stopping decisions)."""
     x, y = data
     mine = list(range(rank, x.shape[0], world))
+    if distributed():
+        # DDP hands rank 0's BatchNorm statistics to the others only at the next training step:
+        # give them now, so every rank evaluates the same network.
+        for buf in net.buffers():
+            dist.broadcast(buf, 0)
     net.eval()
     probs, loss_sum = [], 0.0
     with torch.no_grad():
@@ -766,7 +771,7 @@ def main():
         with open(os.path.join(HERE, "results-template.json")) as f:
             results = json.load(f)
         results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(),
-                        "backend": "%s (%s, %d process%s)" % (ENGINE, "gloo" if world > 1 else "single", world, "es" if world > 1 else "")})
+                        "backend": ENGINE + (" (gloo, %d processes)" % world if world > 1 else " (1 process)")})
         for name, as_name in (("plan.json", "plan.json"), ("splits.json", "splits.json"), ("spec.graft.txt", "spec.graft")):
             shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, as_name))
         write_json(os.path.join(run_dir, "results.json"), results)
