@@ -273,9 +273,9 @@ describe('graft export --to pytorch', () => {
         console.error = (...args: unknown[]) => void errors.push(args.join(' '));
         try {
             expect(await exportCommand([spec, '--experiment', 'exp_all'])).toBe(2);
-            expect(errors.pop()).toMatch(/^graft export: say which engine with --to \(pytorch\)$/);
+            expect(errors.pop()).toMatch(/^graft export: say which engine with --to \(pytorch, keras\)$/);
             expect(await exportCommand([spec, '--experiment', 'exp_all', '--to', 'onnx'])).toBe(2);
-            expect(errors.pop()).toBe("graft export: unknown target 'onnx' (targets: pytorch)");
+            expect(errors.pop()).toBe("graft export: unknown target 'onnx' (targets: pytorch, keras)");
             expect(await exportCommand([spec, '--experiment', 'exp_all', '--to', 'pytorch', '--seed', 'x'])).toBe(2);
             expect(await exportCommand([spec, '--experiment', 'exp_proto', '--to', 'pytorch', '--out', join(dir, 'cli')])).toBe(1);
             expect(errors.pop()).toContain('error: `head prototypes` cannot be exported to pytorch');

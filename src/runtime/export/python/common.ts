@@ -89,7 +89,7 @@ def rank_share(batch_len, rank, world):
     return list(range(bounds[rank], bounds[rank + 1]))
 `;
 
-/** The augmentation draws of one global batch (the pixels are moved by each engine's own ops). */
+/** The augmentation draws of one global batch (each engine moves the pixels with its own ops). */
 export const AUGMENT_DRAWS = String.raw`
 # ---------------------------------------------------------------- augmentation draws (src/runtime/data/augment.ts)
 
@@ -135,7 +135,6 @@ def draw_augment(batch_len, height, width, epoch_key, batch_index):
 
 /** Metrics of single-label predictions (NumPy), as src/runtime/eval/metrics.ts computes them. */
 export const METRICS = String.raw`
-
 # ---------------------------------------------------------------- metrics (src/runtime/eval/metrics.ts)
 
 def metric_key(m):
@@ -181,9 +180,8 @@ def compute_metrics(probs, labels, with_confusion=True):
     return out
 `;
 
-/** Learning-rate schedules, improvement tests and plateau. */
+/** Learning-rate schedules, improvement tests, monitors and plateau. */
 export const SCHEDULES = String.raw`
-
 # ---------------------------------------------------------------- schedules (src/runtime/train/schedules.ts)
 
 def js_round(v):
@@ -256,8 +254,7 @@ class Plateau:
 
 /** The run folder (run ids) and atomic JSON writes. */
 export const RUN_FOLDER = String.raw`
-
-# ---------------------------------------------------------------- the run folder and results.json (docs/export.md)
+# ---------------------------------------------------------------- the run folder (src/runtime/runs/run-dir.ts)
 
 def new_run_dir(runs_root):
     """run-dir.ts newRunId: UTC YYYYMMDD-HHMMSS, -2, -3 … when taken."""

@@ -6,6 +6,7 @@ import type { ExportContext } from '../types.js';
 import { modelCode } from './model-code.js';
 import { planConstants } from '../python/plan-constants.js';
 import { LAYER_MODULES, TRAINING } from './runtime-code.js';
+import { AUGMENT_DRAWS, METRICS, PRNG, RUN_FOLDER, SCHEDULES } from '../python/common.js';
 
 export const ENGINE = 'pytorch-ddp';
 
@@ -53,6 +54,11 @@ export function trainScript(ctx: ExportContext): string {
         '',
         modelCode(ctx.layers, plan.experiment),
         '',
+        PRNG,
+        AUGMENT_DRAWS,
+        METRICS,
+        SCHEDULES,
+        RUN_FOLDER,
         TRAINING
     ].join('\n');
 }
