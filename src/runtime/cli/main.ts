@@ -10,7 +10,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     fmt: { summary: 'format .graft files in the canonical layout (--check to only report)', load: async () => (await import('./fmt.js')).fmt },
     plan: { summary: 'print the resolved experiment plan for review', load: async () => (await import('./plan.js')).plan },
     run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run },
-    compare: { summary: 'show runs side by side, local and exported (engine, metrics, gains)', load: async () => (await import('./compare.js')).compare }
+    compare: { summary: 'show runs side by side, local and exported (engine, metrics, gains)', load: async () => (await import('./compare.js')).compare },
+    export: { summary: 'write a project that trains the experiment on another engine (--to pytorch|keras)', load: async () => (await import('./export.js')).exportCommand }
 };
 
 export function usage(): string {

@@ -23,6 +23,20 @@ export interface SeedsSummary {
     transferGain?: Partial<Record<BaselineKind, Record<string, Record<string, GainSpread>>>>;
 }
 
+/**
+ * Runs trained by an exported project on another engine (`graft export`, docs/export.md): which
+ * engine, how many processes, and how many samples each process saw. Absent = Graft's own run.
+ */
+export interface EngineInfo {
+    /** e.g. `pytorch-ddp`. */
+    name: string;
+    version?: string;
+    worldSize: number;
+    distributedBackend?: string | null;
+    device?: string;
+    samples?: Record<string, { total: number; perRank: unknown[] }>;
+}
+
 export interface RunResults {
     experiment: string;
     runId: string;
@@ -63,4 +77,6 @@ export interface RunResults {
      * hold the means (scalars), and the first completed seed's details (confusion, per class, curves).
      */
     seeds?: SeedsSummary;
+    /** Set by exported projects only (see EngineInfo); readers must not require it. */
+    engine?: EngineInfo;
 }
