@@ -248,16 +248,8 @@ def train_stage(si, stage, strategy, model, train, val, log):
     x, y = train
     n = x.shape[0]
     steps = max(1, math.ceil(n / stage["batch"]))
-    early = stage["early_stop"]
-    monitor = (stage["checkpoint"] or {}).get("monitor") or (early or {}).get("monitor")
-    plateau = Plateau(stage["schedule"], (early or {}).get("monitor") or "val_loss")
-    result = {
-        "phase": "main", "name": stage["name"], "epochs": stage["epochs"], "epochsRun": 0, "stoppedEarly": False,
-        "trainableParams": stage["trainable_params"], "trainableLayers": stage["trainable_layers"], "seconds": 0.0, "history": [],
-    }
-    if monitor:
-        result["monitor"] = monitor
-    best, best_weights, waited, counts = None, None, 0, []
+    progress = StageProgress(stage)
+    best_weights, counts = None, []
     img_h, img_w = IMAGE["height"], IMAGE["width"]
     for epoch in range(stage["epochs"]):
         started = time.time()
@@ -268,7 +260,7 @@ def train_stage(si, stage, strategy, model, train, val, log):
         for b, glob in enumerate(batches):
             if len(glob) < world:
                 continue  # a last batch smaller than the world: no share for some replica, so no step
-            lr = plateau.factor * scheduled_lr(stage["schedule"], base_lr, epoch, b, stage["epochs"], steps)
+            lr = progress.lr(epoch, b, steps)
             head_opt.learning_rate.assign(lr)
             if backbone_opt is not None:
                 backbone_opt.learning_rate.assign(lr * ratio)
@@ -295,50 +287,22 @@ def train_stage(si, stage, strategy, model, train, val, log):
         metrics = {"loss": loss_sum / seen if seen else float("nan")}
         if HEAD["activation"] == "softmax":
             metrics["accuracy"] = correct / seen if seen else float("nan")
-        if not math.isfinite(metrics["loss"]):
-            raise SystemExit("%s: error: the loss became %s in stage %s, epoch %d: lower the learning rate (%s) or add clip_norm"
-                             % (stage["at"], metrics["loss"], stage["name"], epoch + 1, base_lr))
         if val is not None:
             for k, v in evaluate(model, val, max(stage["batch"], 64)).items():
                 if not isinstance(v, list):
                     metrics["val_" + k] = v
-        seconds = time.time() - started
-        result["history"].append({"epoch": epoch + 1, "lr": lr, "metrics": metrics, "seconds": seconds})
-        result["epochsRun"] = epoch + 1
-        result["seconds"] += seconds
-        log("  [%s] epoch %d/%d %s lr %.3g (%.1f s)" % (stage["name"], epoch + 1, stage["epochs"],
-            " ".join("%s %.4f" % kv for kv in metrics.items()), lr, seconds))
-        plateau.end_epoch(metrics)
-        if monitor:
-            value = monitor_value(metrics, monitor)
-            if value is not None and improved(monitor, value, best["value"] if best else None):
-                best = {"value": value, "epoch": epoch + 1}
-                best_weights = model.get_weights()
-        if early:
-            value = monitor_value(metrics, early["monitor"])
-            if value is not None:
-                es_best = None
-                for h in result["history"][:-1]:
-                    v = monitor_value(h["metrics"], early["monitor"])
-                    if v is not None and improved(early["monitor"], v, es_best):
-                        es_best = v
-                if improved(early["monitor"], value, es_best, early["min_delta"]):
-                    waited = 0
-                else:
-                    waited += 1
-                    if waited >= early["patience"]:
-                        result["stoppedEarly"] = True
-                        log("  early stop in stage %s after epoch %d: %s did not improve for %d epochs"
-                            % (stage["name"], epoch + 1, early["monitor"], early["patience"]))
-                        break
-    if best:
-        result["bestEpoch"], result["bestValue"] = best["epoch"], best["value"]
+        new_best, stop = progress.end_epoch(epoch, lr, metrics, time.time() - started, log)
+        if new_best:
+            best_weights = model.get_weights()
+        if stop:
+            break
+    if progress.finish():
         model.set_weights(best_weights)
     trained_bn = [name for name in stage["trainable_layers"] if isinstance(model.get_layer(name), layers.BatchNormalization)]
     if trained_bn:
         used = recalibrate_batchnorm(model, trained_bn, x, stage["batch"], 999_999)
         log("  stage %s: BatchNorm statistics recomputed over %d training batches" % (stage["name"], used))
-    return result, counts
+    return progress.result, counts
 
 
 def load_initial_weights(model):
@@ -353,16 +317,8 @@ def load_initial_weights(model):
             raise SystemExit("weights/index.json does not fit layer %s: %s" % (name, e))
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description="Train %s (exported from Graft) with tf.distribute." % EXPERIMENT)
-    p.add_argument("--runs-dir", default=RUNS_ROOT, help="Graft's runs folder; the run goes to <runs-dir>/%s/<run-id>/" % EXPERIMENT)
-    p.add_argument("--run-dir", default=None, help="write the run into exactly this folder")
-    p.add_argument("--threads", type=int, default=None, help="TensorFlow intra-op threads per process")
-    return p.parse_args()
-
-
 def main():
-    args = parse_args()
+    args = parse_args("tf.distribute", "TensorFlow intra-op threads per process")
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     strategy, how = make_strategy()
@@ -379,15 +335,7 @@ def main():
     run_dir = None
     results = None
     if chief:
-        run_dir = os.path.abspath(args.run_dir) if args.run_dir else new_run_dir(args.runs_dir)
-        os.makedirs(run_dir, exist_ok=True)
-        with open(os.path.join(HERE, "results-template.json")) as f:
-            results = json.load(f)
-        results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(),
-                        "backend": "%s (%s, %d replica%s)" % (ENGINE, how, world, "s" if world > 1 else "")})
-        for name, as_name in (("plan.json", "plan.json"), ("splits.json", "splits.json"), ("spec.graft.txt", "spec.graft")):
-            shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, as_name))
-        write_json(os.path.join(run_dir, "results.json"), results)
+        run_dir, results = start_run(args.run_dir, args.runs_dir, "%s (%s, %d replica%s)" % (ENGINE, how, world, "s" if world > 1 else ""))
         log("run %s -> %s (TensorFlow %s, %s, %d replica%s, seed %d)" % (EXPERIMENT, run_dir, tf.__version__, how, world, "s" if world > 1 else "", SEED))
 
     status, error = "completed", None
@@ -428,12 +376,7 @@ def main():
             # Per stage, per epoch: the samples this process fed each of its replicas (its share of every global batch).
             "samples": {"train": {"total": int(train[0].shape[0]), "perReplica": sample_counts}},
         }
-        results["finished"] = iso_now()
-        results["seconds"] = time.time() - started
-        write_json(os.path.join(run_dir, "results.json"), results)
-        if not error:
-            log("test: %s" % json.dumps({k: v for k, v in metrics.get("test", metrics.get("val", {})).items() if not isinstance(v, list)}))
-        log("results: %s" % os.path.join(run_dir, "results.json"))
+        finish_run(run_dir, results, started, log)
     sys.exit(0 if status == "completed" else 1)
 
 

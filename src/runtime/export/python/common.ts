@@ -180,7 +180,7 @@ def compute_metrics(probs, labels, with_confusion=True):
     return out
 `;
 
-/** Learning-rate schedules, improvement tests, monitors and plateau. */
+/** Learning-rate schedules, improvement tests, monitors, plateau, and a stage's progress (history, best checkpoint, early stopping). */
 export const SCHEDULES = String.raw`
 # ---------------------------------------------------------------- schedules (src/runtime/train/schedules.ts)
 
@@ -250,9 +250,74 @@ class Plateau:
             if self.waited >= self.schedule["patience"]:
                 self.factor *= self.schedule["factor"]
                 self.waited = 0
+
+class StageProgress:
+    """trainer.ts, per stage: the StageResult (history per epoch), the plateau schedule, the best
+    checkpoint's monitor and early stopping. Engines train; this decides, identically for both."""
+
+    def __init__(self, stage):
+        self.stage = stage
+        self.early = stage["early_stop"]
+        self.monitor = (stage["checkpoint"] or {}).get("monitor") or (self.early or {}).get("monitor")
+        self.plateau = Plateau(stage["schedule"], (self.early or {}).get("monitor") or "val_loss")
+        self.best = None
+        self.waited = 0
+        self.result = {
+            "phase": "main", "name": stage["name"], "epochs": stage["epochs"], "epochsRun": 0, "stoppedEarly": False,
+            "trainableParams": stage["trainable_params"], "trainableLayers": stage["trainable_layers"], "seconds": 0.0, "history": [],
+        }
+        if self.monitor:
+            self.result["monitor"] = self.monitor
+
+    def lr(self, epoch, step, steps):
+        return self.plateau.factor * scheduled_lr(self.stage["schedule"], self.stage["optimizer"]["lr"], epoch, step, self.stage["epochs"], steps)
+
+    def end_epoch(self, epoch, lr, metrics, seconds, log):
+        """Records the epoch; returns (new_best, stop): keep the weights when new_best, end the stage when stop."""
+        stage, result = self.stage, self.result
+        if not math.isfinite(metrics["loss"]):
+            raise SystemExit("%s: error: the loss became %s in stage %s, epoch %d: lower the learning rate (%s) or add clip_norm"
+                             % (stage["at"], metrics["loss"], stage["name"], epoch + 1, stage["optimizer"]["lr"]))
+        result["history"].append({"epoch": epoch + 1, "lr": lr, "metrics": metrics, "seconds": seconds})
+        result["epochsRun"] = epoch + 1
+        result["seconds"] += seconds
+        log("  [%s] epoch %d/%d %s lr %.3g (%.1f s)" % (stage["name"], epoch + 1, stage["epochs"],
+            " ".join("%s %.4f" % kv for kv in metrics.items()), lr, seconds))
+        self.plateau.end_epoch(metrics)
+        new_best = False
+        if self.monitor:
+            value = monitor_value(metrics, self.monitor)
+            if value is not None and improved(self.monitor, value, self.best["value"] if self.best else None):
+                self.best = {"value": value, "epoch": epoch + 1}
+                new_best = True
+        early = self.early
+        if early:
+            value = monitor_value(metrics, early["monitor"])
+            if value is not None:
+                es_best = None
+                for h in result["history"][:-1]:
+                    v = monitor_value(h["metrics"], early["monitor"])
+                    if v is not None and improved(early["monitor"], v, es_best):
+                        es_best = v
+                if improved(early["monitor"], value, es_best, early["min_delta"]):
+                    self.waited = 0
+                else:
+                    self.waited += 1
+                    if self.waited >= early["patience"]:
+                        result["stoppedEarly"] = True
+                        log("  early stop in stage %s after epoch %d: %s did not improve for %d epochs"
+                            % (stage["name"], epoch + 1, early["monitor"], early["patience"]))
+                        return new_best, True
+        return new_best, False
+
+    def finish(self):
+        """The StageResult; True when a best checkpoint is to be restored."""
+        if self.best:
+            self.result["bestEpoch"], self.result["bestValue"] = self.best["epoch"], self.best["value"]
+        return self.best is not None
 `;
 
-/** The run folder (run ids) and atomic JSON writes. */
+/** The run folder: run ids, atomic JSON writes, the folder's start (copies, results 'running') and finish. */
 export const RUN_FOLDER = String.raw`
 # ---------------------------------------------------------------- the run folder (src/runtime/runs/run-dir.ts)
 
@@ -276,4 +341,38 @@ def write_json(path, value):
 
 def iso_now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def start_run(run_dir, runs_dir, backend):
+    """run-dir.ts: a new run folder (or exactly run_dir) with copies of the spec, plan and split,
+    and results.json from the template, status 'running'. Returns the folder and the results."""
+    run_dir = os.path.abspath(run_dir) if run_dir else new_run_dir(runs_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(HERE, "results-template.json")) as f:
+        results = json.load(f)
+    results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(), "backend": backend})
+    for name, as_name in (("plan.json", "plan.json"), ("splits.json", "splits.json"), ("spec.graft.txt", "spec.graft")):
+        shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, as_name))
+    write_json(os.path.join(run_dir, "results.json"), results)
+    return run_dir, results
+
+
+def finish_run(run_dir, results, started, log):
+    """results.json's last write: when it finished and how long it took; the headline in the log."""
+    results["finished"] = iso_now()
+    results["seconds"] = time.time() - started
+    write_json(os.path.join(run_dir, "results.json"), results)
+    metrics = results.get("metrics") or {}
+    if results["status"] == "completed":
+        log("test: %s" % json.dumps({k: v for k, v in metrics.get("test", metrics.get("val", {})).items() if not isinstance(v, list)}))
+    log("results: %s" % os.path.join(run_dir, "results.json"))
+
+
+def parse_args(how, threads_help):
+    """The command line every exported train.py takes."""
+    p = argparse.ArgumentParser(description="Train %s (exported from Graft) with %s." % (EXPERIMENT, how))
+    p.add_argument("--runs-dir", default=RUNS_ROOT, help="Graft's runs folder; the run goes to <runs-dir>/%s/<run-id>/" % EXPERIMENT)
+    p.add_argument("--run-dir", default=None, help="write the run into exactly this folder")
+    p.add_argument("--threads", type=int, default=None, help=threads_help)
+    return p.parse_args()
 `;

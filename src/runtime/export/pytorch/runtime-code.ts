@@ -379,16 +379,8 @@ def train_stage(si, stage, net, train, val, rank, world, log):
     # and scales its loss by world / batch size, so DDP's gradient average is Graft's batch mean.
     steps = max(1, math.ceil(n / stage["batch"]))
     weights = class_weights()
-    early = stage["early_stop"]
-    monitor = (stage["checkpoint"] or {}).get("monitor") or (early or {}).get("monitor")
-    plateau = Plateau(stage["schedule"], (early or {}).get("monitor") or "val_loss")
-    result = {
-        "phase": "main", "name": stage["name"], "epochs": stage["epochs"], "epochsRun": 0, "stoppedEarly": False,
-        "trainableParams": stage["trainable_params"], "trainableLayers": stage["trainable_layers"], "seconds": 0.0, "history": [],
-    }
-    if monitor:
-        result["monitor"] = monitor
-    best, best_state, waited, counts = None, None, 0, []
+    progress = StageProgress(stage)
+    best_state, counts = None, []
     base_lr = stage["optimizer"]["lr"]
     img_h, img_w = IMAGE["height"], IMAGE["width"]
     for epoch in range(stage["epochs"]):
@@ -406,7 +398,7 @@ def train_stage(si, stage, net, train, val, rank, world, log):
             rows = rank_share(len(glob), rank, world)
             if len(glob) < world:
                 continue  # a last batch smaller than the world: no share for some rank, so no step anywhere
-            lr = plateau.factor * scheduled_lr(stage["schedule"], base_lr, epoch, step, stage["epochs"], steps)
+            lr = progress.lr(epoch, step, steps)
             for g in optimizer.param_groups:
                 g["lr"] = lr * g["ratio"]
             idx = [glob[i] for i in rows]
@@ -427,51 +419,23 @@ def train_stage(si, stage, net, train, val, rank, world, log):
         metrics = {"loss": loss_sum / seen if seen else float("nan")}
         if HEAD["activation"] == "softmax":
             metrics["accuracy"] = correct / seen if seen else float("nan")
-        if not math.isfinite(metrics["loss"]):
-            raise SystemExit("%s: error: the loss became %s in stage %s, epoch %d: lower the learning rate (%s) or add clip_norm"
-                             % (stage["at"], metrics["loss"], stage["name"], epoch + 1, base_lr))
         if val is not None:
             values, _ = evaluate(net, val, rank, world, max(stage["batch"], 64))
             for k, v in values.items():
                 if not isinstance(v, list):
                     metrics["val_" + k] = v
-        seconds = time.time() - started
-        result["history"].append({"epoch": epoch + 1, "lr": lr, "metrics": metrics, "seconds": seconds})
-        result["epochsRun"] = epoch + 1
-        result["seconds"] += seconds
-        log("  [%s] epoch %d/%d %s lr %.3g (%.1f s)" % (stage["name"], epoch + 1, stage["epochs"],
-            " ".join("%s %.4f" % kv for kv in metrics.items()), lr, seconds))
-        plateau.end_epoch(metrics)
-        if monitor:
-            value = monitor_value(metrics, monitor)
-            if value is not None and improved(monitor, value, best["value"] if best else None):
-                best = {"value": value, "epoch": epoch + 1}
-                best_state = copy.deepcopy(net.state_dict())
-        if early:
-            value = monitor_value(metrics, early["monitor"])
-            if value is not None:
-                es_best = None
-                for h in result["history"][:-1]:
-                    v = monitor_value(h["metrics"], early["monitor"])
-                    if v is not None and improved(early["monitor"], v, es_best):
-                        es_best = v
-                if improved(early["monitor"], value, es_best, early["min_delta"]):
-                    waited = 0
-                else:
-                    waited += 1
-                    if waited >= early["patience"]:
-                        result["stoppedEarly"] = True
-                        log("  early stop in stage %s after epoch %d: %s did not improve for %d epochs"
-                            % (stage["name"], epoch + 1, early["monitor"], early["patience"]))
-                        break
-    if best:
-        result["bestEpoch"], result["bestValue"] = best["epoch"], best["value"]
+        new_best, stop = progress.end_epoch(epoch, lr, metrics, time.time() - started, log)
+        if new_best:
+            best_state = copy.deepcopy(net.state_dict())
+        if stop:
+            break
+    if progress.finish():
         net.load_state_dict(best_state)
     trained_bn = [n for n in stage["trainable_layers"] if isinstance(net.layers[n], BATCHNORMS)]
     if trained_bn:
         used = recalibrate_batchnorm(net, trained_bn, x, stage["batch"], rank, world, 999_999)
         log("  stage %s: BatchNorm statistics recomputed over %d training batches" % (stage["name"], used))
-    return result, counts
+    return progress.result, counts
 
 
 def load_initial_weights(net):
@@ -485,16 +449,8 @@ def load_initial_weights(net):
         raise SystemExit("weights/index.json does not fit the network: missing %s, unexpected %s" % (missing, unexpected))
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description="Train %s (exported from Graft) with DistributedDataParallel." % EXPERIMENT)
-    p.add_argument("--runs-dir", default=RUNS_ROOT, help="Graft's runs folder; the run goes to <runs-dir>/%s/<run-id>/" % EXPERIMENT)
-    p.add_argument("--run-dir", default=None, help="write the run into exactly this folder")
-    p.add_argument("--threads", type=int, default=None, help="torch threads per process (default: torch's choice; OMP_NUM_THREADS also works)")
-    return p.parse_args()
-
-
 def main():
-    args = parse_args()
+    args = parse_args("DistributedDataParallel", "torch threads per process (default: torch's choice; OMP_NUM_THREADS also works)")
     if args.threads:
         torch.set_num_threads(args.threads)
     rank, world = init_distributed()
@@ -508,15 +464,7 @@ def main():
     run_dir = None
     results = None
     if rank == 0:
-        run_dir = os.path.abspath(args.run_dir) if args.run_dir else new_run_dir(args.runs_dir)
-        os.makedirs(run_dir, exist_ok=True)
-        with open(os.path.join(HERE, "results-template.json")) as f:
-            results = json.load(f)
-        results.update({"runId": os.path.basename(run_dir), "status": "running", "started": iso_now(),
-                        "backend": ENGINE + (" (gloo, %d processes)" % world if world > 1 else " (1 process)")})
-        for name, as_name in (("plan.json", "plan.json"), ("splits.json", "splits.json"), ("spec.graft.txt", "spec.graft")):
-            shutil.copyfile(os.path.join(HERE, name), os.path.join(run_dir, as_name))
-        write_json(os.path.join(run_dir, "results.json"), results)
+        run_dir, results = start_run(args.run_dir, args.runs_dir, ENGINE + (" (gloo, %d processes)" % world if world > 1 else " (1 process)"))
         log("run %s -> %s (torch %s, %d process%s, seed %d)" % (EXPERIMENT, run_dir, torch.__version__, world, "es" if world > 1 else "", SEED))
 
     status, error = "completed", None
@@ -565,12 +513,7 @@ def main():
                 **({k: {"total": sum(v), "perRank": v} for k, v in eval_counts.items()} if not error else {}),
             },
         }
-        results["finished"] = iso_now()
-        results["seconds"] = time.time() - started
-        write_json(os.path.join(run_dir, "results.json"), results)
-        if not error:
-            log("test: %s" % json.dumps({k: v for k, v in metrics.get("test", metrics.get("val", {})).items() if not isinstance(v, list)}))
-        log("results: %s" % os.path.join(run_dir, "results.json"))
+        finish_run(run_dir, results, started, log)
     if distributed():
         dist.barrier()
         dist.destroy_process_group()
