@@ -125,7 +125,8 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     const targets = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32'), 10);
     const w = tf.variable(tf.randomNormal([1280, 10], 0, 0.01));
     const b = tf.variable(tf.zeros([10]));
-    const headOpt = tf.train.adam(1e-3);
+    // The trainer's optimizer (GroupOptimizer: FlatAdam over all variables at once), not tf.train.adam.
+    const headOpt = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const epoch = async () => {
         const order = tf.tensor1d(Array.from(tf.util.createShuffledIndices(n)), 'int32');
         const [xs, ys] = tf.tidy(() => [tf.gather(features, order), tf.gather(targets, order)]);
@@ -134,11 +135,11 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
         for (let i = 0; i < n; i += BATCH) {
             const size = Math.min(BATCH, n - i);
             last?.dispose();
-            last = headOpt.minimize(() => {
+            last = headOpt.step({ head: [w, b], backbone: [] }, () => {
                 const xb = tf.slice(xs!, [i, 0], [size, 1280]);
                 const yb = tf.slice(ys!, [i, 0], [size, 10]);
                 return tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)) as tf.Scalar;
-            }, true);
+            });
         }
         await last!.data();
         last!.dispose();
