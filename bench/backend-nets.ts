@@ -65,6 +65,21 @@ export function smallCnn(filters: number[], size: number, classes = 10, channels
     return tf.model({ inputs: input, outputs: out });
 }
 
+/** The zoo's small_cnn (no conv bias, BatchNorm ε 1e-3) with the digits_pretrain head. */
+export function smallCnnModel(filters: number[]): tf.LayersModel {
+    const input = tf.input({ shape: [28, 28, 1] });
+    let x = input as tf.SymbolicTensor;
+    for (const f of filters) {
+        x = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
+        x = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
+        x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+        x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
+    }
+    x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 5, activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: out });
+}
+
 /** A two-stage ResNet (basic blocks, projection shortcuts, 7x7 stem, ZeroPadding + 3x3 max-pool). */
 export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.LayersModel {
     const input = tf.input({ shape: [size, size, 3] });

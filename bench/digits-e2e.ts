@@ -1,6 +1,6 @@
 // Workload (4) of `npm run bench`: the `digits_transfer` experiment end to end
 // (examples/digits-transfer.graft: digits_pretrain, then the frozen-backbone transfer and its
-// scratch baseline), once by `graft run` in a fresh runs folder and once by bench/torch_digits.py.
+// two baselines, `scratch` (every layer trained) and `random_features`), once by `graft run` in a fresh runs folder and once by bench/torch_digits.py.
 // Both are timed as whole processes (start-up, data loading and saving included), which is what
 // a user waits for. Images/s = training images processed (epochs × training-split size, summed
 // over every stage of every phase, read from the run folders) / wall seconds.
@@ -22,7 +22,9 @@ export interface E2eSide {
     seconds: number;
     train_images: number;
     test_accuracy?: number;
+    /** `baseline scratch`. */
     baseline_test_accuracy?: number;
+    random_features_test_accuracy?: number;
 }
 
 /** Runs a command, with its CPU seconds (user + system, children included) when GNU time is there. */
@@ -51,12 +53,16 @@ function runDir(runsDir: string, experiment: string): string {
 
 type Stage = { epochsRun: number };
 
-/** Training images a run processed: Σ over stages (main and baseline) of epochs run × training-split size. */
+type Accuracy = { metrics?: { test?: { accuracy?: number } } };
+type Results = Accuracy & { stages?: Stage[]; baselines?: Record<string, Accuracy & { stages?: Stage[] }> };
+
+/** Training images a run processed: Σ over stages (main and every baseline) of epochs run × training-split size. */
 function trainImages(dir: string): number {
-    const results = readJson(join(dir, 'results.json')) as { stages?: Stage[]; baseline?: { stages?: Stage[] } };
+    const results = readJson(join(dir, 'results.json')) as Results;
     const splits = readJson(join(dir, 'splits.json')) as { datasets: Record<string, { counts: { train?: number } }> };
     const train = Object.values(splits.datasets).reduce((sum, d) => sum + (d.counts.train ?? 0), 0);
-    const epochs = [...(results.stages ?? []), ...(results.baseline?.stages ?? [])].reduce((sum, s) => sum + s.epochsRun, 0);
+    const baselineStages = Object.values(results.baselines ?? {}).flatMap((b) => b.stages ?? []);
+    const epochs = [...(results.stages ?? []), ...baselineStages].reduce((sum, s) => sum + s.epochsRun, 0);
     return epochs * train;
 }
 
@@ -71,17 +77,15 @@ export function graftDigits(threads: number): E2eSide | string {
         if (r.status !== 0) return `graft run failed (exit ${r.status}; run \`npm run build\` first?):\n${r.stderr.slice(-2000)}`;
         const transfer = runDir(runsDir, 'digits_transfer');
         const images = trainImages(runDir(runsDir, 'digits_pretrain')) + trainImages(transfer);
-        const results = readJson(join(transfer, 'results.json')) as {
-            metrics?: { test?: { accuracy?: number } };
-            baseline?: { metrics?: { test?: { accuracy?: number } } };
-        };
+        const results = readJson(join(transfer, 'results.json')) as Results;
         return {
             ips: images / r.wall,
             ...(r.cpu !== undefined ? { cpu_ips: images / r.cpu } : {}),
             seconds: r.wall,
             train_images: images,
             test_accuracy: results.metrics?.test?.accuracy,
-            baseline_test_accuracy: results.baseline?.metrics?.test?.accuracy
+            baseline_test_accuracy: results.baselines?.['scratch']?.metrics?.test?.accuracy,
+            random_features_test_accuracy: results.baselines?.['random_features']?.metrics?.test?.accuracy
         };
     } finally {
         rmSync(runsDir, { recursive: true, force: true });
@@ -92,13 +96,14 @@ export function torchDigits(python: string, threads: number): E2eSide | string {
     const r = timedSpawn(python, [join(here, 'torch_digits.py'), String(threads), DIGITS], { ...process.env, OMP_NUM_THREADS: String(threads) });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) return `torch_digits.py failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`;
-    const out = JSON.parse(line) as { train_images: number; test_accuracy: number; baseline_test_accuracy: number };
+    const out = JSON.parse(line) as { train_images: number; test_accuracy: number; baseline_test_accuracy: number; random_features_test_accuracy: number };
     return {
         ips: out.train_images / r.wall,
         ...(r.cpu !== undefined ? { cpu_ips: out.train_images / r.cpu } : {}),
         seconds: r.wall,
         train_images: out.train_images,
         test_accuracy: out.test_accuracy,
-        baseline_test_accuracy: out.baseline_test_accuracy
+        baseline_test_accuracy: out.baseline_test_accuracy,
+        random_features_test_accuracy: out.random_features_test_accuracy
     };
 }

@@ -9,7 +9,7 @@
 //              block_16, Conv_1 and the head (BatchNorm in training mode)
 //   small_cnn  digits pretraining as in examples/digits-transfer.graft: 28x28x1, batch 64,
 //              per filter count (32, 64, 128) conv 3x3 → BatchNorm → relu → max-pool 2, then
-//              global average pooling and a softmax layer; Adam
+//              global average pooling and a softmax layer; the trainer's Adam (GroupOptimizer)
 // For each: wall ms per step (median of --steps after warm-up), then one step under tf.profile.
 // Kernels that run other kernels (Graft's composite kernels, tfjs' `fusedConv2d__op` scopes
 // around FusedConv2D) are listed twice: "inclusive" over top-level calls only (these add up to
@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { selectBackend } from '../src/runtime/backend/select.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
-import { median, mobilenetV2 } from './backend-nets.js';
+import { median, mobilenetV2, smallCnnModel } from './backend-nets.js';
 
 type Step = () => Promise<void>;
 
@@ -66,39 +66,23 @@ async function finetune(): Promise<Workload> {
     };
 }
 
-/** The zoo's small_cnn (no conv bias, BatchNorm ε 1e-3) with the digits_pretrain head. */
-function smallCnnModel(filters: number[]): tf.LayersModel {
-    const input = tf.input({ shape: [28, 28, 1] });
-    let x = input as tf.SymbolicTensor;
-    for (const f of filters) {
-        x = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
-        x = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
-        x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
-        x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
-    }
-    x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 5, activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
-    return tf.model({ inputs: input, outputs: out });
-}
-
 function smallCnn(): Workload {
     const batch = 64;
     const model = smallCnnModel([32, 64, 128]);
     const x = tf.randomUniform([batch, 28, 28, 1], 0, 1);
     const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), 'int32'), 5);
-    const optimizer = tf.train.adam(1e-3);
+    // The trainer's optimizer (train/optimizers.ts), as for `baseline scratch` and digits_pretrain.
+    const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     return {
         name: 'small_cnn',
         batch,
         step: async () => {
-            const loss = optimizer.minimize(
-                () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-                true,
-                vars
+            const loss = optimizer.step({ head: vars, backbone: [] }, () =>
+                tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar
             );
-            await loss!.data();
-            loss!.dispose();
+            await loss.data();
+            loss.dispose();
         }
     };
 }

@@ -9,6 +9,10 @@
 //             rest's forward included (frozen part inference-only, folded on Graft's side)
 //   head      one epoch of a dense head on 5,000 cached 1,280-d features (Adam): a lean hand loop,
 //             and (graft_runtime_epoch_s) the same epoch through the runtime's trainPhase loop
+//   scratch   convolution training from random weights alone: small_cnn 32/64/128 on 28x28x1,
+//             batch 64, every layer trained (BatchNorm in training mode), the trainer's Adam; a fixed
+//             number of steps on fixed random inputs. The slowest path of `digits_pretrain` and
+//             `baseline scratch`, by itself.
 //   digits_e2e  the `digits_transfer` experiment end to end (bench/digits-e2e.ts): `graft run`
 //             against bench/torch_digits.py, whole processes; images/s = training images / s.
 //             Minutes per round, so it runs in the first --e2e-rounds rounds only (default 1,
@@ -24,11 +28,14 @@ import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { autoThreads, selectBackend } from '../src/runtime/backend/select.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
-import { median, mobilenetV2 } from './backend-nets.js';
+import { median, mobilenetV2, smallCnnModel } from './backend-nets.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 import { runtimeHeadEpochs } from './head-runtime.js';
 
 const BATCH = 32;
+/** The scratch workload: digits_pretrain's batch; steps timed after two warm-up steps (as torch_bench.py). */
+const SCRATCH_BATCH = 64;
+const SCRATCH_STEPS = 8;
 const PYTHON = '/usr/bin/python3';
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -40,6 +47,8 @@ interface Side {
     head_epoch_s: number;
     head_ips: number;
     head_cpu_ips: number;
+    scratch_ips: number;
+    scratch_cpu_ips: number;
 }
 type GraftSide = Side & { backend: string; forward_unfolded_ips: number; head_runtime_epoch_s: number };
 type TorchSide = Side & { torch: string; threads: number };
@@ -49,13 +58,13 @@ function cpuSeconds(): number {
     return (u.user + u.system) / 1e6;
 }
 
-async function timed(fn: () => Promise<void>, reps: number, warmup = 1): Promise<[number, number]> {
+async function timed(fn: () => Promise<void>, reps: number, warmup = 1, batch = BATCH): Promise<[number, number]> {
     for (let i = 0; i < warmup; i++) await fn();
     const c0 = cpuSeconds();
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) await fn();
     const wall = (performance.now() - t0) / 1000;
-    return [(BATCH * reps) / wall, (BATCH * reps) / (cpuSeconds() - c0)];
+    return [(batch * reps) / wall, (batch * reps) / (cpuSeconds() - c0)];
 }
 
 /** `wasm:<threads>` or `tfjs-node`; a backend that does not load answers `{ unavailable }`. */
@@ -116,7 +125,8 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     const targets = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32'), 10);
     const w = tf.variable(tf.randomNormal([1280, 10], 0, 0.01));
     const b = tf.variable(tf.zeros([10]));
-    const headOpt = tf.train.adam(1e-3);
+    // The trainer's optimizer (GroupOptimizer: FlatAdam over all variables at once), not tf.train.adam.
+    const headOpt = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const epoch = async () => {
         const order = tf.tensor1d(Array.from(tf.util.createShuffledIndices(n)), 'int32');
         const [xs, ys] = tf.tidy(() => [tf.gather(features, order), tf.gather(targets, order)]);
@@ -125,11 +135,11 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
         for (let i = 0; i < n; i += BATCH) {
             const size = Math.min(BATCH, n - i);
             last?.dispose();
-            last = headOpt.minimize(() => {
+            last = headOpt.step({ head: [w, b], backbone: [] }, () => {
                 const xb = tf.slice(xs!, [i, 0], [size, 1280]);
                 const yb = tf.slice(ys!, [i, 0], [size, 10]);
                 return tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)) as tf.Scalar;
-            }, true);
+            });
         }
         await last!.data();
         last!.dispose();
@@ -147,6 +157,23 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     // The same epoch through the runtime's own loop (trainPhase); the first epoch warms up.
     const runtimeEpochs = await runtimeHeadEpochs(n, 1280, 10, BATCH, 3);
 
+    // From-scratch convolution training: every layer of small_cnn, BatchNorm on batch statistics.
+    const scratchX = tf.randomUniform([SCRATCH_BATCH, 28, 28, 1], 0, 1);
+    const scratchY = tf.oneHot(tf.tensor1d(Array.from({ length: SCRATCH_BATCH }, (_, i) => i % 5), 'int32'), 5);
+    const cnn = smallCnnModel([32, 64, 128]);
+    const cnnOpt = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
+    const cnnVars = cnn.trainableWeights.map((v) => v.read() as tf.Variable);
+    const [scratch, scratchCpu] = await timed(async () => {
+        const loss = cnnOpt.step({ head: cnnVars, backbone: [] }, () =>
+            tf.losses.softmaxCrossEntropy(scratchY, cnn.apply(scratchX, { training: true }) as tf.Tensor) as tf.Scalar
+        );
+        await loss.data();
+        loss.dispose();
+    }, SCRATCH_STEPS, 2, SCRATCH_BATCH);
+    cnnOpt.dispose();
+    tf.dispose([scratchX, scratchY]);
+    cnn.dispose();
+
     return {
         backend: chosen.detail,
         forward_unfolded_ips: forwardUnfolded,
@@ -157,7 +184,9 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
         head_epoch_s: epochS,
         head_ips: n / epochS,
         head_cpu_ips: n / epochCpu,
-        head_runtime_epoch_s: median(runtimeEpochs.slice(1))
+        head_runtime_epoch_s: median(runtimeEpochs.slice(1)),
+        scratch_ips: scratch,
+        scratch_cpu_ips: scratchCpu
     };
 }
 
@@ -268,7 +297,7 @@ function parent(): void {
         torch_cpu_ips: torchCpu,
         cpu_ratio: ratio(graftCpu, torchCpu)
     });
-    const workloads: Workload[] = (['forward', 'finetune', 'head'] as const).map((name) => {
+    const workloads: Workload[] = (['forward', 'finetune', 'head', 'scratch'] as const).map((name) => {
         const graftIps = med(graft, `${name}_ips`);
         const torchIps = med(torch, `${name}_ips`);
         const graftCpu = med(graft, `${name}_cpu_ips`);
@@ -296,7 +325,9 @@ function parent(): void {
             graft_test_accuracy: med(graftE2e, 'test_accuracy'),
             torch_test_accuracy: med(torchE2e, 'test_accuracy'),
             graft_baseline_test_accuracy: med(graftE2e, 'baseline_test_accuracy'),
-            torch_baseline_test_accuracy: med(torchE2e, 'baseline_test_accuracy')
+            torch_baseline_test_accuracy: med(torchE2e, 'baseline_test_accuracy'),
+            graft_random_features_test_accuracy: med(graftE2e, 'random_features_test_accuracy'),
+            torch_random_features_test_accuracy: med(torchE2e, 'random_features_test_accuracy')
         });
     }
     const fmt = (n: unknown, d = 1) => (typeof n === 'number' ? n.toFixed(d) : '-');
@@ -319,8 +350,8 @@ function parent(): void {
     if (e2e) {
         console.log(
             `digits_transfer end to end: Graft ${fmt(e2e['graft_seconds'])} s, PyTorch ${fmt(e2e['torch_seconds'])} s for ${e2e['train_images'] ?? '-'} training images; ` +
-                `test accuracy Graft ${fmt(e2e['graft_test_accuracy'], 3)} (scratch ${fmt(e2e['graft_baseline_test_accuracy'], 3)}), ` +
-                `PyTorch ${fmt(e2e['torch_test_accuracy'], 3)} (scratch ${fmt(e2e['torch_baseline_test_accuracy'], 3)})`
+                `test accuracy Graft ${fmt(e2e['graft_test_accuracy'], 3)} (scratch ${fmt(e2e['graft_baseline_test_accuracy'], 3)}, random_features ${fmt(e2e['graft_random_features_test_accuracy'], 3)}), ` +
+                `PyTorch ${fmt(e2e['torch_test_accuracy'], 3)} (scratch ${fmt(e2e['torch_baseline_test_accuracy'], 3)}, random_features ${fmt(e2e['torch_random_features_test_accuracy'], 3)})`
         );
     } else console.log('digits_transfer end to end: skipped (--skip-e2e)');
     if (json) {

@@ -69,6 +69,36 @@ def head_epoch(features, labels):
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+SCRATCH_BATCH = 64
+SCRATCH_STEPS = 8
+
+
+def scratch_training():
+    """small_cnn 32/64/128 on 28x28x1 from random weights, every layer trained, batch 64, Adam (bench/run.ts `scratch`)."""
+    layers, c = [], 1
+    for f in (32, 64, 128):
+        layers += [torch.nn.Conv2d(c, f, 3, padding=1, bias=False), torch.nn.BatchNorm2d(f, eps=1e-3, momentum=0.01), torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+        c = f
+    model = torch.nn.Sequential(*layers, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(128, 5)).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x = torch.rand(SCRATCH_BATCH, 1, 28, 28)
+    y = torch.arange(SCRATCH_BATCH) % 5
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    step()
+    step()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(SCRATCH_STEPS):
+        step()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return SCRATCH_BATCH * SCRATCH_STEPS / wall, SCRATCH_BATCH * SCRATCH_STEPS / cpu
+
+
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     torch.set_num_threads(threads)
@@ -81,6 +111,7 @@ def main():
     features = torch.randn(5000, 1280)
     labels = torch.randint(0, 10, (5000,))
     epoch_s, epoch_cpu_s = head_epoch(features, labels)
+    scratch, scratch_cpu = scratch_training()
     result = {
         "threads": threads,
         "torch": torch.__version__,
@@ -91,6 +122,8 @@ def main():
         "head_epoch_s": epoch_s,
         "head_ips": 5000 / epoch_s,
         "head_cpu_ips": 5000 / epoch_cpu_s,
+        "scratch_ips": scratch,
+        "scratch_cpu_ips": scratch_cpu,
     }
     print(json.dumps(result))
 

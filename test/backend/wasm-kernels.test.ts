@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runOriginal } from '../../src/runtime/backend/wasm-kernels/composite.js';
+import { setIm2colLimit } from '../../src/runtime/backend/wasm-kernels/conv2d-backprop-filter.js';
 import { compareKernel, spec, useWasm } from './compare.js';
 
 beforeAll(useWasm);
@@ -22,6 +23,8 @@ const convFilterCases: Case[] = [
     ['3x3 stride 2 valid, unused last row and column', { x: spec([2, 10, 10, 3], 15), dy: spec([2, 4, 4, 4], 16) }, { strides: [2, 2], pad: 'valid', filterShape: [3, 3, 3, 4] }],
     ['3x3 stride 2 same, odd size, batch 1', { x: spec([1, 9, 7, 3], 17), dy: spec([1, 5, 4, 6], 18) }, { strides: [2, 2], pad: 'same', filterShape: [3, 3, 3, 6] }],
     ['3x2 stride (1, 2) same, non-square', { x: spec([3, 6, 9, 2], 19), dy: spec([3, 6, 5, 4], 20) }, { strides: [1, 2], pad: 'same', filterShape: [3, 2, 2, 4] }],
+    ['3x3 stride 1 same, batch 3, cin 16 (small_cnn inner layer, many column rows)', { x: spec([3, 7, 7, 16], 131), dy: spec([3, 7, 7, 24], 132) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 16, 24] }],
+    ['5x5 stride 3 explicit asymmetric padding', { x: spec([2, 11, 10, 3], 133), dy: spec([2, 4, 3, 2], 134) }, { strides: [3, 3], pad: [[0, 0], [2, 1], [1, 2], [0, 0]], filterShape: [5, 5, 3, 2] }],
     ['3x3 one input channel (small_cnn stem)', { x: spec([8, 12, 12, 1], 121), dy: spec([8, 12, 12, 16], 122) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 1, 16] }],
     ['NCHW', { x: spec([2, 3, 7, 7], 123), dy: spec([2, 5, 7, 7], 124) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 3, 5], dataFormat: 'NCHW' }]
 ];
@@ -70,6 +73,15 @@ function expectClose(r: { maxDiff: number; maxRef: number }, tolerance = 1e-5): 
 describe('wasm gradient kernels match the cpu backend', () => {
     it.each(convFilterCases)('Conv2DBackpropFilter %s', async (_, inputs, attrs) => {
         expectClose(await compareKernel('Conv2DBackpropFilter', inputs, { ...NHWC, ...attrs }));
+    });
+    // Above IM2COL_LIMIT column elements the filter gradient runs as a convolution instead.
+    it.each(convFilterCases)('Conv2DBackpropFilter as a convolution (no im2col) %s', async (_, inputs, attrs) => {
+        const previous = setIm2colLimit(0);
+        try {
+            expectClose(await compareKernel('Conv2DBackpropFilter', inputs, { ...NHWC, ...attrs }));
+        } finally {
+            setIm2colLimit(previous);
+        }
     });
     it.each(convInputCases)('Conv2DBackpropInput %s', async (_, inputs, attrs) => {
         expectClose(await compareKernel('Conv2DBackpropInput', inputs, { ...NHWC, ...attrs }));

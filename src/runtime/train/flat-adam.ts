@@ -9,6 +9,7 @@
 // The update is Adam exactly as tf.train.adam computes it (Kingma & Ba; epsilon added to
 // sqrt(v̂)), so results match it to float rounding.
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_UPDATE, type AdamUpdateAttrs } from '../backend/wasm-kernels/adam-update.js';
 
 /**
  * Which variables a flat moment vector belongs to: their shapes in order. Names are left out on
@@ -57,6 +58,10 @@ export class FlatAdam {
         this.step++;
         const c1 = 1 - this.beta1 ** this.step;
         const c2 = 1 - this.beta2 ** this.step;
+        if (this.fused) {
+            this.applyFused(vars, grads, c1, c2);
+            return;
+        }
         const [m, v, updated] = tf.tidy(() => {
             const g = vars.length === 1 ? tf.reshape(grads[0]!, [total]) : tf.concat(grads.map((t) => tf.reshape(t, [-1])));
             const m1 = tf.add(tf.mul(this.m!, this.beta1), tf.mul(g, 1 - this.beta1)) as tf.Tensor1D;
@@ -79,6 +84,32 @@ export class FlatAdam {
         this.v?.dispose();
         this.m = m;
         this.v = v;
+        vars.forEach((x, i) => {
+            x.assign(updated[i]!);
+            updated[i]!.dispose();
+        });
+    }
+
+    /**
+     * Whether the one-kernel update runs (backend/wasm-kernels/adam-update.ts: wasm only, same
+     * float32 arithmetic); `GRAFT_FLAT_ADAM_OPS=1` keeps the tfjs formulation (A/B, tests).
+     */
+    private get fused(): boolean {
+        return process.env['GRAFT_FLAT_ADAM_OPS'] !== '1' && tf.getKernel(ADAM_UPDATE, tf.getBackend()) !== undefined;
+    }
+
+    private applyFused(vars: tf.Variable[], grads: tf.Tensor[], c1: number, c2: number): void {
+        const inputs: tf.NamedTensorMap = { m: this.m!, v: this.v! };
+        vars.forEach((x, i) => {
+            inputs[`x${i}`] = x;
+            inputs[`g${i}`] = grads[i]!;
+        });
+        const attrs: AdamUpdateAttrs = { count: vars.length, lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1, c2 };
+        const [m, v, ...updated] = tf.engine().runKernel(ADAM_UPDATE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        this.m!.dispose();
+        this.v!.dispose();
+        this.m = tf.keep(m!) as tf.Tensor1D;
+        this.v = tf.keep(v!) as tf.Tensor1D;
         vars.forEach((x, i) => {
             x.assign(updated[i]!);
             updated[i]!.dispose();

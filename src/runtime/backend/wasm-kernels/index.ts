@@ -6,6 +6,7 @@
 // GRAFT_WASM_BASELINE=1 registers the earlier formulations of the kernels that have newer,
 // faster ones, so benches can compare both in one run (bench/profile-train.ts --ab).
 import { registerActivationGrads } from './activation-grads.js';
+import { registerAdamUpdate } from './adam-update.js';
 import { registerBatchNormGrad } from './batchnorm-grad.js';
 import { registerChannelAffine } from './channel-affine.js';
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.js';
@@ -33,5 +34,6 @@ export function registerWasmTrainingKernels(): void {
         registerActivationGrads();
         registerBatchNormGrad();
         registerChannelAffine();
+        registerAdamUpdate();
     }
 }
