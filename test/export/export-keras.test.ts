@@ -225,11 +225,14 @@ describe('graft export --to keras', () => {
             'aug = m.prepare(x[:6], draws, list(range(6)))',
             'probs = np.eye(5)[[0, 1, 2, 3, 4, 0]] * 0.9 + 0.02',
             'met = m.compute_metrics(probs, np.array([0, 1, 2, 3, 4, 1]))',
-            'print(json.dumps({"shape": list(x.shape), "n": int(len(y)), "range": [float(xs.min()), float(xs.max())], "flip": bool(np.array_equal(flipped, x[:3, :, ::-1, :])),',
+            'try:\n    m.load_npy("data", "gone_images.npy"); missing = ""\nexcept SystemExit as e:\n    missing = str(e)',
+            'print(json.dumps({"missing": missing, "shape": list(x.shape), "n": int(len(y)), "range": [float(xs.min()), float(xs.max())], "flip": bool(np.array_equal(flipped, x[:3, :, ::-1, :])),',
             '                  "aug_range": [float(aug.min()), float(aug.max())], "aug_changed": bool(not np.allclose(aug, xs)), "metrics": met,',
             '                  "class_weights": m.class_weights().tolist()}))'
         ].join('\n');
-        const r = py<{ shape: number[]; n: number; range: number[]; flip: boolean; aug_range: number[]; aug_changed: boolean; metrics: Record<string, unknown>; class_weights: number[] }>(code, join(out, 'train.py'));
+        const r = py<{ missing: string; shape: number[]; n: number; range: number[]; flip: boolean; aug_range: number[]; aug_changed: boolean; metrics: Record<string, unknown>; class_weights: number[] }>(code, join(out, 'train.py'));
+        // A missing project file stops the run with its name and what to do, not a traceback.
+        expect(r.missing).toMatch(/data\/gone_images\.npy: cannot be read .*export the project again with 'graft export'/);
         expect(r.shape).toEqual([300, 28, 28, 1]);
         expect(r.n).toBe(300);
         // normalize symmetric: [-1, 1]

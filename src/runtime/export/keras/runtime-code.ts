@@ -32,8 +32,8 @@ def load_split(split):
     files = SPLITS.get(split)
     if files is None:
         return None
-    x = np.load(os.path.join(HERE, files["images"])).astype(np.float32) / 255.0
-    y = np.load(os.path.join(HERE, files["labels"])).astype(np.int64)
+    x = load_npy(files["images"]).astype(np.float32) / 255.0
+    y = load_npy(files["labels"]).astype(np.int64)
     return x, y
 
 
@@ -310,7 +310,7 @@ def load_initial_weights(model):
     with open(os.path.join(HERE, "weights", "index.json")) as f:
         index = json.load(f)
     for name, entry in index["layers"].items():
-        values = [np.load(os.path.join(HERE, "weights", t["file"])) for t in entry["tensors"]]
+        values = [load_npy("weights", t["file"]) for t in entry["tensors"]]
         try:
             model.get_layer(name).set_weights(values)
         except ValueError as e:
@@ -357,16 +357,7 @@ def main():
         status, error = "failed", {"message": str(e)}
         log(str(e))
     if chief:
-        results["stages"] = stages
-        results["status"] = status
-        if error:
-            results["error"] = error
-        else:
-            results["metrics"] = metrics
-            os.makedirs(os.path.join(run_dir, "model"), exist_ok=True)
-            model.save(os.path.join(run_dir, "model", "model.keras"))
-            with open(os.path.join(run_dir, "model", "labels.json"), "w") as f:
-                json.dump(CLASSES, f, indent=2)
+        close_run(run_dir, results, status, error, stages, metrics, lambda d: model.save(os.path.join(d, "model.keras")))
         results["engine"] = {
             "name": ENGINE,
             "version": tf.__version__,

@@ -375,4 +375,30 @@ def parse_args(how, threads_help):
     p.add_argument("--run-dir", default=None, help="write the run into exactly this folder")
     p.add_argument("--threads", type=int, default=None, help=threads_help)
     return p.parse_args()
+
+
+def close_run(run_dir, results, status, error, stages, metrics, save_model):
+    """The outcome into results.json's fields; a completed run also saves its model (save_model
+    writes into the given folder) and the class names beside it."""
+    results["stages"] = stages
+    results["status"] = status
+    if error:
+        results["error"] = error
+        return
+    results["metrics"] = metrics
+    model_dir = os.path.join(run_dir, "model")
+    os.makedirs(model_dir, exist_ok=True)
+    save_model(model_dir)
+    with open(os.path.join(model_dir, "labels.json"), "w") as f:
+        json.dump(CLASSES, f, indent=2)
+
+
+def load_npy(*parts):
+    """A project file (data/, weights/) as a NumPy array; a missing or damaged one stops the run
+    with its name and what to do, not a traceback."""
+    path = os.path.join(HERE, *parts)
+    try:
+        return np.load(path)
+    except (OSError, ValueError) as e:
+        raise SystemExit("%s: cannot be read (%s); export the project again with 'graft export'" % (path, e))
 `;

@@ -157,8 +157,8 @@ def load_split(split):
     files = SPLITS.get(split)
     if files is None:
         return None
-    x = np.load(os.path.join(HERE, files["images"]))
-    y = np.load(os.path.join(HERE, files["labels"]))
+    x = load_npy(files["images"])
+    y = load_npy(files["labels"])
     return torch.from_numpy(x).permute(0, 3, 1, 2).float().div_(255.0).contiguous(), torch.from_numpy(y).long()
 
 
@@ -442,7 +442,7 @@ def load_initial_weights(net):
     """weights/*.npy (converted from Graft's tfjs weights at export time) into the state dict."""
     with open(os.path.join(HERE, "weights", "index.json")) as f:
         index = json.load(f)
-    state = {k: torch.from_numpy(np.load(os.path.join(HERE, "weights", v["file"]))) for k, v in index["tensors"].items()}
+    state = {k: torch.from_numpy(load_npy("weights", v["file"])) for k, v in index["tensors"].items()}
     missing, unexpected = net.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
@@ -468,7 +468,7 @@ def main():
         log("run %s -> %s (torch %s, %d process%s, seed %d)" % (EXPERIMENT, run_dir, torch.__version__, world, "es" if world > 1 else "", SEED))
 
     status, error = "completed", None
-    stages, sample_counts = [], {}
+    stages, sample_counts, metrics, eval_counts = [], {}, {}, {}
     try:
         if not PRETRAINED:
             # trainer.ts: a randomly initialised backbone gets BatchNorm statistics of the data first.
@@ -479,7 +479,6 @@ def main():
             result, counts = train_stage(si, stage, net, train, val, rank, world, log)
             stages.append(result)
             sample_counts[stage["name"]] = counts
-        metrics, eval_counts = {}, {}
         for split, data in (("val", val), ("test", test if "test" in EVALUATE else None)):
             if data is not None:
                 metrics[split], eval_counts[split] = evaluate(net, data, rank, world)
@@ -488,16 +487,7 @@ def main():
         log(str(e))
     per_rank = all_gather(sample_counts)
     if rank == 0:
-        results["stages"] = stages
-        results["status"] = status
-        if error:
-            results["error"] = error
-        else:
-            results["metrics"] = metrics
-            os.makedirs(os.path.join(run_dir, "model"), exist_ok=True)
-            torch.save(net.state_dict(), os.path.join(run_dir, "model", "model.pt"))
-            with open(os.path.join(run_dir, "model", "labels.json"), "w") as f:
-                json.dump(CLASSES, f, indent=2)
+        close_run(run_dir, results, status, error, stages, metrics, lambda d: torch.save(net.state_dict(), os.path.join(d, "model.pt")))
         results["engine"] = {
             "name": ENGINE,
             "version": "torch " + torch.__version__,
