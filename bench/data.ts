@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadDataset } from '../src/runtime/data/index.js';
 import { mapLimit } from '../src/runtime/data/concurrency.js';
-import type { DatasetPlan } from '../src/runtime/plan/types.js';
+import type { DatasetPlan } from '../src/core/plan/types.js';
 
 const SIDE = 96;
 const CLASSES = 10;
@@ -81,7 +81,7 @@ interface ChildResult {
 }
 
 async function child(mode: 'memory' | 'disk'): Promise<void> {
-    setWasmPaths(join(fileURLToPath(new URL('.', import.meta.url)), '../node_modules/@tensorflow/tfjs-backend-wasm/dist/'));
+    setWasmPaths(join(fileURLToPath(new URL('.', import.meta.url)), '../node_modules/@tensorflow/tfjs-backend-wasm/dist'));
     await tf.setBackend('wasm');
     const rssBefore = rssMB();
     const heapBefore = process.memoryUsage().heapUsed / 2 ** 20;

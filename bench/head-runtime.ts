@@ -3,7 +3,7 @@
 // head, loss, accuracy, per-step loss read, cancellation turn). bench/run.ts' own head loop is a
 // lean hand-written one; this says what a user's `graft run` gets for the same epoch.
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan } from '../src/runtime/plan/types.js';
+import type { ExperimentPlan } from '../src/core/plan/types.js';
 import { TensorFeed } from '../src/runtime/train/feed.js';
 import { assembleModel, describeModel } from '../src/runtime/train/model.js';
 import { trainPhase, type TrainHooks } from '../src/runtime/train/trainer.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import rpc from 'vscode-languageserver-protocol/node.js';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
-import { checkFiles } from '../src/runtime/cli/check.js';
+import { checkFiles } from '../src/cli/check.js';
 import { generateWorkspace } from './language-workspace.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         console.log(`full check (in-process: fresh services, 50 files parsed, linked, validated): wall best ${ms(Math.min(...runs))}, median ${ms(percentile(runs, 50))}; CPU best ${ms(Math.min(...cpu))}; ${findings} diagnostics`);
 
         const cli = join(repo, 'bin/graft.js');
-        if (existsSync(join(repo, 'out/runtime/cli/main.js'))) {
+        if (existsSync(join(repo, 'out/cli/main.js'))) {
             // bash's `time` reports the child's CPU, which load on the machine does not inflate.
             const t0 = performance.now();
             const result = spawnSync('bash', ['-c', 'TIMEFORMAT="cpu %U %S"; time "$0" "$1" check "$2"', process.execPath, cli, dir], { encoding: 'utf8' });

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = new URL('../out/runtime/cli/main.js', import.meta.url);
+const main = new URL('../out/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
     console.error('graft: the project is not built yet. Run `npm install` (or `npm run build`) in ' + fileURLToPath(new URL('..', import.meta.url)));
     process.exit(2);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentUnitBatch, drawTransform, loadDataset, mulberry32 } from '../../src/runtime/data/index.js';
-import type { AugmentPlan } from '../../src/runtime/plan/types.js';
+import type { AugmentPlan } from '../../src/core/plan/types.js';
 import { plan } from './helpers.js';
 
 const augment: AugmentPlan = { flip: 'horizontal', rotate: 15, zoom: 0.1, shift: 0.1, brightness: 0.2, contrast: 0.2, crop: 0.1, noise: 0.05 };
@@ -105,7 +105,7 @@ describe('augmentation on the wasm backend', () => {
         const full: AugmentPlan = { flip: 'both', rotate: 25, zoom: 0.2, shift: 0.15, crop: 0.1, brightness: 0.2, contrast: 0.3 };
         await tf.setBackend('cpu');
         const onCpu = tf.tidy(() => augmentUnitBatch(tf.tensor4d(values, [5, 12, 10, 3]), full, mulberry32(11)).dataSync());
-        setWasmPaths(join(import.meta.dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/'));
+        setWasmPaths(join(import.meta.dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
         expect(await tf.setBackend('wasm')).toBe(true);
         try {
             const onWasm = tf.tidy(() => augmentUnitBatch(tf.tensor4d(values, [5, 12, 10, 3]), full, mulberry32(11)).dataSync());

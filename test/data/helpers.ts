@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { DatasetPlan } from '../../src/runtime/plan/types.js';
+import type { DatasetPlan } from '../../src/core/plan/types.js';
 
 export const EXAMPLES = join(import.meta.dirname, '../../examples');
 export const DATA = join(EXAMPLES, 'data');

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { denormalize, MisclassifiedCollector, selectMisclassified } from '../../src/runtime/eval/misclassified.js';
 import { normalizationOf } from '../../src/runtime/data/index.js';
-import type { Normalize } from '../../src/runtime/plan/types.js';
+import type { Normalize } from '../../src/core/plan/types.js';
 
 describe('selectMisclassified', () => {
     it('keeps wrong argmaxes only, most confident first, ties in evaluation order', () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/runtime/data/index.js';
 import { exportExperiment } from '../../src/runtime/export/export.js';
 import { pytorchTarget } from '../../src/runtime/export/pytorch/target.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -59,7 +60,7 @@ describe.skipIf(!hasTorch)(`train.py augments like Graft${hasTorch ? '' : ` (ski
         const spec = join(dir, 'spec.graft');
         writeFileSync(spec, SPEC);
         const out = join(dir, 'project');
-        const { ctx } = await exportExperiment({ file: spec, experiment: 'aug', target: pytorchTarget, out, warn: () => undefined });
+        const { ctx } = await exportExperiment({ file: spec, experiment: 'aug', target: pytorchTarget, out, warn: () => undefined, selectPlan });
         const ds = await loadDataset(ctx.plan.data, { seed: ctx.plan.seed });
         const epoch = 100001; // stage 1, epoch 1, as the trainer numbers them
         let graft: Float32Array | undefined;

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportExperiment, type ExportOutcome } from '../../src/runtime/export/export.js';
 import { ExportRefused } from '../../src/runtime/export/refusals.js';
-import { displayPath } from '../../src/runtime/cli/cli-input.js';
+import { displayPath } from '../../src/cli/cli-input.js';
 import { kerasTarget } from '../../src/runtime/export/keras/target.js';
-import { main } from '../../src/runtime/cli/main.js';
+import { main } from '../../src/cli/main.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FASHION = join(ROOT, 'examples/data/fashion5');
@@ -98,7 +99,7 @@ beforeAll(async () => {
     spec = join(dir, 'spec.graft');
     writeFileSync(spec, SPEC);
     out = join(dir, 'project');
-    outcome = await exportExperiment({ file: spec, experiment: 'keras_all', target: kerasTarget, out, warn: () => undefined });
+    outcome = await exportExperiment({ file: spec, experiment: 'keras_all', target: kerasTarget, out, warn: () => undefined, selectPlan });
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -252,7 +253,7 @@ describe('graft export --to keras', () => {
     it('refuses what does not translate, naming the spec line; `graft export --to keras` on the command line', async () => {
         let msg = '';
         try {
-            await exportExperiment({ file: spec, experiment: 'keras_map', target: kerasTarget, out: join(dir, 'map'), warn: () => undefined });
+            await exportExperiment({ file: spec, experiment: 'keras_map', target: kerasTarget, out: join(dir, 'map'), warn: () => undefined, selectPlan });
         } catch (err) {
             expect(err).toBeInstanceOf(ExportRefused);
             msg = (err as Error).message;

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportExperiment, type ExportOutcome } from '../../src/runtime/export/export.js';
 import { ExportRefused } from '../../src/runtime/export/refusals.js';
-import { displayPath } from '../../src/runtime/cli/cli-input.js';
-import { exportCommand } from '../../src/runtime/cli/export.js';
+import { displayPath } from '../../src/cli/cli-input.js';
+import { exportCommand } from '../../src/cli/export.js';
 import { pytorchTarget } from '../../src/runtime/export/pytorch/target.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FASHION = join(ROOT, 'examples/data/fashion5');
@@ -98,7 +99,7 @@ function lineOf(text: string, start: string): { line: number; column: number } {
 
 async function refusal(file: string, experiment: string): Promise<string> {
     try {
-        await exportExperiment({ file, experiment, target: pytorchTarget, out: join(dir, `out-${experiment}`), warn: () => undefined });
+        await exportExperiment({ file, experiment, target: pytorchTarget, out: join(dir, `out-${experiment}`), warn: () => undefined, selectPlan });
     } catch (err) {
         expect(err).toBeInstanceOf(ExportRefused);
         return (err as Error).message;
@@ -131,7 +132,7 @@ beforeAll(async () => {
     spec = join(dir, 'spec.graft');
     writeFileSync(spec, SPEC);
     out = join(dir, 'project');
-    outcome = await exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out, warn: (m) => warnings.push(m) });
+    outcome = await exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out, warn: (m) => warnings.push(m), selectPlan });
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,7 +182,7 @@ describe('graft export --to pytorch', () => {
         mkdirSync(runs);
         const msg = await (async () => {
             try {
-                await exportExperiment({ file, experiment: 'fashion_from_digits', target: pytorchTarget, out: join(dir, 'ff'), runsDir: runs, warn: (m) => warnings.push(m) });
+                await exportExperiment({ file, experiment: 'fashion_from_digits', target: pytorchTarget, out: join(dir, 'ff'), runsDir: runs, warn: (m) => warnings.push(m), selectPlan });
             } catch (err) {
                 return (err as Error).message;
             }
@@ -246,7 +247,7 @@ describe('graft export --to pytorch', () => {
         const busy = join(dir, 'busy');
         mkdirSync(busy);
         writeFileSync(join(busy, 'notes.txt'), 'mine');
-        await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: busy, warn: () => undefined })).rejects.toThrow(/is a folder with other files in it/);
+        await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: busy, warn: () => undefined, selectPlan })).rejects.toThrow(/is a folder with other files in it/);
         expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
     });
 
@@ -257,14 +258,14 @@ describe('graft export --to pytorch', () => {
         const test = splits.datasets.shoes.splits.test as string[];
         [test[0], test[1]] = [test[1], test[0]];
         writeFileSync(join(run, 'splits.json'), JSON.stringify(splits));
-        const msg = await exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run, warn: () => undefined }).then(
+        const msg = await exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run, warn: () => undefined, selectPlan }).then(
             () => '',
             (err: Error) => err.message
         );
         expect(msg).toBe(`${displayPath(spec)}:1:1: error: the test split computed now (100 images) differs from ${displayPath(join(run, 'splits.json'))} (100): the data files changed since that run; run \`graft run\` again or pass --run with a current run`);
         const empty = join(dir, 'not-a-run');
         mkdirSync(empty);
-        await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run: empty, warn: () => undefined })).rejects.toThrow(/no splits\.json there/);
+        await expect(exportExperiment({ file: spec, experiment: 'exp_all', target: pytorchTarget, out: join(dir, 'with-run'), run: empty, warn: () => undefined, selectPlan })).rejects.toThrow(/no splits\.json there/);
     });
 
     it('CLI: usage problems exit 2 with one line, refusals exit 1', async () => {

@@ -11,6 +11,7 @@ import { exportExperiment } from '../../src/runtime/export/export.js';
 import { pytorchTarget } from '../../src/runtime/export/pytorch/target.js';
 import { listRuns } from '../../src/extension/runs/run-history.js';
 import type { RunResults } from '../../src/runtime/runs/results.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -55,7 +56,7 @@ describe.skipIf(!hasTorch)(`an exported run's results.json${hasTorch ? '' : ` (s
         writeFileSync(spec, SPEC);
         const out = join(dir, 'project');
         const runs = join(dir, 'runs');
-        await exportExperiment({ file: spec, experiment: 'tiny', target: pytorchTarget, out, runsDir: runs, warn: () => undefined });
+        await exportExperiment({ file: spec, experiment: 'tiny', target: pytorchTarget, out, runsDir: runs, warn: () => undefined, selectPlan });
         const r = spawnSync(PYTHON, ['train.py', '--threads', '1'], { cwd: out, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
         expect(r.status, r.stderr).toBe(0);
         const ids = readdirSync(join(runs, 'tiny'));

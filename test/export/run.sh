@@ -18,7 +18,7 @@ if ! "$PY" -c 'import torch' 2>/dev/null; then
     apt-get install -y -q python3-torch python3-numpy
 fi
 "$PY" -c 'import torch, numpy; print("test:export: torch", torch.__version__, "numpy", numpy.__version__)'
-[ -f out/runtime/cli/main.js ] || npm run build
+[ -f out/cli/main.js ] || npm run build
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/graft-test-export.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
 import { layerGraph } from '../../src/runtime/export/layer-graph.js';
 import { npyBytes } from '../../src/runtime/export/npy.js';
 import { modelCode } from '../../src/runtime/export/pytorch/model-code.js';

@@ -4,9 +4,9 @@ import { afterAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { check } from '../../src/runtime/cli/check.js';
-import { fmt } from '../../src/runtime/cli/fmt.js';
-import { main } from '../../src/runtime/cli/main.js';
+import { check } from '../../src/cli/check.js';
+import { fmt } from '../../src/cli/fmt.js';
+import { main } from '../../src/cli/main.js';
 import { sharedExamples } from './lsp-test-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'graft-cli-'));

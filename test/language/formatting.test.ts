@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EmptyFileSystem } from 'langium';
 import { expectFormatting } from 'langium/test';
 import { createGraftServices } from '../../src/language/graft-module.js';
-import { formatGraftText } from '../../src/runtime/cli/fmt.js';
+import { formatGraftText } from '../../src/cli/fmt.js';
 import { sharedExamples } from './lsp-test-helpers.js';
 
 const services = createGraftServices(EmptyFileSystem).Graft;

@@ -12,8 +12,8 @@ import { clearDocuments } from 'langium/test';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createGraftServices } from '../../src/language/graft-module.js';
 import { isExperiment, type Model } from '../../src/language/generated/ast.js';
-import { check } from '../../src/runtime/cli/check.js';
-import { plan } from '../../src/runtime/cli/plan.js';
+import { check } from '../../src/cli/check.js';
+import { plan } from '../../src/cli/plan.js';
 import { codeActionsOf, hoverText, MessageScan } from './message-scan.js';
 
 const projectExamples = join(import.meta.dirname, '../../examples');

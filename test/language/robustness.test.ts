@@ -15,7 +15,7 @@ import { clearDocuments } from 'langium/test';
 import { createGraftServices } from '../../src/language/graft-module.js';
 import type { Model } from '../../src/language/generated/ast.js';
 import { canonicalLayout } from '../../src/language/lsp/canonical-layout.js';
-import { findingsOf } from '../../src/runtime/cli/check.js';
+import { findingsOf } from '../../src/cli/check.js';
 import { codeActionsOf, hoverText, MessageScan } from './message-scan.js';
 
 const projectExamples = join(import.meta.dirname, '../../examples');

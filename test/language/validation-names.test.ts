@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFiles } from '../../src/runtime/cli/check.js';
+import { checkFiles } from '../../src/cli/check.js';
 import { URI } from 'langium';
 import { clearDocuments, parseHelper } from 'langium/test';
 import type { Model } from '../../src/language/generated/ast.js';

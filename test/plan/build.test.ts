@@ -1,7 +1,7 @@
 // The plan builder resolves every default and freezing statement of the reference examples.
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
-import { buildPlans } from '../../src/runtime/plan/build.js';
+import { buildPlans } from '../../src/language/plan/build.js';
 
 const examples = join(import.meta.dirname, '../../examples');
 

@@ -11,8 +11,8 @@ import type { RunEvent } from '../../src/runtime/runs/events.js';
 import type { RunResults } from '../../src/runtime/runs/results.js';
 import { runExperiment, type RunOutcome } from '../../src/runtime/runs/runner.js';
 import { defaultBackboneLoaders } from '../../src/runtime/runs/weights-bridge.js';
-import { selectPlan } from '../../src/runtime/runs/workspace-plans.js';
-import { runSummary } from '../../src/runtime/cli/run-summary.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
+import { runSummary } from '../../src/cli/run-summary.js';
 import { FASHION } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'graft-baselines-'));

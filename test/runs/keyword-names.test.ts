@@ -6,12 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkFiles } from '../../src/runtime/cli/check.js';
+import { checkFiles } from '../../src/cli/check.js';
 import { chooseBackend } from '../../src/runtime/runs/backend-choice.js';
 import type { RunResults } from '../../src/runtime/runs/results.js';
 import { runExperiment } from '../../src/runtime/runs/runner.js';
 import { defaultBackboneLoaders } from '../../src/runtime/runs/weights-bridge.js';
-import { selectPlan } from '../../src/runtime/runs/workspace-plans.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const SPEC = join(import.meta.dirname, '../fixtures/keyword-names/keyword-names.graft');
 const runsRoot = mkdtempSync(join(tmpdir(), 'graft-keyword-names-'));

@@ -1,7 +1,7 @@
 // `graft plan` on the shipped examples: deterministic text that shows what each stage trains.
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { plan } from '../../src/runtime/cli/plan.js';
+import { plan } from '../../src/cli/plan.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 

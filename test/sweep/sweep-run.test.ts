@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlans } from '../../src/runtime/plan/build.js';
+import { buildPlans } from '../../src/language/plan/build.js';
 import { runExperiment } from '../../src/runtime/runs/runner.js';
 import type { RunResults } from '../../src/runtime/runs/results.js';
 import { defaultBackboneLoaders } from '../../src/runtime/runs/weights-bridge.js';
 import { runSweep, type SweepRecord } from '../../src/runtime/sweep/run-sweep.js';
-import { selectSweep } from '../../src/runtime/sweep/sweep-command.js';
+import { selectSweep } from '../../src/cli/sweep-command.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 const dir = mkdtempSync(join(tmpdir(), 'graft-sweep-run-'));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ExperimentPlan, SweepPlan } from '../../src/runtime/plan/types.js';
+import type { ExperimentPlan, SweepPlan } from '../../src/core/plan/types.js';
 import { applyTrial } from '../../src/runtime/sweep/apply.js';
 import { runSweep, type SweepRecord, type TrialOutcome } from '../../src/runtime/sweep/run-sweep.js';
 import { objectiveValue, rankTrials, type TrialRecord } from '../../src/runtime/sweep/table.js';

@@ -2,10 +2,10 @@
 // built from the zoo catalog (small_cnn [2, 4, 4]: blocks of conv → bn → relu → pool).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FreezeOp } from '../../src/runtime/plan/types.js';
+import type { FreezeOp } from '../../src/core/plan/types.js';
 import { applyStageFreezing, assembleModel, batchNormInTraining, cutBackbone, paramGroups, recalibrateBatchNorm, SpecError, type AssembledModel } from '../../src/runtime/train/model.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
 import { at, stage, tinyPlan } from './helpers.js';
 
 beforeAll(async () => {

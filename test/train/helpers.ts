@@ -1,7 +1,7 @@
 // Shared fixtures for the runtime tests: a tiny plan and synthetic, learnable data.
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan, StagePlan } from '../../src/runtime/plan/types.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
+import type { ExperimentPlan, StagePlan } from '../../src/core/plan/types.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
 import { TensorFeed, type TrainingData } from '../../src/runtime/train/feed.js';
 
 export const at = { file: '/spec/test.graft', line: 1, column: 1 };

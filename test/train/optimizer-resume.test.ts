@@ -3,7 +3,7 @@
 // RMSProp's accumulators).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OptimizerPlan } from '../../src/runtime/plan/types.js';
+import type { OptimizerPlan } from '../../src/core/plan/types.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The training loop on synthetic, learnable data with a real (tiny) zoo network.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ExperimentPlan } from '../../src/runtime/plan/types.js';
+import type { ExperimentPlan } from '../../src/core/plan/types.js';
 import { assembleModel } from '../../src/runtime/train/model.js';
 import { trainPhase, type StageResult, type TrainHooks } from '../../src/runtime/train/trainer.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from '../../src/runtime/data/index.js';
-import type { DatasetPlan, ExperimentPlan } from '../../src/runtime/plan/types.js';
+import type { DatasetPlan, ExperimentPlan } from '../../src/core/plan/types.js';
 import { assembleModel, paramGroups, type AssembledModel } from '../../src/runtime/train/model.js';
 import { GroupOptimizer } from '../../src/runtime/train/optimizers.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
 import { Adaptation } from '../../src/runtime/transfer/adapt-step.js';
 import { at, tinyPlan } from '../train/helpers.js';
 

@@ -11,7 +11,7 @@ import { chooseBackend } from '../../src/runtime/runs/backend-choice.js';
 import type { RunResults } from '../../src/runtime/runs/results.js';
 import { runExperiment } from '../../src/runtime/runs/runner.js';
 import { defaultBackboneLoaders } from '../../src/runtime/runs/weights-bridge.js';
-import { selectPlan } from '../../src/runtime/runs/workspace-plans.js';
+import { selectPlan } from '../../src/language/plan/workspace-plans.js';
 
 const SPEC = join(import.meta.dirname, '../../examples/negative-transfer.graft');
 const runsRoot = mkdtempSync(join(tmpdir(), 'graft-negative-transfer-'));

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from '../../src/runtime/data/index.js';
-import type { DatasetPlan, ExperimentPlan } from '../../src/runtime/plan/types.js';
+import type { DatasetPlan, ExperimentPlan } from '../../src/core/plan/types.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
 import { runPrototypes } from '../../src/runtime/transfer/prototype-run.js';
 import { at, tinyPlan } from '../train/helpers.js';
 

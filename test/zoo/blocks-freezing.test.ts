@@ -1,9 +1,9 @@
 // The catalog's blocks give the lead's freezing statements their meaning: `unfreeze last n
 // blocks` on each architecture unfreezes the layers a Keras user expects.
 import { describe, expect, test } from 'vitest';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
-import { applyFreezeOps, initialMask, trainableParams } from '../../src/runtime/plan/freezing.js';
-import type { BackboneDescription } from '../../src/runtime/zoo/catalog-types.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
+import { applyFreezeOps, initialMask, trainableParams } from '../../src/core/plan/freezing.js';
+import type { BackboneDescription } from '../../src/core/zoo/catalog-types.js';
 
 function trainable(d: BackboneDescription, count: number): string[] {
     const mask = applyFreezeOps(d, initialMask(d), [{ op: 'freeze_all' }, { op: 'unfreeze_last', count, unit: 'blocks' }]);

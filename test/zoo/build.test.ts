@@ -3,9 +3,9 @@
 import { describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
-import { describeZoo } from '../../src/runtime/zoo/catalog.js';
-import type { BackboneDescription } from '../../src/runtime/zoo/catalog-types.js';
-import { describeModelJsonContent } from '../../src/runtime/zoo/model-json.js';
+import { describeZoo } from '../../src/core/zoo/catalog.js';
+import type { BackboneDescription } from '../../src/core/zoo/catalog-types.js';
+import { describeModelJsonContent } from '../../src/core/zoo/model-json.js';
 
 function expectSame(model: tf.LayersModel, d: BackboneDescription): void {
     expect(model.countParams()).toBe(d.params);

@@ -1,9 +1,9 @@
 // The zoo catalog against the Keras applications: parameter counts (Keras' model.count_params()
 // with include_top=False), layer counts, names, blocks and output shapes.
 import { describe, expect, test } from 'vitest';
-import { describeZoo, ZOO_INFO, ZooError } from '../../src/runtime/zoo/catalog.js';
-import { ZOO_ARCHS } from '../../src/runtime/zoo/catalog-types.js';
-import { makeDivisible } from '../../src/runtime/zoo/archs/mobilenet.js';
+import { describeZoo, ZOO_INFO, ZooError } from '../../src/core/zoo/catalog.js';
+import { ZOO_ARCHS } from '../../src/core/zoo/catalog-types.js';
+import { makeDivisible } from '../../src/core/zoo/archs/mobilenet.js';
 
 const at224 = [224, 224, 3];
 

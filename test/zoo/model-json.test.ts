@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeModelJson, describeModelJsonCached, describeModelJsonContent, blockOfLayerName, ModelJsonError } from '../../src/runtime/zoo/model-json.js';
+import { describeModelJson, describeModelJsonCached, describeModelJsonContent, blockOfLayerName, ModelJsonError } from '../../src/core/zoo/model-json.js';
 
 const conv = (name: string, filters: number, inbound: unknown, extra: object = {}) => ({
     class_name: 'Conv2D',

@@ -13,7 +13,7 @@ import { findNode } from '../node-runtime.js';
 import { findDeclarations } from '../spec-outline.js';
 import type { RunStatusBar } from '../status-bar.js';
 import type { ResultsPanels } from '../panel/results-panel.js';
-import type { SpecLoc } from '../../runtime/plan/types.js';
+import type { SpecLoc } from '../../core/plan/types.js';
 
 interface LiveRun {
     id: string;

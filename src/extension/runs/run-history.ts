@@ -18,7 +18,7 @@ function readJson(file: string): unknown {
     }
 }
 
-/** What the panel needs from a run's plan.json (src/runtime/plan/types.ts), when readable. */
+/** What the panel needs from a run's plan.json (src/core/plan/types.ts), when readable. */
 interface PlanBits {
     head?: { kind?: string; heads?: { name?: unknown }[] };
     evaluate?: { kind?: string; episodes?: unknown; way?: unknown; shot?: unknown; query?: unknown }[];

@@ -2,7 +2,7 @@
 // results panel show. The same fold serves a live child process and an events.ndjson read back
 // from a run folder, so a finished run looks the same whichever way it was opened.
 import type { Phase, RunEvent, RunStatus } from '../../runtime/runs/events.js';
-import type { SpecLoc } from '../../runtime/plan/types.js';
+import type { SpecLoc } from '../../core/plan/types.js';
 import type { ResultsView } from './results-view.js';
 
 export interface EpochPoint {

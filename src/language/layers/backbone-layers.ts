@@ -19,10 +19,10 @@ import {
     type Experiment,
     type ZooBackbone
 } from '../generated/ast.js';
-import type { BackboneDescription } from '../../runtime/zoo/catalog-types.js';
-import { describeZoo, isZooArch, ZOO_INFO, ZooError } from '../../runtime/zoo/catalog.js';
-import { cutDescription } from '../../runtime/zoo/graph.js';
-import { describeModelJsonCached } from '../../runtime/zoo/model-json.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
+import { describeZoo, isZooArch, ZOO_INFO, ZooError } from '../../core/zoo/catalog.js';
+import { cutDescription } from '../../core/zoo/graph.js';
+import { describeModelJsonCached } from '../../core/zoo/model-json.js';
 import { named } from '../validation/check-utils.js';
 
 export type BackboneResult =

@@ -22,10 +22,10 @@ import {
     type FreezeStmt
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
-import type { BackboneDescription } from '../../runtime/zoo/catalog-types.js';
-import type { FreezeOp } from '../../runtime/plan/types.js';
-import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
-import { applyFreezeOp, FreezeError, initialMask, type TrainableMask } from '../../runtime/plan/freezing.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
+import type { FreezeOp } from '../../core/plan/types.js';
+import { isZooArch, ZOO_INFO } from '../../core/zoo/catalog.js';
+import { applyFreezeOp, FreezeError, initialMask, type TrainableMask } from '../../core/plan/freezing.js';
 
 export function enclosingExperiment(node: AstNode | undefined): Experiment | undefined {
     return node ? AstUtils.getContainerOfType(node, isExperiment) : undefined;

@@ -17,8 +17,8 @@ import { isDataProp, isDataset, isExperiment, isMetricsProp, isSweep, isZooBackb
 import { datasetCsv, sourceClassCounts } from '../validation/dataset-facts.js';
 import { labelColumns } from '../validation/disk-facts.js';
 import type { GraftServices } from '../graft-module.js';
-import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
-import { globToRegExp } from '../../runtime/plan/freezing.js';
+import { isZooArch, ZOO_INFO } from '../../core/zoo/catalog.js';
+import { globToRegExp } from '../../core/plan/freezing.js';
 import { backboneOf, enclosingExperiment, uncutBackboneOf } from './experiment-context.js';
 import { listPathCompletions, type PathKindWanted } from './path-completion.js';
 import { monitorNames } from './metric-names.js';

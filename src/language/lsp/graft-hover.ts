@@ -35,9 +35,9 @@ import {
     type Stage
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
-import type { BackboneDescription, LayerInfo } from '../../runtime/zoo/catalog-types.js';
-import { isZooArch, ZOO_INFO } from '../../runtime/zoo/catalog.js';
-import { globToRegExp, trainableParams } from '../../runtime/plan/freezing.js';
+import type { BackboneDescription, LayerInfo } from '../../core/zoo/catalog-types.js';
+import { isZooArch, ZOO_INFO } from '../../core/zoo/catalog.js';
+import { globToRegExp, trainableParams } from '../../core/plan/freezing.js';
 import { backboneOf, enclosingExperiment, freezeStateAt, trainableInStage, uncutBackboneOf } from './experiment-context.js';
 import { keywordDoc } from './keyword-docs.js';
 import { classCounts, resolveSpecPath, sourceOf, splitPropOf, taskOf } from '../validation/dataset-facts.js';

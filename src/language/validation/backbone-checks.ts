@@ -19,10 +19,10 @@ import {
     type ZooBackbone
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
-import type { BackboneDescription } from '../../runtime/zoo/catalog-types.js';
-import { describeZoo, ZOO_INFO, ZooError } from '../../runtime/zoo/catalog.js';
-import { describeModelJsonCached } from '../../runtime/zoo/model-json.js';
-import { globToRegExp } from '../../runtime/plan/freezing.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
+import { describeZoo, ZOO_INFO, ZooError } from '../../core/zoo/catalog.js';
+import { describeModelJsonCached } from '../../core/zoo/model-json.js';
+import { globToRegExp } from '../../core/plan/freezing.js';
 import { fmt, isPositiveInt, nearest } from './check-utils.js';
 import { Codes, report } from './codes.js';
 import { pathKind } from './disk-facts.js';

@@ -2,7 +2,7 @@
 // wording of numbers in messages.
 import { CstUtils, type AstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
-import { editDistance } from '../../runtime/util/edit-distance.js';
+import { editDistance } from '../../core/util/edit-distance.js';
 
 /** The range of a node's first token — the keyword that names the statement. */
 export function keywordRange(node: AstNode): Range | undefined {

@@ -10,7 +10,7 @@
 // added last, after normalization, since the plan gives it in normalised units.
 
 import * as tf from '@tensorflow/tfjs';
-import type { AugmentPlan } from '../plan/types.js';
+import type { AugmentPlan } from '../../core/plan/types.js';
 import { gaussian, uniform, type Rng } from './prng.js';
 
 export function hasGeometry(a: AugmentPlan): boolean {

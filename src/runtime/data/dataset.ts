@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { DatasetPlan, SplitName } from '../plan/types.js';
+import type { DatasetPlan, SplitName } from '../../core/plan/types.js';
 import { addNoise, augmentUnitBatch, isEmptyAugment } from './augment.js';
 import { oversample } from './balance.js';
 import type { DecodedCache } from './cache.js';

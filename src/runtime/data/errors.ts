@@ -2,7 +2,7 @@
 // listed. Only a dataset that cannot be trained on (no usable image, too few shots, an empty
 // split, a missing folder) is an error, and that error names the spec line and what to do.
 
-import type { DatasetPlan, SpecLoc } from '../plan/types.js';
+import type { DatasetPlan, SpecLoc } from '../../core/plan/types.js';
 
 /** A file (or record) left out of the dataset, reported in the run's results. */
 export interface SkippedFile {

@@ -2,7 +2,7 @@
 // `classes` statement (filter + order) or is sorted; other CSV columns are single-label targets
 // for named heads, always sorted (numbers numerically: "2" before "10").
 
-import type { DatasetPlan } from '../plan/types.js';
+import type { DatasetPlan } from '../../core/plan/types.js';
 import { dataError } from './errors.js';
 import type { RawSample, SourceListing } from './types.js';
 

@@ -2,7 +2,7 @@
 // files with a warning), builds label spaces, draws the splits and shots, and sizes the cache.
 // Everything that makes a dataset unusable is a DataError here, before any training starts.
 
-import type { DatasetPlan } from '../plan/types.js';
+import type { DatasetPlan } from '../../core/plan/types.js';
 import { inverseFrequencyWeights } from './balance.js';
 import { DecodedCache, type CacheOptions } from './cache.js';
 import { defaultConcurrency } from './concurrency.js';

@@ -3,7 +3,7 @@
 // tensor ops after augmentation (which works on [0,1] values).
 
 import * as tf from '@tensorflow/tfjs';
-import type { Normalize } from '../plan/types.js';
+import type { Normalize } from '../../core/plan/types.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];

@@ -3,7 +3,7 @@
 // experiment seed. Every sample lands in exactly one split (or in `unused`, when `shots` leaves
 // it out of the training split).
 
-import type { DatasetPlan, SplitName } from '../plan/types.js';
+import type { DatasetPlan, SplitName } from '../../core/plan/types.js';
 import { dataError } from './errors.js';
 import type { LabeledSample } from './labels.js';
 import { mixSeed, mulberry32, shuffleInPlace } from './prng.js';

@@ -1,6 +1,6 @@
 // Internal shapes shared by the sources, the splitter and the pipeline.
 
-import type { SplitName } from '../plan/types.js';
+import type { SplitName } from '../../core/plan/types.js';
 
 /** Where a sample's pixels come from: an image file, or pixels already in memory (IDX, mnist). */
 export type SampleSource =

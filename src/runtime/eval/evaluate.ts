@@ -3,7 +3,7 @@
 // metric the plan asks for, per head. With several heads, keys are prefixed `<head>_`.
 
 import * as tf from '@tensorflow/tfjs';
-import type { MetricPlan, OutputHeadPlan, Task } from '../plan/types.js';
+import type { MetricPlan, OutputHeadPlan, Task } from '../../core/plan/types.js';
 import type { SplitFeed } from '../train/feed.js';
 import { loss } from '../train/losses.js';
 import { computeMetrics, type MetricValues, type Predictions } from './metrics.js';

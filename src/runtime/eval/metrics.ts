@@ -3,7 +3,7 @@
 // Single-label: rows of class probabilities + integer labels. Multi-label: rows of per-class
 // probabilities + 0/1 targets, decided by a threshold (global or per class).
 
-import type { MetricPlan, Task } from '../plan/types.js';
+import type { MetricPlan, Task } from '../../core/plan/types.js';
 
 export interface Predictions {
     task: Task;

@@ -3,7 +3,7 @@
 // fixed evaluation order), at most `limit`. Streaming, so only `limit` images' pixels are kept
 // however large the split is; the outcome equals sorting all mistakes at once.
 
-import type { Normalize } from '../plan/types.js';
+import type { Normalize } from '../../core/plan/types.js';
 import { normalizationOf } from '../data/index.js';
 
 export interface Mistake {

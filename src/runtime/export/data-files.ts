@@ -6,12 +6,12 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExperimentPlan, SplitName } from '../plan/types.js';
+import type { ExperimentPlan, SplitName } from '../../core/plan/types.js';
 import { loadDataset, type Dataset, type SplitsRecord } from '../data/index.js';
 import { readJson } from '../runs/files.js';
 import { listRuns } from '../runs/run-dir.js';
 import type { RunResults } from '../runs/results.js';
-import { displayPath } from '../cli/cli-input.js';
+import { displayPath } from '../../core/display-path.js';
 import { npyBytes } from './npy.js';
 import { ExportRefused, where } from './refusals.js';
 import type { ProjectFile, SplitFiles } from './types.js';

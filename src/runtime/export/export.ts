@@ -4,12 +4,12 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ExperimentPlan } from '../plan/types.js';
-import { selectPlan } from '../runs/workspace-plans.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
+import type { PlanSelector } from '../../core/plan/selection.js';
 import { findUpToDate } from '../runs/run-dir.js';
 import { keyOf } from '../runs/runner.js';
 import type { RunResults } from '../runs/results.js';
-import { displayPath } from '../cli/cli-input.js';
+import { displayPath } from '../../core/display-path.js';
 import { materialiseData } from './data-files.js';
 import { layerGraph } from './layer-graph.js';
 import { ExportRefused, formatRefusal, sharedRefusals, statementAt, where } from './refusals.js';
@@ -29,6 +29,8 @@ export interface ExportOptions {
     /** Overrides the spec's seed (one seed of `seeds …`). */
     seed?: number;
     warn(message: string): void;
+    /** Builds the spec's plan (the language's compiler, given by the caller: the runtime never parses specs). */
+    selectPlan: PlanSelector;
 }
 
 export interface ExportOutcome {
@@ -64,7 +66,7 @@ function prepareOut(outDir: string): void {
 }
 
 export async function exportExperiment(opts: ExportOptions): Promise<ExportOutcome> {
-    const selected = await selectPlan(opts.file, opts.experiment);
+    const selected = await opts.selectPlan(opts.file, opts.experiment);
     let plan = selected.plan;
     if (opts.seed !== undefined) plan = { ...plan, seed: opts.seed, seeds: undefined };
     const target = opts.target;

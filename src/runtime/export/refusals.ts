@@ -3,8 +3,8 @@
 // The table in docs/export.md lists the same constructs; keep the two in step.
 
 import { readFileSync } from 'node:fs';
-import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
-import { displayPath } from '../cli/cli-input.js';
+import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
+import { displayPath } from '../../core/display-path.js';
 import type { Refusal, TargetName } from './types.js';
 
 /**

@@ -2,9 +2,9 @@
 // does: freezing statements accumulate over stages on the backbone's description; a BatchNorm of
 // a pretrained backbone under `batchnorm frozen` never trains (it stays in inference mode).
 
-import type { ExperimentPlan } from '../plan/types.js';
-import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../plan/freezing.js';
-import type { BackboneDescription } from '../zoo/catalog-types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
+import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../../core/plan/freezing.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
 import { ExportRefused, where } from './refusals.js';
 import type { LayerSpec, StageExport } from './types.js';
 

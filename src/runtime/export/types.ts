@@ -3,7 +3,7 @@
 // template). Targets (pytorch/, later keras/) only turn this into their own files; anything that
 // depends on Graft's runtime (data loading, splits, weights, freezing) happens once, here.
 
-import type { ExperimentPlan, OutputHeadPlan, SpecLoc } from '../plan/types.js';
+import type { ExperimentPlan, OutputHeadPlan, SpecLoc } from '../../core/plan/types.js';
 import type { RunResults } from '../runs/results.js';
 
 export type TargetName = 'pytorch' | 'keras';

@@ -3,7 +3,7 @@
 // depends on) is reused; otherwise the dependency trains now, in its own run folder.
 
 import { join } from 'node:path';
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import type { BackboneContext } from '../train/backbone.js';
 import { SpecError } from '../train/model.js';
 import { CancelledError } from '../train/trainer.js';

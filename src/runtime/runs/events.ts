@@ -2,7 +2,7 @@
 // events.ndjson holds. The editor panel consumes exactly these; docs/events.md documents them.
 // Every event carries `type`, `time` (ISO string) and `runId`.
 
-import type { BaselineKind, SpecLoc } from '../plan/types.js';
+import type { BaselineKind, SpecLoc } from '../../core/plan/types.js';
 
 /**
  * Which training a stage/epoch event belongs to: the experiment itself, one of its baselines

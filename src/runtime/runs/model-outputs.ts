@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import type { AssembledModel } from '../train/model.js';
 import { saveLayersModel } from './model-io.js';
 

@@ -3,7 +3,7 @@
 // same way; the hooks connect the trainer to the run folder (checkpoints, state.json) and the events.
 
 import { join } from 'node:path';
-import type { BaselineKind, ExperimentPlan } from '../plan/types.js';
+import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
 import { loadBackbone, type BackboneContext } from '../train/backbone.js';
 import type { TrainingData } from '../train/feed.js';
 import { assembleModel, clearFreshBatchNorm, markFreshBatchNorm, type AssembledModel } from '../train/model.js';

@@ -1,6 +1,6 @@
 // results.json: the summary of a run that people, the editor panel and dependent experiments read.
 
-import type { BaselineKind, SpecLoc } from '../plan/types.js';
+import type { BaselineKind, SpecLoc } from '../../core/plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
 import type { GainSpread, Spread } from '../eval/spread.js';
 import type { RunStatus } from './events.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import type { DatasetPlan, ExperimentPlan } from '../plan/types.js';
+import type { DatasetPlan, ExperimentPlan } from '../../core/plan/types.js';
 import { readJson } from './files.js';
 import type { RunResults } from './results.js';
 

@@ -7,7 +7,7 @@ import { metricsOf, predictSplit, type EvalResult } from '../eval/evaluate.js';
 import { MisclassifiedCollector } from '../eval/misclassified.js';
 import type { MetricValues } from '../eval/metrics.js';
 import { tuneThresholds } from '../eval/threshold.js';
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import type { TrainingData } from '../train/feed.js';
 import type { AssembledModel } from '../train/model.js';
 import { clearGallery, GALLERY_SIZE, writeGallery, type MisclassifiedImage } from './misclassified-gallery.js';

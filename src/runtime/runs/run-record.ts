@@ -4,7 +4,7 @@
 
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
+import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
 import { CancelledError } from '../train/trainer.js';
 import { keyOf } from './dependencies.js';
 import { EventSink } from './event-sink.js';

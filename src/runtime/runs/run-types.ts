@@ -1,7 +1,7 @@
 // What a run is given (the workspace, where runs go, how to report) and what it returns. Shared by
 // the runner and its pieces (run record, dependencies, phases) so that none imports the runner.
 
-import type { BaselineKind, ExperimentPlan } from '../plan/types.js';
+import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
 import type { BackboneContext } from '../train/backbone.js';
 import type { PhaseState } from '../train/trainer.js';

@@ -5,7 +5,7 @@
 // run-record.ts (folder, results.json, state.json, events), dependencies.ts, phase-run.ts (one
 // phase, main or baseline), run-evaluation.ts, transfer-gain.ts, model-outputs.ts.
 
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import { writeSplitsJson } from '../data/index.js';
 import { loadBackbone } from '../train/backbone.js';
 import { loadTrainingData, type LoadedData } from '../train/data-adapter.js';

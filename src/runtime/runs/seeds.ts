@@ -6,7 +6,7 @@
 
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BaselineKind, ExperimentPlan } from '../plan/types.js';
+import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
 import { formatSpread, gainSpreadOf, spreadOf, spreadTable } from '../eval/spread.js';
 import { scalarMetrics, type MetricValues } from '../eval/metrics.js';
 import { EventSink } from './event-sink.js';

@@ -1,7 +1,7 @@
 // What the pretrained backbone gave: metric(main) − metric(baseline) per split, and the warning
 // when transfer made things worse than training from scratch (negative transfer).
 
-import type { BaselineKind, ExperimentPlan } from '../plan/types.js';
+import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
 import { scalarMetrics, type MetricValues } from '../eval/metrics.js';
 import type { LogFn } from './run-record.js';
 

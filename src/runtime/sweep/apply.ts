@@ -13,7 +13,7 @@
 // The plan is plain data, so structuredClone gives an independent copy; the swept experiment's
 // own plan is never changed.
 
-import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
+import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
 import { SweepError } from './trials.js';
 
 const INTEGER_PARAMS = new Set(['batch', 'epochs', 'seed']);

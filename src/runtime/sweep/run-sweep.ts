@@ -6,7 +6,7 @@
 // so an interrupted sweep keeps its table so far.
 
 import { join, relative } from 'node:path';
-import type { ExperimentPlan, SweepPlan } from '../plan/types.js';
+import type { ExperimentPlan, SweepPlan } from '../../core/plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/files.js';
 import { newRunId } from '../runs/run-dir.js';

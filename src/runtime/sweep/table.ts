@@ -3,7 +3,7 @@
 // written as CSV (every scalar metric of every split, for spreadsheets) and markdown (the varied
 // values, the objective, the main test metrics, status and run folder, for people and PRs).
 
-import type { SweepPlan } from '../plan/types.js';
+import type { SweepPlan } from '../../core/plan/types.js';
 import type { MetricValues } from '../eval/metrics.js';
 import type { Trial } from './trials.js';
 

@@ -3,7 +3,7 @@
 // with a generator seeded by (seed, sweep name) — no repeats; when n is at least the grid size the
 // whole grid runs. Sampled trials keep grid order so the table reads like the grid.
 
-import type { SweepPlan } from '../plan/types.js';
+import type { SweepPlan } from '../../core/plan/types.js';
 import { mixSeed, mulberry32 } from '../data/prng.js';
 
 export interface Trial {

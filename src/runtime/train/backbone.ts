@@ -5,9 +5,9 @@
 
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan, SpecLoc } from '../plan/types.js';
-import type { BackboneDescription } from '../zoo/catalog-types.js';
-import { describeZoo } from '../zoo/catalog.js';
+import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
+import { describeZoo } from '../../core/zoo/catalog.js';
 import { buildBackbone } from '../zoo/build.js';
 import { loadLayersModelFromDir } from '../runs/model-io.js';
 import { cutBackbone, describeModel, initializeWeights, SpecError } from './model.js';

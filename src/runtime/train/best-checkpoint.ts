@@ -2,7 +2,7 @@
 // disk round trip) and saved through the hooks (so a resumed run can still restore them).
 
 import * as tf from '@tensorflow/tfjs';
-import type { StagePlan } from '../plan/types.js';
+import type { StagePlan } from '../../core/plan/types.js';
 import type { Phase } from '../runs/events.js';
 import { restoreWeights, snapshotWeights, type AssembledModel } from './model.js';
 import { monitorValue } from './monitor.js';

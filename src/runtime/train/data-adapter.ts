@@ -3,7 +3,7 @@
 // `evaluate on test | on <dataset>`, and training class counts for class weights.
 
 import { dirname, join, relative, sep } from 'node:path';
-import type { ExperimentPlan, OutputHeadPlan, SplitName } from '../plan/types.js';
+import type { ExperimentPlan, OutputHeadPlan, SplitName } from '../../core/plan/types.js';
 import { loadDataset, type Dataset, type WarnFn } from '../data/index.js';
 import type { Batch, BatchOptions, SampleDisplay, SplitFeed, TrainingData } from './feed.js';
 import { SpecError } from './model.js';

@@ -1,7 +1,7 @@
 // `early_stop`: ends a stage when its monitor has not improved by min_delta for `patience` epochs.
 // It has its own min_delta, so it tracks its own best rather than the best checkpoint's.
 
-import type { StagePlan } from '../plan/types.js';
+import type { StagePlan } from '../../core/plan/types.js';
 import type { EpochRecord } from './phase-types.js';
 import { monitorValue } from './monitor.js';
 import { improved } from './schedules.js';

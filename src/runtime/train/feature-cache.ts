@@ -9,7 +9,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, type FrozenGraph } from '../backend/frozen-graph.js';
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import { TensorFeed, type SplitFeed } from './feed.js';
 import type { AssembledModel } from './model.js';
 

@@ -6,7 +6,7 @@
 //  - full model: otherwise every step runs the whole network (its fixed part as fused inference
 //    ops, BatchNorm folded; the rest through tf.layers with gradients).
 
-import type { ExperimentPlan, StagePlan } from '../plan/types.js';
+import type { ExperimentPlan, StagePlan } from '../../core/plan/types.js';
 import type * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining, type FrozenGraph } from '../backend/frozen-graph.js';
 import type { Forward } from '../eval/evaluate.js';

@@ -3,7 +3,7 @@
 // pipeline's own API can change behind one adapter (train/data-adapter.ts).
 
 import type * as tf from '@tensorflow/tfjs';
-import type { Normalize } from '../plan/types.js';
+import type { Normalize } from '../../core/plan/types.js';
 
 export interface Batch {
     /** [batch, height, width, channels], normalised. */

@@ -4,7 +4,7 @@
 // (class weights from `balance class_weights`), as Keras' `class_weight` does.
 
 import * as tf from '@tensorflow/tfjs';
-import type { LossPlan } from '../plan/types.js';
+import type { LossPlan } from '../../core/plan/types.js';
 
 export interface LossInput {
     /** [batch, classes] pre-activation outputs. */

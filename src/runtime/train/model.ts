@@ -5,9 +5,9 @@
 // editor show is what trains.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan, HeadLayerPlan, OutputHeadPlan, SpecLoc, StagePlan } from '../plan/types.js';
-import type { BackboneDescription, LayerInfo } from '../zoo/catalog-types.js';
-import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../plan/freezing.js';
+import type { ExperimentPlan, HeadLayerPlan, OutputHeadPlan, SpecLoc, StagePlan } from '../../core/plan/types.js';
+import type { BackboneDescription, LayerInfo } from '../../core/zoo/catalog-types.js';
+import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../../core/plan/freezing.js';
 import type { ParamGroups } from './optimizers.js';
 
 /** An error caused by a spec construct; `at` names its line. */

@@ -1,7 +1,7 @@
 // Which metric a stage watches and how to find it among an epoch's metrics. Shared by the best
 // checkpoint and early stopping, which may watch different metrics.
 
-import type { StagePlan } from '../plan/types.js';
+import type { StagePlan } from '../../core/plan/types.js';
 
 /**
  * The monitor of the best checkpoint: `checkpoint best <monitor>`, else early stopping's (Keras'

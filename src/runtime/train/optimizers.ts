@@ -5,7 +5,7 @@
 // global norm over both groups together (`clip_norm`), as torch.nn.utils.clip_grad_norm_ does.
 
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerPlan } from '../plan/types.js';
+import type { OptimizerPlan } from '../../core/plan/types.js';
 import { FlatAdam, variablesSignature } from './flat-adam.js';
 
 /** One float32 tensor of optimizer state (a moment, an accumulator, an iteration count). */

@@ -2,7 +2,7 @@
 // it is (for `--resume`), and the hooks through which the run folder and events see it. Kept apart
 // from the loop so that every piece of the loop (stage, epoch, features, stopping) can share them.
 
-import type { ExperimentPlan, StagePlan } from '../plan/types.js';
+import type { ExperimentPlan, StagePlan } from '../../core/plan/types.js';
 import type { Phase } from '../runs/events.js';
 import type { TrainingData } from './feed.js';
 import type { AssembledModel } from './model.js';

@@ -3,7 +3,7 @@
 // epoch, while `step` changes only at epoch boundaries. `plateau` reacts to the monitored value
 // at the end of each epoch, so it is a small state machine.
 
-import type { SchedulePlan } from '../plan/types.js';
+import type { SchedulePlan } from '../../core/plan/types.js';
 
 /** One-cycle shape as in PyTorch's OneCycleLR defaults: 30 % rise, start at lr/25, end at lr/25e4. */
 const ONE_CYCLE = { pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4 };

@@ -2,7 +2,7 @@
 // run its epochs (checkpoint, early stopping, resume state after each), then end it on the best
 // weights with precise BatchNorm statistics.
 
-import type { MetricPlan, StagePlan } from '../plan/types.js';
+import type { MetricPlan, StagePlan } from '../../core/plan/types.js';
 import { BestCheckpoint } from './best-checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import { chooseFeatureStrategy } from './feature-strategy.js';

@@ -2,9 +2,9 @@
 // with the same rules the trainer applies: the freezing statements in order, and `batchnorm
 // frozen` keeping a pretrained backbone's BatchNorm layers fixed. `graft plan` prints this.
 
-import { applyFreezeOps, FreezeError, initialMask } from '../plan/freezing.js';
-import type { ExperimentPlan, HeadLayerPlan } from '../plan/types.js';
-import type { BackboneDescription, LayerInfo } from '../zoo/catalog-types.js';
+import { applyFreezeOps, FreezeError, initialMask } from '../../core/plan/freezing.js';
+import type { ExperimentPlan, HeadLayerPlan } from '../../core/plan/types.js';
+import type { BackboneDescription, LayerInfo } from '../../core/zoo/catalog-types.js';
 
 export interface StageSummary {
     name: string;

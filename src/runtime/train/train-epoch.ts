@@ -2,7 +2,7 @@
 // Returns the epoch's record (train loss/accuracy, the adaptation term, val_* metrics).
 
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentPlan, MetricPlan, OutputHeadPlan, StagePlan } from '../plan/types.js';
+import type { ExperimentPlan, MetricPlan, OutputHeadPlan, StagePlan } from '../../core/plan/types.js';
 import type { Phase } from '../runs/events.js';
 import { metricsOf, predictSplit } from '../eval/evaluate.js';
 import { scalarMetrics } from '../eval/metrics.js';

@@ -5,7 +5,7 @@
 // feature-strategy.ts (cached features / frozen prefix / full model), best-checkpoint.ts and
 // early-stopping.ts (what ends a stage and on which weights).
 
-import type { ExperimentPlan, MetricPlan } from '../plan/types.js';
+import type { ExperimentPlan, MetricPlan } from '../../core/plan/types.js';
 import type { TrainingData } from './feed.js';
 import { classWeights } from './losses.js';
 import { applyStageFreezing, recalibrateBatchNorm, type AssembledModel } from './model.js';

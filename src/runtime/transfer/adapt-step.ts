@@ -19,7 +19,7 @@
 //   await adapt.close()                                   // at the end of the phase
 
 import * as tf from '@tensorflow/tfjs';
-import type { AdaptPlan, ExperimentPlan } from '../plan/types.js';
+import type { AdaptPlan, ExperimentPlan } from '../../core/plan/types.js';
 import { loadDataset, type Batch, type Dataset, type SplitSelector, type WarnFn } from '../data/index.js';
 import { SpecError } from '../train/model.js';
 import { coralLoss, mmdLoss, poolFeatures } from './domain-losses.js';

@@ -11,7 +11,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph } from '../backend/frozen-graph.js';
-import type { ExperimentPlan } from '../plan/types.js';
+import type { ExperimentPlan } from '../../core/plan/types.js';
 import { loadDataset, type Dataset, type SplitSelector, type WarnFn } from '../data/index.js';
 import { computeMetrics, type MetricValues } from '../eval/metrics.js';
 import { SpecError } from '../train/model.js';

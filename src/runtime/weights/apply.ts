@@ -2,8 +2,8 @@
 // downloaded once) or a model.json from a path or URL. The one entry point the trainer calls.
 
 import type * as tf from '@tensorflow/tfjs';
-import type { WeightsPlan } from '../plan/types.js';
-import type { ZooArch } from '../zoo/catalog-types.js';
+import type { WeightsPlan } from '../../core/plan/types.js';
+import type { ZooArch } from '../../core/zoo/catalog-types.js';
 import { fetchToCache, fileNameOf } from './download.js';
 import { readH5Weights } from './h5.js';
 import { imagenetSource } from './imagenet.js';

@@ -3,7 +3,7 @@
 // top); the others, and MobileNetV2 α1.3/1.4, come from the Keras applications' .h5 files, which
 // Keras checks by md5. All are read without their classifier top and copied by layer name.
 
-import type { ZooArch } from '../zoo/catalog-types.js';
+import type { ZooArch } from '../../core/zoo/catalog-types.js';
 import { WeightsError } from './download.js';
 
 export type ImagenetSource =

@@ -3,7 +3,7 @@
 
 import { promises as fs, type Dirent } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import type { DatasetPlan, SplitName } from '../../plan/types.js';
+import type { DatasetPlan, SplitName } from '../../../core/plan/types.js';
 import { dataError, describeError, type SkipLog } from '../errors.js';
 import type { RawSample, SourceListing } from '../types.js';
 import { IMAGE_EXTENSIONS, isIgnorable } from './image-files.js';

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { DatasetPlan } from '../../plan/types.js';
+import type { DatasetPlan } from '../../../core/plan/types.js';
 import { dataError, describeError, type SkipLog } from '../errors.js';
 import type { RawSample, SourceListing } from '../types.js';
 import { DEFAULT_COLUMN } from './folder.js';

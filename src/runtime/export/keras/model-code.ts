@@ -4,7 +4,7 @@
 // this is a transcription: same classes, same 'same' padding, same BatchNorm epsilon and momentum,
 // and the weights load as they are (weights/, Keras layout).
 
-import type { ExperimentPlan } from '../../plan/types.js';
+import type { ExperimentPlan } from '../../../core/plan/types.js';
 import type { LayerSpec, Refusal } from '../types.js';
 import { pyString } from '../pytorch/py-literal.js';
 

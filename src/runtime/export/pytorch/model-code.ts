@@ -5,7 +5,7 @@
 // computed here from the known input sizes and passed explicitly.
 
 import type { LayerSpec, Refusal } from '../types.js';
-import type { ExperimentPlan } from '../../plan/types.js';
+import type { ExperimentPlan } from '../../../core/plan/types.js';
 import { pyString } from './py-literal.js';
 
 /** Activations the script's ACTIVATIONS table implements. */

@@ -1,19 +1,15 @@
 // Reading the .graft files a command was given, with one clear message per problem instead of a
 // stack trace: missing paths, folders without specs, unreadable and binary files.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
-import { collectGraftFiles, WorkspaceInputError } from '../../language/workspace/load-workspace.js';
+import { displayPath } from '../core/display-path.js';
+import { collectGraftFiles, WorkspaceInputError } from '../language/workspace/load-workspace.js';
 
 export interface SpecFiles {
     files: string[];
     texts: Map<string, string>;
 }
 
-/** Path as shown to the user: relative to the working directory (as compilers print them). */
-export function displayPath(file: string): string {
-    const rel = relative(process.cwd(), file);
-    return rel && !isAbsolute(rel) ? rel : file;
-}
+export { displayPath };
 
 /** Expands the arguments and reads every file; throws WorkspaceInputError with a readable message. */
 export function readSpecFiles(paths: string[]): SpecFiles {

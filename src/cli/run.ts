@@ -5,7 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { displayPath } from './cli-input.js';
-import type { RunEvent } from '../runs/events.js';
+import type { RunEvent } from '../runtime/runs/events.js';
 
 const HELP = `usage: graft run <file.graft> [--experiment NAME] [--seeds N|a,b,c] [--events] [--resume] [--backend wasm|cpu|…] [--runs-dir DIR]
 
@@ -110,8 +110,8 @@ export async function run(args: string[]): Promise<number> {
         return 2;
     }
     // A sweep's name, or a file that declares only a sweep: run its trials and write its table.
-    const { selectSweep, runSweepCommand } = await import('../sweep/sweep-command.js');
-    const { PlanSelectionError } = await import('../runs/workspace-plans.js');
+    const { selectSweep, runSweepCommand } = await import('./sweep-command.js');
+    const { PlanSelectionError } = await import('../language/plan/workspace-plans.js');
     let sweep;
     try {
         sweep = await selectSweep(parsed.positionals[0], parsed.values.experiment);
@@ -121,13 +121,13 @@ export async function run(args: string[]): Promise<number> {
         return 1;
     }
     if (sweep) return runSweepCommand(sweep, { events: parsed.values.events, backend: parsed.values.backend, runsDir: parsed.values['runs-dir'] });
-    const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
+    const { selectPlanOrExit } = await import('../language/plan/workspace-plans.js');
     const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
     if (typeof selected === 'number') return selected;
     const { plans, specFile } = selected;
     let plan = selected.plan;
     if (parsed.values.seeds !== undefined) {
-        const { seedsFromOption } = await import('../runs/seeds.js');
+        const { seedsFromOption } = await import('../runtime/runs/seeds.js');
         const seeds = seedsFromOption(parsed.values.seeds, plan.seed);
         if (typeof seeds === 'string') {
             console.error(`graft run: ${seeds}\n\n${HELP}`);
@@ -138,9 +138,9 @@ export async function run(args: string[]): Promise<number> {
     for (const w of selected.warnings) console.error(`${displayPath(w.file)}:${w.line}:${w.column}: warning: ${w.message}`);
     const runsRoot = parsed.values['runs-dir'] ? resolve(parsed.values['runs-dir']) : join(dirname(specFile), 'runs');
 
-    const { chooseBackend } = await import('../runs/backend-choice.js');
-    const { runExperiment } = await import('../runs/runner.js');
-    const { defaultBackboneLoaders } = await import('../runs/weights-bridge.js');
+    const { chooseBackend } = await import('../runtime/runs/backend-choice.js');
+    const { runExperiment } = await import('../runtime/runs/runner.js');
+    const { defaultBackboneLoaders } = await import('../runtime/runs/weights-bridge.js');
     const backend = await chooseBackend(parsed.values.backend, plan.device, (m) => console.error(`graft run: ${m}`));
 
     // First signal: finish the current batch, write everything, end as cancelled. A second one exits at once.

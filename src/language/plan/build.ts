@@ -5,24 +5,18 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AstUtils, type AstNode, type LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
-import * as ast from '../../language/generated/ast.js';
-import type { GraftServices } from '../../language/graft-module.js';
-import { collectGraftFiles, loadWorkspace } from '../../language/workspace/load-workspace.js';
-import type { BackboneDescription } from '../zoo/catalog-types.js';
-import { applyFreezeOps, FreezeError, initialMask, trainableParams } from './freezing.js';
+import * as ast from '../generated/ast.js';
+import type { GraftServices } from '../graft-module.js';
+import { collectGraftFiles, loadWorkspace } from '../workspace/load-workspace.js';
+import type { PlanDiagnostic } from '../../core/plan/selection.js';
+import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
+import { applyFreezeOps, FreezeError, initialMask, trainableParams } from '../../core/plan/freezing.js';
 import type {
     AugmentPlan, BackbonePlan, BaselineKind, DatasetPlan, EvaluatePlan, ExperimentPlan, FreezeOp, HeadLayerPlan, HeadPlan, LossPlan,
     MetricPlan, OptimizerPlan, OutputHeadPlan, SchedulePlan, SpecLoc, StagePlan, SweepPlan, ThresholdPlan
-} from './types.js';
+} from '../../core/plan/types.js';
 
-export interface PlanDiagnostic {
-    file: string;
-    line: number;
-    column: number;
-    severity: 'error' | 'warning';
-    code?: string;
-    message: string;
-}
+export type { PlanDiagnostic };
 
 export interface PlanSet {
     experiments: Map<string, ExperimentPlan>;

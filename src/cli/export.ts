@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { displayPath } from './cli-input.js';
-import type { ExportTarget } from '../export/types.js';
+import type { ExportTarget } from '../runtime/export/types.js';
 
 const HELP = `usage: graft export <file.graft> [--experiment NAME] --to pytorch|keras [--out DIR] [--run RUN_DIR] [--runs-dir DIR] [--seed N]
 
@@ -23,8 +23,8 @@ that trains the experiment's plan on another engine and records its run in Graft
 See docs/export.md for what does not translate.`;
 
 const TARGETS: Record<string, () => Promise<ExportTarget>> = {
-    pytorch: async () => (await import('../export/pytorch/target.js')).pytorchTarget,
-    keras: async () => (await import('../export/keras/target.js')).kerasTarget
+    pytorch: async () => (await import('../runtime/export/pytorch/target.js')).pytorchTarget,
+    keras: async () => (await import('../runtime/export/keras/target.js')).kerasTarget
 };
 
 export async function exportCommand(args: string[]): Promise<number> {
@@ -73,9 +73,9 @@ export async function exportCommand(args: string[]): Promise<number> {
             return 2;
         }
     }
-    const { exportExperiment } = await import('../export/export.js');
-    const { ExportRefused } = await import('../export/refusals.js');
-    const { PlanSelectionError } = await import('../runs/workspace-plans.js');
+    const { exportExperiment } = await import('../runtime/export/export.js');
+    const { ExportRefused } = await import('../runtime/export/refusals.js');
+    const { PlanSelectionError, selectPlan } = await import('../language/plan/workspace-plans.js');
     try {
         const outcome = await exportExperiment({
             file: parsed.positionals[0],
@@ -85,7 +85,8 @@ export async function exportCommand(args: string[]): Promise<number> {
             run: v.run,
             runsDir: v['runs-dir'],
             seed,
-            warn: (m) => console.error(m)
+            warn: (m) => console.error(m),
+            selectPlan
         });
         const ctx = outcome.ctx;
         console.error(`exported ${ctx.plan.experiment} (seed ${ctx.plan.seed}) to ${v.to} → ${displayPath(outcome.outDir)}`);

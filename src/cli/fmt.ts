@@ -5,10 +5,10 @@
 // 2 usage or I/O problems.
 import { chmodSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { EmptyFileSystem, URI } from 'langium';
-import { createGraftServices } from '../../language/graft-module.js';
-import type { Model } from '../../language/generated/ast.js';
-import { canonicalLayout } from '../../language/lsp/canonical-layout.js';
-import { WorkspaceInputError } from '../../language/workspace/load-workspace.js';
+import { createGraftServices } from '../language/graft-module.js';
+import type { Model } from '../language/generated/ast.js';
+import { canonicalLayout } from '../language/lsp/canonical-layout.js';
+import { WorkspaceInputError } from '../language/workspace/load-workspace.js';
 import { displayPath, pathArguments, readSpecFiles } from './cli-input.js';
 
 const HELP = `usage: graft fmt [--check] <files or folders>...

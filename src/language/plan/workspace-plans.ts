@@ -4,17 +4,12 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { WorkspaceInputError } from '../../language/workspace/load-workspace.js';
-import { blockingErrors, buildPlans, type PlanDiagnostic } from '../plan/build.js';
-import type { ExperimentPlan } from '../plan/types.js';
-import { displayPath } from '../cli/cli-input.js';
+import { WorkspaceInputError } from '../workspace/load-workspace.js';
+import { blockingErrors, buildPlans, type PlanDiagnostic } from './build.js';
+import type { SelectedPlan } from '../../core/plan/selection.js';
+import { displayPath } from '../../core/display-path.js';
 
-export interface SelectedPlan {
-    specFile: string;
-    plan: ExperimentPlan;
-    plans: Map<string, ExperimentPlan>;
-    warnings: PlanDiagnostic[];
-}
+export type { SelectedPlan };
 
 export function formatDiagnostic(d: PlanDiagnostic): string {
     return `${displayPath(d.file)}:${d.line}:${d.column}: ${d.severity}${d.code ? ` ${d.code}` : ''}: ${d.message}`;

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { displayPath } from './cli-input.js';
-import { engineLabel, readEngine, type EngineInfo } from '../runs/engine.js';
+import { engineLabel, readEngine, type EngineInfo } from '../runtime/runs/engine.js';
 
 const HELP = `usage: graft compare <run-dir|results.json|experiment-dir> … [--format text|json]
 

@@ -3,9 +3,9 @@
 // smaller than its spread says "not significant"; with one seed the summary says that no spread
 // was measured, so a single lucky seed is not read as a result.
 
-import type { BaselineKind } from '../plan/types.js';
-import type { RunResults } from '../runs/results.js';
-import { formatSpread, type GainSpread, type Spread } from '../eval/spread.js';
+import type { BaselineKind } from '../core/plan/types.js';
+import type { RunResults } from '../runtime/runs/results.js';
+import { formatSpread, type GainSpread, type Spread } from '../runtime/eval/spread.js';
 
 const AGAINST: Record<BaselineKind, string> = {
     scratch: 'transfer gain vs scratch (every layer trained from random weights)',

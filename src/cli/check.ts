@@ -3,7 +3,7 @@
 // Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O problems.
 import type { LangiumDocument } from 'langium';
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
-import { diagnosticsOf, loadWorkspace, WorkspaceInputError } from '../../language/workspace/load-workspace.js';
+import { diagnosticsOf, loadWorkspace, WorkspaceInputError } from '../language/workspace/load-workspace.js';
 import { displayPath, pathArguments, readSpecFiles } from './cli-input.js';
 
 const HELP = `usage: graft check [--format text|json] <files or folders>...

@@ -1,6 +1,6 @@
 // `graft <command> …`: dispatches to one module per command. Commands are imported lazily so
 // that `graft check` and `graft fmt` never load TensorFlow.js.
-import { WorkspaceInputError } from '../../language/workspace/input-error.js';
+import { WorkspaceInputError } from '../language/workspace/input-error.js';
 
 /** A command returns its exit code: 0 ok, 1 findings/failure, 2 usage or I/O problems. */
 export type Command = (args: string[]) => Promise<number>;

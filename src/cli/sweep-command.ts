@@ -7,13 +7,13 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { WorkspaceInputError } from '../../language/workspace/load-workspace.js';
-import { blockingErrors, buildPlans } from '../plan/build.js';
-import type { ExperimentPlan, SweepPlan } from '../plan/types.js';
-import { displayPath } from '../cli/cli-input.js';
-import { formatDiagnostic, PlanSelectionError } from '../runs/workspace-plans.js';
-import { runSweep } from './run-sweep.js';
-import { SweepError } from './trials.js';
+import { WorkspaceInputError } from '../language/workspace/load-workspace.js';
+import { blockingErrors, buildPlans } from '../language/plan/build.js';
+import type { ExperimentPlan, SweepPlan } from '../core/plan/types.js';
+import { displayPath } from './cli-input.js';
+import { formatDiagnostic, PlanSelectionError } from '../language/plan/workspace-plans.js';
+import { runSweep } from '../runtime/sweep/run-sweep.js';
+import { SweepError } from '../runtime/sweep/trials.js';
 
 export interface SweepSelection {
     specFile: string;
@@ -74,9 +74,9 @@ function fmt(v: number | undefined): string {
 export async function runSweepCommand(sel: SweepSelection, flags: SweepFlags): Promise<number> {
     const { sweep, plan, plans, specFile } = sel;
     const runsRoot = flags.runsDir ? resolve(flags.runsDir) : join(dirname(specFile), 'runs');
-    const { chooseBackend } = await import('../runs/backend-choice.js');
-    const { runExperiment } = await import('../runs/runner.js');
-    const { defaultBackboneLoaders } = await import('../runs/weights-bridge.js');
+    const { chooseBackend } = await import('../runtime/runs/backend-choice.js');
+    const { runExperiment } = await import('../runtime/runs/runner.js');
+    const { defaultBackboneLoaders } = await import('../runtime/runs/weights-bridge.js');
     const backend = await chooseBackend(flags.backend, plan.device, (m) => console.error(`graft run: ${m}`));
 
     let cancelled = false;

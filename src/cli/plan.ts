@@ -4,8 +4,8 @@
 
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../plan/types.js';
-import type { BackboneDescription } from '../zoo/catalog-types.js';
+import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../core/plan/types.js';
+import type { BackboneDescription } from '../core/zoo/catalog-types.js';
 
 const HELP = `usage: graft plan <file.graft> [--experiment NAME] [--format text|json]
 
@@ -23,7 +23,7 @@ interface DataSummary {
 
 async function summarizeData(data: DatasetPlan, seed: number, heads: OutputHeadPlan[]): Promise<DataSummary> {
     try {
-        const { loadDataset } = await import('../data/index.js');
+        const { loadDataset } = await import('../runtime/data/index.js');
         const ds = await loadDataset(data, { seed, warn: () => undefined, checkHeaders: false });
         try {
             const images: DataSummary['images'] = {};
@@ -140,7 +140,7 @@ function stageSettings(s: StagePlan): string {
 }
 
 export async function planText(plan: ExperimentPlan, data: DataSummary, base: string): Promise<string> {
-    const { stageSummaries, backboneFlops, headParams, isPretrained } = await import('../train/stage-summary.js');
+    const { stageSummaries, backboneFlops, headParams, isPretrained } = await import('../runtime/train/stage-summary.js');
     const rel = (p: string): string => relative(base, p) || '.';
     const out: string[] = [];
     out.push(`experiment ${plan.experiment}  (${rel(plan.at.file)}:${plan.at.line})`);
@@ -217,13 +217,13 @@ export async function plan(args: string[]): Promise<number> {
         console.error(`graft plan: give one .graft file and --format text or json\n\n${HELP}`);
         return 2;
     }
-    const { selectPlanOrExit } = await import('../runs/workspace-plans.js');
+    const { selectPlanOrExit } = await import('../language/plan/workspace-plans.js');
     const selected = await selectPlanOrExit(parsed.positionals[0], parsed.values.experiment);
     if (typeof selected === 'number') return selected;
     const p0 = selected.plan;
     const data = await summarizeData(p0.data, p0.seed, p0.head.kind === 'output' ? p0.head.heads : []);
     if (parsed.values.format === 'json') {
-        const { stageSummaries } = await import('../train/stage-summary.js');
+        const { stageSummaries } = await import('../runtime/train/stage-summary.js');
         const p = selected.plan;
         const summary = stageSummaries(p, p.backbone.description, data.headClasses.map((c) => c.length));
         process.stdout.write(`${JSON.stringify({ plan: p, data, stages: summary }, null, 2)}\n`);
