@@ -60,7 +60,7 @@ function humanListener(): { listen: (e: RunEvent) => void; stop: () => void } {
                 break;
             }
             case 'epoch': {
-                const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ');
+                const m = Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v ?? NaN)}`).join(' ');
                 if (bar) bar.update(e.epoch, { metrics: `${m} (${e.seconds.toFixed(1)} s)` });
                 else process.stderr.write(`  epoch ${e.epoch}/${e.epochs} ${m} lr ${e.lr.toPrecision(3)} (${e.seconds.toFixed(1)} s)\n`);
                 break;

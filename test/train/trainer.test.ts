@@ -85,7 +85,7 @@ describe('trainPhase', () => {
         expect(record.logs.some((l) => l.includes('computed once'))).toBe(true);
         const full = await train(plan, false, undefined, 8, false);
         cached.results[0].history.forEach((h, i) => {
-            for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[0].history[i].metrics[k], 5);
+            for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[0].history[i].metrics[k]!, 5);
         });
         cached.weights.forEach((w, i) => expect(w).toBeCloseTo(full.weights[i], 5));
     });
@@ -104,7 +104,7 @@ describe('trainPhase', () => {
         expect(cached.results[1].trainableLayers).toEqual(['block2_conv', 'block2_bn']);
         cached.results.forEach((r, s) =>
             r.history.forEach((h, i) => {
-                for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[s].history[i].metrics[k], 5);
+                for (const [k, v] of Object.entries(h.metrics)) expect(v).toBeCloseTo(full.results[s].history[i].metrics[k]!, 5);
             })
         );
         cached.weights.forEach((w, i) => expect(w).toBeCloseTo(full.weights[i], 5));
@@ -140,7 +140,7 @@ describe('trainPhase', () => {
         const plan = tinyPlan({ stages: [stage({ epochs: 5 })] });
         const { results } = await train(plan, true, undefined, 16);
         const losses = results[0].history.map((h) => h.metrics.loss);
-        expect(losses[4]).toBeLessThan(losses[0] * 0.8);
+        expect(losses[4]).toBeLessThan(losses[0]! * 0.8);
     });
 
     it('early stopping ends a stage after `patience` epochs without improvement and restores the best', async () => {

@@ -127,7 +127,7 @@ export class RunController implements vscode.Disposable {
                         this.attachSweep(live, runsRoot);
                     }
                     if (e.type === 'log') this.output.appendLine(`${e.level}: ${e.message}${e.at ? ` (${e.at.file}:${e.at.line})` : ''}`);
-                    if (e.type === 'epoch') this.output.appendLine(`${live.target} ${e.phase} ${e.stage} epoch ${e.epoch}/${e.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')} (${e.seconds.toFixed(1)} s)`);
+                    if (e.type === 'epoch') this.output.appendLine(`${live.target} ${e.phase} ${e.stage} epoch ${e.epoch}/${e.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${v === null ? 'NaN' : v.toFixed(4)}`).join(' ')} (${e.seconds.toFixed(1)} s)`);
                     if (e.type === 'run-start') this.output.appendLine(`run ${e.runId} → ${e.runDir} (backend ${e.backend})`);
                     this.panels?.update(live.snap);
                     this.refreshStatus();

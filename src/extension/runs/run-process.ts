@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../runtime/runs/events.js';
+import { EVENTS_SCHEMA_VERSION, type RunEvent } from '../../runtime/runs/events.js';
 import { NdjsonSplitter } from './ndjson.js';
 import { isRunEvent } from './run-state.js';
 
@@ -141,7 +141,7 @@ export class RunProcess {
 
 /** Records a cancellation the runtime had no chance to write (it was killed). */
 export function markCancelled(runDir: string | undefined, runId: string): RunEvent {
-    const ev: RunEvent = { type: 'run-end', status: 'cancelled', time: new Date().toISOString(), runId, seconds: 0 };
+    const ev: RunEvent = { type: 'run-end', schemaVersion: EVENTS_SCHEMA_VERSION, status: 'cancelled', time: new Date().toISOString(), runId, seconds: 0 };
     if (!runDir || !existsSync(runDir)) return ev;
     try {
         appendFileSync(join(runDir, 'events.ndjson'), JSON.stringify(ev) + '\n');

@@ -10,7 +10,8 @@ export interface EpochPoint {
     x: number;
     stage: string;
     epoch: number;
-    metrics: Record<string, number>;
+    /** As the epoch event has them: null where a metric was NaN. */
+    metrics: Record<string, number | null>;
     lr: number;
     seconds: number;
 }
@@ -61,7 +62,7 @@ export interface RunSnapshot {
     epochsTotal: number;
     eta?: number;
     /** The newest epoch's metrics of the main phase, or of whatever phase is running. */
-    lastMetrics?: Record<string, number>;
+    lastMetrics?: Record<string, number | null>;
     series: PhaseSeries[];
     logs: RunLog[];
     error?: { message: string; at?: SpecLoc };
@@ -156,9 +157,11 @@ export function applyEvent(s: RunSnapshot, e: RunEvent): RunSnapshot {
 }
 
 /** The metric the status bar shows: validation accuracy when there is one, else the first val metric, else loss. */
-export function headlineMetric(m: Record<string, number> | undefined): { name: string; value: number } | undefined {
-    if (!m) return undefined;
-    for (const k of ['val_accuracy', 'val_acc']) if (m[k] !== undefined) return { name: k, value: m[k]! };
+export function headlineMetric(metrics: Record<string, number | null> | undefined): { name: string; value: number } | undefined {
+    if (!metrics) return undefined;
+    // A NaN metric (null) has nothing to show.
+    const m = Object.fromEntries(Object.entries(metrics).filter((e): e is [string, number] => e[1] !== null));
+    if (m.val_accuracy !== undefined) return { name: 'val_accuracy', value: m.val_accuracy };
     const val = Object.keys(m).find((k) => k.startsWith('val_') && k !== 'val_loss');
     if (val) return { name: val, value: m[val]! };
     for (const k of ['accuracy', 'loss', 'val_loss']) if (m[k] !== undefined) return { name: k, value: m[k]! };

@@ -216,8 +216,8 @@ export function computeMetrics(p: Predictions, metrics: MetricPlan[], thresholds
     return out;
 }
 
-/** Only the scalar metrics (for epoch events and monitors). */
-export function scalarMetrics(values: MetricValues): Record<string, number> {
+/** Only the scalar metrics (for epoch events and monitors); a stored null (NaN in results.json) is left out. */
+export function scalarMetrics(values: Record<string, MetricValue | null>): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(values)) if (typeof v === 'number') out[k] = v;
     return out;

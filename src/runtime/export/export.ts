@@ -8,7 +8,7 @@ import type { ExperimentPlan } from '../../core/plan/types.js';
 import type { PlanSelector } from '../../core/plan/selection.js';
 import { findUpToDate } from '../runs/run-dir.js';
 import { keyOf } from '../runs/runner.js';
-import type { RunResults } from '../runs/results.js';
+import { RESULTS_SCHEMA_VERSION, type RunResults } from '../runs/results.js';
 import { displayPath } from '../../core/display-path.js';
 import { materialiseData } from './data-files.js';
 import { layerGraph } from './layer-graph.js';
@@ -103,6 +103,7 @@ export async function exportExperiment(opts: ExportOptions): Promise<ExportOutco
         if (targetRefusals.length) throw new ExportRefused(targetRefusals.map((r) => formatRefusal(r, target.name)).join('\n'));
         const stages = resolveStages(plan, m.description, layers, m.pretrained);
         const resultsTemplate: RunResults = {
+            schemaVersion: RESULTS_SCHEMA_VERSION,
             experiment: plan.experiment,
             runId: '',
             status: 'running',

@@ -4,10 +4,10 @@
 
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RunEvent } from './events.js';
+import { EVENTS_SCHEMA_VERSION, type RunEvent } from './events.js';
 
-/** Distributes an event without its `time`/`runId`, which the sink fills in. */
-export type EventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'time' | 'runId'> : never) : never;
+/** Distributes an event without its `schemaVersion`/`time`/`runId`, which the sink fills in. */
+export type EventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'schemaVersion' | 'time' | 'runId'> : never) : never;
 
 export class EventSink {
     private file: string | undefined;
@@ -32,11 +32,12 @@ export class EventSink {
     }
 
     emit(input: EventInput): RunEvent {
-        // Forwarded events (a dependency's) carry their own time/runId: this sink's replace them.
-        const { type, ...rest } = input as EventInput & { time?: string; runId?: string };
+        // Forwarded events (a dependency's) carry their own version/time/runId: this sink's replace them.
+        const { type, ...rest } = input as EventInput & { schemaVersion?: number; time?: string; runId?: string };
+        delete rest.schemaVersion;
         delete rest.time;
         delete rest.runId;
-        const event = { type, time: new Date().toISOString(), runId: this.runId, ...rest } as RunEvent;
+        const event = { type, schemaVersion: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), runId: this.runId, ...rest } as RunEvent;
         const line = `${JSON.stringify(event)}\n`;
         if (this.file) appendFileSync(this.file, line);
         else this.pending.push(line);

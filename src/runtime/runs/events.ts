@@ -1,6 +1,8 @@
 // Run events: what `graft run --events` prints, one JSON object per line, and what a run folder's
 // events.ndjson holds. The editor panel consumes exactly these; docs/events.md documents them.
-// Every event carries `type`, `time` (ISO string) and `runId`.
+// Every event carries `type`, `schemaVersion`, `time` (ISO string) and `runId`. These types are the
+// contract: docs/schema/events.schema.json is generated from RunEvent (`npm run schema`), and a
+// change to an event's shape raises EVENTS_SCHEMA_VERSION.
 
 import type { BaselineKind, SpecLoc } from '../../core/plan/types.js';
 
@@ -13,7 +15,12 @@ export type Phase = 'main' | `baseline:${BaselineKind}` | 'baseline' | `dependen
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** The shape of the events this version writes. Lines without `schemaVersion` are version 0 (the same events, unversioned). */
+export const EVENTS_SCHEMA_VERSION = 1;
+
 interface EventBase {
+    /** On every line, so that a line read alone (a dependency's events.ndjson, a torn file) still says its version. */
+    schemaVersion: typeof EVENTS_SCHEMA_VERSION;
     time: string;
     runId: string;
 }
@@ -51,8 +58,8 @@ export interface EpochEvent extends EventBase {
     /** 1-based within the stage. */
     epoch: number;
     epochs: number;
-    /** `loss`, `accuracy`, ... on train; `val_loss`, `val_accuracy`, ... on val. */
-    metrics: Record<string, number>;
+    /** `loss`, `accuracy`, ... on train; `val_loss`, `val_accuracy`, ... on val. NaN (e.g. `val_auc` with no positive example) is null. */
+    metrics: Record<string, number | null>;
     lr: number;
     seconds: number;
     /** Estimated seconds left for the whole run. */

@@ -1,15 +1,29 @@
-// results.json: the summary of a run that people, the editor panel and dependent experiments read.
+// results.json: the summary of a run that people, the editor panel, dependent experiments and
+// outside tools read. This type is the contract: the runtime writes it, the extension reads it, and
+// docs/schema/results.schema.json is generated from it (`npm run schema`). A change to its shape
+// raises RESULTS_SCHEMA_VERSION and adds a step to upgradeResults (results-upgrade.ts).
 
 import type { BaselineKind, SpecLoc } from '../../core/plan/types.js';
-import type { MetricValues } from '../eval/metrics.js';
 import type { GainSpread, Spread } from '../eval/spread.js';
 import type { RunStatus } from './events.js';
 import type { StageResult } from '../train/trainer.js';
 import type { MisclassifiedImage } from './misclassified-gallery.js';
 
+/** The shape of results.json this version writes. Files without `schemaVersion` are version 0. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/**
+ * A metric as stored. JSON has no NaN: a metric that is undefined for the data (e.g. the AUC of a
+ * class with no positive example) is computed as NaN and written as null.
+ */
+export type StoredNumber = number | null;
+
+/** One split's metrics as stored: scalars by key (`accuracy`, `f1_macro`, `<head>_map`, …) and the `confusion` matrix (rows = true class). */
+export type StoredMetricValues = Record<string, StoredNumber | number[][]>;
+
 export interface BaselineResult {
     stages: StageResult[];
-    metrics: Record<string, MetricValues>;
+    metrics: Record<string, StoredMetricValues>;
 }
 
 /** `seeds`: each seed's run and the spread of every metric and gain over the completed ones. */
@@ -32,12 +46,17 @@ export interface EngineInfo {
     name: string;
     version?: string;
     worldSize: number;
+    /** Keras: the tf.distribute strategy (`mirrored`, `multi_worker_mirrored`). */
+    distributed?: string;
+    /** PyTorch: the collective backend (`gloo`), null with one process. */
     distributedBackend?: string | null;
     device?: string;
-    samples?: Record<string, { total: number; perRank: unknown[] }>;
+    /** Per split: samples in all, and per stage and epoch what each rank (PyTorch) or replica (Keras) trained on. */
+    samples?: Record<string, { total: number; perRank?: unknown[]; perReplica?: unknown[] }>;
 }
 
 export interface RunResults {
+    schemaVersion: typeof RESULTS_SCHEMA_VERSION;
     experiment: string;
     runId: string;
     status: RunStatus;
@@ -50,15 +69,18 @@ export interface RunResults {
     /** Class names per head, in output order. */
     classes: string[][];
     stages: StageResult[];
-    /** Per split (`val`, `test`, or an evaluation dataset's name): metric → value. */
-    metrics: Record<string, MetricValues>;
+    /**
+     * Per split (`val`, `test`, or an evaluation dataset's name): metric → value. A prototypes run
+     * also has `episodes`: {accuracy, ci95, std, episodes}.
+     */
+    metrics: Record<string, StoredMetricValues>;
     /**
      * Single-label runs: the most confident mistakes of each evaluated split (`test`, evaluation
      * datasets), most confident first, each split's in turn; thumbnails live in the run folder.
      */
     misclassified?: MisclassifiedImage[];
-    /** `threshold`: the decision threshold per class of each multi-label head. */
-    thresholds?: (number[] | undefined)[];
+    /** `threshold`: the decision threshold per class of each head (null for a single-label head). */
+    thresholds?: (number[] | null)[];
     /** Each baseline the spec asks for, trained on the same data, splits and seed. */
     baselines?: Partial<Record<BaselineKind, BaselineResult>>;
     /**

@@ -10,7 +10,8 @@ import { keyOf } from './dependencies.js';
 import { EventSink } from './event-sink.js';
 import type { RunStartEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
-import type { RunResults } from './results.js';
+import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
+import { upgradeResults } from './contract-upgrade.js';
 import { findResumable, newRunId } from './run-dir.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome, RunState } from './run-types.js';
 
@@ -55,7 +56,10 @@ export class RunRecord {
             this.sink.emit({ type: 'log', level, message, ...(at ? { at } : {}) });
         };
 
-        this.results = readJson<RunResults>(join(runDir, 'results.json')) ?? {
+        // A folder with a results.json (resuming): the run's record so far, upgraded if an older Graft wrote it.
+        const earlier = existsSync(join(runDir, 'results.json')) ? upgradeResults(readJson(join(runDir, 'results.json'))) : undefined;
+        this.results = (earlier?.ok ? earlier.results : undefined) ?? {
+            schemaVersion: RESULTS_SCHEMA_VERSION,
             experiment: plan.experiment, runId: this.runId, status: 'running', backend: ctx.backend, seed: plan.seed, specFile: plan.at.file,
             started: new Date(this.started).toISOString(), classes: [], stages: [], metrics: {}, dependencies: [], cacheKey: keyOf(plan.experiment, ctx.plans), skipped: []
         };

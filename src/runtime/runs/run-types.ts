@@ -2,12 +2,11 @@
 // the runner and its pieces (run record, dependencies, phases) so that none imports the runner.
 
 import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
-import type { MetricValues } from '../eval/metrics.js';
 import type { BackboneContext } from '../train/backbone.js';
 import type { PhaseState } from '../train/trainer.js';
 import type { EventSink } from './event-sink.js';
 import type { Phase, RunEvent } from './events.js';
-import type { RunResults } from './results.js';
+import type { RunResults, StoredMetricValues } from './results.js';
 
 export interface RunContext {
     /** Every plan of the workspace (dependencies are looked up here). */
@@ -50,7 +49,7 @@ export interface RunState {
     runId: string;
     main?: PhaseState;
     mainDone?: boolean;
-    mainMetrics?: Record<string, MetricValues>;
-    thresholds?: (number[] | undefined)[];
+    mainMetrics?: Record<string, StoredMetricValues>;
+    thresholds?: (number[] | null)[];
     baselines?: Partial<Record<BaselineKind, PhaseState>>;
 }

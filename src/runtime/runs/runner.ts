@@ -87,13 +87,14 @@ async function trainAndEvaluate(plan: ExperimentPlan, record: RunRecord, loaded:
         record.saveResults();
         const evaluated = await evaluateModel(main, plan, data, runDir, log, undefined, true);
         results.metrics = evaluated.metrics;
-        if (evaluated.thresholds) results.thresholds = evaluated.thresholds;
+        // A single-label head has no thresholds: null in JSON (as undefined in an array always was).
+        if (evaluated.thresholds) results.thresholds = evaluated.thresholds.map((t) => t ?? null);
         if (evaluated.misclassified) results.misclassified = evaluated.misclassified;
         else delete results.misclassified;
         await saveTrainedModels(main, plan, data.classes, runDir);
         state.mainDone = true;
         state.mainMetrics = results.metrics;
-        state.thresholds = evaluated.thresholds;
+        state.thresholds = evaluated.thresholds?.map((t) => t ?? null);
         record.saveState();
         record.saveResults();
     } else {
@@ -104,7 +105,7 @@ async function trainAndEvaluate(plan: ExperimentPlan, record: RunRecord, loaded:
     for (const kind of plan.baselines) {
         const base = await phases.build(kind);
         const stages = await phases.train(base, kind);
-        const evaluated = await evaluateModel(base, plan, data, runDir, log, state.thresholds);
+        const evaluated = await evaluateModel(base, plan, data, runDir, log, state.thresholds?.map((t) => t ?? undefined));
         (results.baselines ??= {})[kind] = { stages, metrics: evaluated.metrics };
         const gains = transferGain(results.metrics, evaluated.metrics);
         (results.transferGain ??= {})[kind] = gains;

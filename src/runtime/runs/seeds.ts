@@ -8,11 +8,11 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
 import { formatSpread, gainSpreadOf, spreadOf, spreadTable } from '../eval/spread.js';
-import { scalarMetrics, type MetricValues } from '../eval/metrics.js';
+import { scalarMetrics } from '../eval/metrics.js';
 import { EventSink } from './event-sink.js';
 import type { RunEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
-import type { RunResults, SeedsSummary } from './results.js';
+import { RESULTS_SCHEMA_VERSION, type RunResults, type SeedsSummary, type StoredMetricValues } from './results.js';
 import { findResumable, newRunId } from './run-dir.js';
 import { BASELINE_WORDS, keyOf, plannedStages, runExperiment, type ParentRun, type RunContext, type RunOptions, type RunOutcome } from './runner.js';
 
@@ -34,13 +34,13 @@ function seedDir(runDir: string, seed: number): string {
 }
 
 /** Scalars of a table of metric values. */
-function scalars(table: Record<string, MetricValues> | undefined): Record<string, Record<string, number>> {
+function scalars(table: Record<string, StoredMetricValues> | undefined): Record<string, Record<string, number>> {
     return Object.fromEntries(Object.entries(table ?? {}).map(([split, values]) => [split, scalarMetrics(values)]));
 }
 
 /** The first seed's table with every scalar replaced by its mean over the seeds. */
-function withMeans(first: Record<string, MetricValues>, spread: Record<string, Record<string, { mean: number }>>): Record<string, MetricValues> {
-    const out: Record<string, MetricValues> = {};
+function withMeans(first: Record<string, StoredMetricValues>, spread: Record<string, Record<string, { mean: number }>>): Record<string, StoredMetricValues> {
+    const out: Record<string, StoredMetricValues> = {};
     for (const [split, values] of Object.entries(first)) {
         out[split] = { ...values };
         for (const [k, s] of Object.entries(spread[split] ?? {})) out[split][k] = s.mean;
@@ -86,6 +86,7 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
     };
 
     const results: RunResults = {
+        schemaVersion: RESULTS_SCHEMA_VERSION,
         experiment: plan.experiment, runId, status: 'running', backend: ctx.backend, seed: seeds[0], specFile: plan.at.file,
         started: new Date(started).toISOString(), classes: [], stages: [], metrics: {}, dependencies: [], cacheKey: keyOf(plan.experiment, ctx.plans), skipped: [],
         seeds: { values: seeds, runs: [], metrics: {} }

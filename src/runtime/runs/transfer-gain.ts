@@ -2,7 +2,8 @@
 // when transfer made things worse than training from scratch (negative transfer).
 
 import type { BaselineKind, ExperimentPlan } from '../../core/plan/types.js';
-import { scalarMetrics, type MetricValues } from '../eval/metrics.js';
+import { scalarMetrics } from '../eval/metrics.js';
+import type { StoredMetricValues } from './results.js';
 import type { LogFn } from './run-record.js';
 
 /** How each baseline is described in logs and warnings. */
@@ -14,7 +15,7 @@ export const BASELINE_WORDS: Record<BaselineKind, string> = {
 const fmt4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v));
 
 /** Per split, per scalar metric except the loss: main − baseline (where both are finite). */
-export function transferGain(main: Record<string, MetricValues>, baseline: Record<string, MetricValues>): Record<string, Record<string, number>> {
+export function transferGain(main: Record<string, StoredMetricValues>, baseline: Record<string, StoredMetricValues>): Record<string, Record<string, number>> {
     const gain: Record<string, Record<string, number>> = {};
     for (const [split, values] of Object.entries(main)) {
         const base = baseline[split];
@@ -35,8 +36,8 @@ export function transferGain(main: Record<string, MetricValues>, baseline: Recor
 export function warnNegativeTransfer(
     plan: ExperimentPlan,
     gains: Record<string, Record<string, number>>,
-    main: Record<string, MetricValues>,
-    scratch: Record<string, MetricValues>,
+    main: Record<string, StoredMetricValues>,
+    scratch: Record<string, StoredMetricValues>,
     oneSeedOfMany: boolean,
     log: LogFn
 ): void {

@@ -7,17 +7,20 @@
 
 import { join, relative } from 'node:path';
 import type { ExperimentPlan, SweepPlan } from '../../core/plan/types.js';
-import type { MetricValues } from '../eval/metrics.js';
+import type { StoredMetricValues } from '../runs/results.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/files.js';
 import { newRunId } from '../runs/run-dir.js';
 import { applyTrial } from './apply.js';
 import { rankTrials, sweepCsv, sweepMarkdown, type RankedTrial, type TrialRecord } from './table.js';
 import { expandTrials, SweepError, type Trial } from './trials.js';
+import { SWEEP_SCHEMA_VERSION, type SweepRecord } from './sweep-record.js';
+
+export { SWEEP_SCHEMA_VERSION, type SweepRecord, type SweepTrialRecord } from './sweep-record.js';
 
 export interface TrialOutcome {
     status: 'completed' | 'failed' | 'cancelled' | string;
     runDir: string;
-    results: { metrics: Record<string, MetricValues>; seconds?: number; error?: { message: string } };
+    results: { metrics: Record<string, StoredMetricValues>; seconds?: number; error?: { message: string } };
 }
 
 export type RunTrial = (plan: ExperimentPlan, trial: Trial) => Promise<TrialOutcome>;
@@ -39,17 +42,6 @@ export interface SweepOutcome {
     seconds: number;
 }
 
-/** sweep.json: what the files say, for tools (the editor panel). */
-export interface SweepRecord {
-    sweep: string;
-    experiment: string;
-    objective: SweepPlan['objective'];
-    status: 'running' | 'completed' | 'cancelled';
-    trials: { name: string; values: Record<string, number>; status: string; objective?: number; rank?: number; runDir?: string; seconds?: number; error?: string }[];
-    best?: string;
-    seconds: number;
-}
-
 export async function runSweep(sweep: SweepPlan, plan: ExperimentPlan, options: SweepOptions): Promise<SweepOutcome> {
     if (plan.experiment !== sweep.experiment) throw new SweepError(`sweep ${sweep.sweep} is of ${sweep.experiment}, not ${plan.experiment}`, sweep.at);
     const started = Date.now();
@@ -67,6 +59,7 @@ export async function runSweep(sweep: SweepPlan, plan: ExperimentPlan, options: 
         const seconds = (Date.now() - started) / 1000;
         const rel = (p: string): string => relative(sweepDir, p) || '.';
         const record: SweepRecord = {
+            schemaVersion: SWEEP_SCHEMA_VERSION,
             sweep: sweep.sweep, experiment: sweep.experiment, objective: sweep.objective, status: state,
             trials: ranked.map((r) => ({
                 name: r.trial.name, values: r.trial.values, status: r.status,

@@ -4,7 +4,7 @@
 // values, the objective, the main test metrics, status and run folder, for people and PRs).
 
 import type { SweepPlan } from '../../core/plan/types.js';
-import type { MetricValues } from '../eval/metrics.js';
+import type { StoredMetricValues } from '../runs/results.js';
 import type { Trial } from './trials.js';
 
 export interface TrialRecord {
@@ -13,7 +13,7 @@ export interface TrialRecord {
     /** Run folder of the trial. */
     runDir?: string;
     /** Per split: metric → value (results.json's `metrics`). */
-    metrics: Record<string, MetricValues>;
+    metrics: Record<string, StoredMetricValues>;
     seconds?: number;
     error?: string;
 }
@@ -28,7 +28,7 @@ export interface RankedTrial extends TrialRecord {
  * `val_loss`, `test_f1`) reads metrics[split][metric]; a metric recorded with its averaging
  * (`f1_macro`) also matches its bare name, like the trainer's monitors.
  */
-export function objectiveValue(metrics: Record<string, MetricValues>, monitor: string): number | undefined {
+export function objectiveValue(metrics: Record<string, StoredMetricValues>, monitor: string): number | undefined {
     const cut = monitor.indexOf('_');
     if (cut <= 0) return undefined;
     const values = metrics[monitor.slice(0, cut)];

@@ -11,9 +11,12 @@ export function checkpointMonitor(stage: StagePlan): string | undefined {
     return stage.checkpoint?.monitor ?? stage.earlyStop?.monitor;
 }
 
-/** Finds a monitor's value; `val_f1` also matches `val_f1_macro` (metric keys carry the averaging). */
-export function monitorValue(metrics: Record<string, number>, monitor: string): number | undefined {
-    if (monitor in metrics) return metrics[monitor];
-    const alt = Object.keys(metrics).find((k) => k.startsWith(`${monitor}_`));
-    return alt === undefined ? undefined : metrics[alt];
+/**
+ * Finds a monitor's value; `val_f1` also matches `val_f1_macro` (metric keys carry the averaging).
+ * A null (a NaN written to state.json and read back on resume) is NaN again, as it was in memory.
+ */
+export function monitorValue(metrics: Record<string, number | null>, monitor: string): number | undefined {
+    const key = monitor in metrics ? monitor : Object.keys(metrics).find((k) => k.startsWith(`${monitor}_`));
+    if (key === undefined) return undefined;
+    return metrics[key] ?? NaN;
 }

@@ -19,7 +19,8 @@ export class CancelledError extends Error {
 export interface EpochRecord {
     epoch: number;
     lr: number;
-    metrics: Record<string, number>;
+    /** Train and `val_*` metrics; a NaN one (e.g. val_auc without positives) is null once saved. */
+    metrics: Record<string, number | null>;
     seconds: number;
 }
 

@@ -33,8 +33,11 @@ export interface EpochContext {
     hooks: TrainHooks;
 }
 
+/** An epoch just trained: its metrics are numbers (NaN only becomes null once written to JSON). */
+export type TrainedEpoch = EpochRecord & { metrics: Record<string, number> };
+
 /** `epoch` counts from 0; the record's from 1. */
-export async function trainEpoch(c: EpochContext, epoch: number): Promise<EpochRecord> {
+export async function trainEpoch(c: EpochContext, epoch: number): Promise<TrainedEpoch> {
     const { plan, stage, heads, features, hooks, optimizer, scheduler } = c;
     const { graph, trainModel } = features;
     const started = Date.now();

@@ -4,7 +4,7 @@ import { applyEvent, emptySnapshot, headlineMetric, isRunEvent } from '../../../
 import type { RunEvent } from '../../../src/runtime/runs/events.js';
 
 const t = '2026-01-01T00:00:00.000Z';
-const base = { time: t, runId: 'r1' };
+const base = { schemaVersion: 1 as const, time: t, runId: 'r1' };
 
 describe('NdjsonSplitter', () => {
     it('reassembles lines split across chunks and passes non-JSON lines as text', () => {

@@ -39,7 +39,8 @@ Chart.register(stageLines);
 
 export interface Curve {
     label: string;
-    points: { x: number; y: number }[];
+    /** y null: the metric was NaN that epoch (a gap in the line). */
+    points: { x: number; y: number | null }[];
     /** Colour index: the same metric keeps its colour across charts. */
     color: number;
     dashed?: boolean;
@@ -141,7 +142,7 @@ export function phaseCurves(series: PhaseSeries, kind: 'loss' | 'metric'): Curve
         // train and val of a metric: neighbouring palette colours, val dashed (readable without colour too)
         for (const [key, dashed, label, shade] of [[m, false, `train ${m}`, 0], [`val_${m}`, true, `val ${m}`, 1]] as const) {
             if (!keys.has(key)) continue;
-            out.push({ label, color: i * 2 + shade, dashed, points: series.points.filter((p) => p.metrics[key] !== undefined).map((p) => ({ x: p.x, y: p.metrics[key]! })) });
+            out.push({ label, color: i * 2 + shade, dashed, points: series.points.filter((p) => p.metrics[key] !== undefined).map((p) => ({ x: p.x, y: p.metrics[key] ?? null })) });
         }
     });
     return out;
