@@ -15,7 +15,7 @@ export const SCHEMA_DIR = join(root, 'docs', 'schema');
 export const SCHEMAS = {
     'results.schema.json': ['RunResults', 'Graft results.json', "A run's summary: runs/<experiment>/<run-id>/results.json."],
     'events.schema.json': ['RunEvent', 'Graft run event', 'One line of events.ndjson, or of `graft run --events` on stdout.'],
-    'plan.schema.json': ['ExperimentPlan', 'Graft plan.json', 'The validated experiment plan a run trained (runs/<experiment>/<run-id>/plan.json, `graft plan --format json`).'],
+    'plan.schema.json': ['PlanFile', 'Graft plan.json', 'The validated experiment plan a run trained (runs/<experiment>/<run-id>/plan.json, `graft plan --format json`).'],
     'sweep.schema.json': ['SweepRecord', 'Graft sweep.json', "A sweep's ranked table: runs/<sweep>/<run-id>/sweep.json."]
 };
 

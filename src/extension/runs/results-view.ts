@@ -1,10 +1,16 @@
-// Turns a run's results.json into what the panel shows. The runtime owns results.json; its core
-// shape is `{experiment, status, backend, seed, stages, metrics: {<split>: {<metric>: value}},
-// baseline?: {metrics}, transferGain?}`. Richer parts (per-class report, confusion matrix,
-// misclassified images, heads, episodes, sweep trials) are read where present, under the common
-// spellings, so the panel shows whatever a run recorded and never fails on what it did not.
+// Turns a run's files into what the panel shows. The runtime owns their shapes: results.json is
+// RunResults, sweep.json SweepRecord, plan.json PlanFile (src/runtime/runs/contract.ts, published as
+// docs/schema/*.schema.json). A file goes through the contract's upgrade functions first, which
+// take an older version to the current types or refuse it with a reason; from there on this
+// module reads typed fields only, so a renamed field is a compile error here, not a blank panel.
 
+import type { BaselineKind } from '../../core/plan/types.js';
 import { readEngine, type EngineInfo } from '../../runtime/runs/engine.js';
+import { upgradePlan, upgradeResults, upgradeSweep } from '../../runtime/runs/contract-upgrade.js';
+import type { RunResults, StoredMetricValues } from '../../runtime/runs/results.js';
+import type { SweepRecord } from '../../runtime/sweep/sweep-record.js';
+import type { PlanFile } from '../../runtime/runs/plan-file.js';
+import type { Spread } from '../../runtime/eval/spread.js';
 
 export interface ClassReport {
     label: string;
@@ -74,13 +80,11 @@ export interface SweepView {
     trials: SweepTrialView[];
 }
 
-/** `scratch`, `random_features`, or `legacy`: a run folder written when `baseline scratch` meant the frozen layout. */
-export type BaselineViewKind = 'scratch' | 'random_features' | 'legacy';
+export type BaselineViewKind = BaselineKind;
 
 export const BASELINE_LABELS: Record<BaselineViewKind, { short: string; long: string }> = {
     scratch: { short: 'scratch', long: 'every layer trained from random weights' },
-    random_features: { short: 'random features', long: 'the same freezing over a random backbone' },
-    legacy: { short: 'random features', long: 'the same freezing over a random backbone (recorded before baselines had kinds)' }
+    random_features: { short: 'random features', long: 'the same freezing over a random backbone' }
 };
 
 /** Mean ± spread of one number over seeds. */
@@ -142,263 +146,161 @@ export interface ResultsView {
     /** Multi-label decision thresholds per head, per class (`threshold tuned` picks them on val). */
     thresholds?: { head?: string; values: number[]; labels?: string[] }[];
     error?: string;
+    /** What reading an older results.json changed (contract-upgrade.ts), shown with the results. */
+    notes?: string[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-const pick = (o: Obj | undefined, ...keys: string[]): unknown => {
-    if (!o) return undefined;
-    for (const k of keys) if (o[k] !== undefined) return o[k];
-    return undefined;
-};
+const BASELINE_ORDER: BaselineViewKind[] = ['scratch', 'random_features'];
 
-function isMatrix(v: unknown): v is number[][] {
-    return Array.isArray(v) && v.length > 0 && v.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number'));
-}
-
-function readConfusion(v: unknown, classes: string[] | undefined): ConfusionView | undefined {
-    if (isMatrix(v)) return { labels: classes && classes.length === v.length ? classes : v.map((_, i) => String(i)), matrix: v };
-    if (isObj(v)) {
-        const m = pick(v, 'matrix', 'counts', 'values');
-        const labels = pick(v, 'labels', 'classes');
-        if (isMatrix(m)) {
-            const ls = Array.isArray(labels) ? labels.map((x) => String(x)) : classes;
-            return readConfusion(m, ls);
-        }
-    }
-    return undefined;
-}
-
-function readPerClass(v: unknown, classes: string[] | undefined): ClassReport[] | undefined {
-    const row = (label: string, r: Obj): ClassReport | undefined => {
-        const precision = num(r.precision);
-        const recall = num(r.recall);
-        const f1 = num(pick(r, 'f1', 'f1_score', 'f1Score'));
-        if (precision === undefined || recall === undefined) return undefined;
-        return { label, precision, recall, f1: f1 ?? (precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0), support: num(pick(r, 'support', 'count', 'n')) };
-    };
-    if (Array.isArray(v)) {
-        const rows = v.map((r, i) => (isObj(r) ? row(str(pick(r, 'label', 'class', 'name')) ?? classes?.[i] ?? String(i), r) : undefined));
-        return rows.every((r) => r) && rows.length ? (rows as ClassReport[]) : undefined;
-    }
-    if (isObj(v)) {
-        // Either {label: {precision, recall, f1}} or column arrays {precision: [], recall: [], f1: []}.
-        const p = v.precision;
-        if (Array.isArray(p)) {
-            const r = v.recall as unknown[];
-            const f = (pick(v, 'f1', 'f1_score') ?? []) as unknown[];
-            const s = (v.support ?? []) as unknown[];
-            const labels = (Array.isArray(v.labels) ? v.labels.map(String) : classes) ?? p.map((_, i) => String(i));
-            return p.map((_, i) => row(labels[i] ?? String(i), { precision: p[i], recall: r?.[i], f1: f[i], support: s[i] })).filter((x): x is ClassReport => !!x);
-        }
-        const rows = Object.entries(v).map(([label, r]) => (isObj(r) ? row(label, r) : undefined));
-        return rows.length && rows.every((r) => r) ? (rows as ClassReport[]) : undefined;
-    }
-    return undefined;
-}
-
-/** Scalar metrics of a split; nested structures (confusion, per-class) are picked out separately. */
-function scalars(o: unknown): Record<string, number> {
+/** The scalar metrics of one split; null (a NaN metric) and matrices are not scalars. */
+function scalars(values: StoredMetricValues | undefined): Record<string, number> {
     const out: Record<string, number> = {};
-    if (isObj(o)) for (const [k, v] of Object.entries(o)) if (num(v) !== undefined) out[k] = v as number;
+    for (const [k, v] of Object.entries(values ?? {})) if (typeof v === 'number') out[k] = v;
     return out;
 }
 
-function readSplits(m: unknown): Record<string, Record<string, number>> {
+const isEpisodesKey = (split: string) => split === 'episodes' || split.startsWith('episodes_');
+
+/** split → scalar metrics, without the episode summaries (they have their own section). */
+function splitScalars(metrics: Record<string, StoredMetricValues> | undefined): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    if (!isObj(m)) return out;
-    const direct = scalars(m);
-    // A flat {accuracy: …} is treated as the test split.
-    if (Object.keys(direct).length) out.test = direct;
-    for (const [split, v] of Object.entries(m)) {
-        if (!isObj(v)) continue;
-        const s = scalars(v);
+    for (const [split, values] of Object.entries(metrics ?? {})) {
+        if (isEpisodesKey(split)) continue;
+        const s = scalars(values);
         if (Object.keys(s).length) out[split] = s;
     }
     return out;
 }
 
-/** Finds a nested value under the split objects first (metrics.test.confusion), then top level. */
-function findDeep(r: Obj, keys: string[]): unknown {
-    const metrics = isObj(r.metrics) ? r.metrics : undefined;
-    for (const split of ['test', 'val', 'evaluation', 'eval']) {
-        const s = metrics && isObj(metrics[split]) ? (metrics[split] as Obj) : undefined;
-        const v = pick(s, ...keys);
-        if (v !== undefined) return v;
-    }
-    return pick(metrics, ...keys) ?? pick(r, ...keys);
-}
-
-function readSpreads(v: unknown): Record<string, Record<string, SpreadView>> {
+function spreads(table: Record<string, Record<string, Spread>> | undefined): Record<string, Record<string, SpreadView>> {
     const out: Record<string, Record<string, SpreadView>> = {};
-    if (!isObj(v)) return out;
-    for (const [split, byMetric] of Object.entries(v)) {
-        if (!isObj(byMetric)) continue;
-        for (const [metric, s] of Object.entries(byMetric)) {
-            const std = isObj(s) ? num(s.std) : undefined;
-            const n = isObj(s) ? num(s.n) : undefined;
-            if (std !== undefined && n !== undefined) (out[split] ??= {})[metric] = { std, n };
-        }
-    }
+    for (const [split, byMetric] of Object.entries(table ?? {})) for (const [metric, s] of Object.entries(byMetric)) (out[split] ??= {})[metric] = { std: s.std, n: s.n };
     return out;
 }
 
-const BASELINE_ORDER: BaselineViewKind[] = ['scratch', 'random_features', 'legacy'];
+function confusionOf(values: StoredMetricValues | undefined, key: string, labels: string[] | undefined): ConfusionView | undefined {
+    const m = values?.[key];
+    if (!Array.isArray(m)) return undefined;
+    return { labels: labels && labels.length === m.length ? labels : m.map((_, i) => String(i)), matrix: m };
+}
 
-/** results.json `baselines` ({scratch: {metrics}, …}), or an older run's single `baseline`. */
-function readBaselines(raw: Obj): BaselineView[] | undefined {
-    const seeds = isObj(raw.seeds) ? raw.seeds : undefined;
-    const spreads = isObj(seeds?.baselines) ? (seeds!.baselines as Obj) : undefined;
+function baselinesOf(r: RunResults): BaselineView[] | undefined {
     const out: BaselineView[] = [];
-    if (isObj(raw.baselines)) {
-        for (const kind of ['scratch', 'random_features'] as const) {
-            const b = raw.baselines[kind];
-            if (!isObj(b)) continue;
-            const spread = readSpreads(spreads?.[kind]);
-            out.push({ kind, metrics: readSplits(pick(b, 'metrics') ?? b), ...(Object.keys(spread).length ? { spread } : {}) });
-        }
-    } else if (isObj(raw.baseline)) out.push({ kind: 'legacy', metrics: readSplits(pick(raw.baseline, 'metrics') ?? raw.baseline) });
+    for (const kind of BASELINE_ORDER) {
+        const b = r.baselines?.[kind];
+        if (!b) continue;
+        const spread = spreads(r.seeds?.baselines?.[kind]);
+        out.push({ kind, metrics: splitScalars(b.metrics), ...(Object.keys(spread).length ? { spread } : {}) });
+    }
     return out.length ? out : undefined;
 }
 
-/** The headline (test accuracy, else the first) of a `{<split>: {<metric>: gain}}` table. */
-function headlineGain(g: Obj, against: BaselineViewKind, metrics: Record<string, Record<string, number>>, base: Record<string, Record<string, number>> | undefined, spreads: Obj | undefined): TransferGainView | undefined {
-    const split = isObj(g.test) ? 'test' : Object.keys(g).find((k) => isObj(g[k]));
-    if (!split) return undefined;
-    const gains = g[split] as Obj;
-    const metric = num(gains.accuracy) !== undefined ? 'accuracy' : Object.keys(gains).find((k) => num(gains[k]) !== undefined);
-    if (!metric) return undefined;
-    const s = isObj(spreads?.[split]) ? ((spreads![split] as Obj)[metric] as unknown) : undefined;
-    const std = isObj(s) ? num(s.std) : undefined;
-    const n = isObj(s) ? num(s.n) : undefined;
-    return {
-        metric: split === 'test' ? metric : `${split} ${metric}`, value: gains[metric] as number, experiment: metrics[split]?.[metric], baseline: base?.[split]?.[metric], against,
-        ...(std !== undefined && n !== undefined && n > 1 ? { spread: { std, n }, significant: isObj(s) && typeof s.significant === 'boolean' ? s.significant : Math.abs(gains[metric] as number) > std } : {})
-    };
-}
-
-/** One headline gain per baseline: results.json `transferGain` {kind: {split: {metric}}}, or an older run's flat table. */
-function readGains(r: Obj, metrics: Record<string, Record<string, number>>, baselines: BaselineView[] | undefined): TransferGainView[] {
-    const g = pick(r, 'transferGain', 'transfer_gain');
-    const seeds = isObj(r.seeds) ? r.seeds : undefined;
-    const spreads = isObj(seeds?.transferGain) ? (seeds!.transferGain as Obj) : undefined;
-    const baseOf = (k: BaselineViewKind) => baselines?.find((b) => b.kind === k)?.metrics;
+/** The headline gain against each baseline: test accuracy, else the first metric of test (else of the first split). */
+function gainsOf(r: RunResults, metrics: Record<string, Record<string, number>>, baselines: BaselineView[] | undefined): TransferGainView[] {
     const out: TransferGainView[] = [];
-    if (isObj(g) && (isObj(g.scratch) || isObj(g.random_features))) {
-        for (const kind of ['scratch', 'random_features'] as const) {
-            const t = g[kind];
-            if (!isObj(t)) continue;
-            const v = headlineGain(t, kind, metrics, baseOf(kind), isObj(spreads?.[kind]) ? (spreads![kind] as Obj) : undefined);
-            if (v) out.push(v);
-        }
-        return out;
-    }
-    // Older run folders: one gain against the frozen-layout baseline.
-    const legacy = baseOf('legacy');
-    const n = num(g);
-    if (n !== undefined) {
-        const metric = metrics.test?.accuracy !== undefined ? 'accuracy' : (Object.keys(metrics.test ?? {})[0] ?? 'accuracy');
-        return [{ metric, value: n, experiment: metrics.test?.[metric], baseline: legacy?.test?.[metric], against: 'legacy' }];
-    }
-    if (isObj(g) && Object.values(g).some(isObj)) {
-        const v = headlineGain(g, 'legacy', metrics, legacy, undefined);
-        return v ? [v] : [];
-    }
-    if (isObj(g)) {
-        const entries = Object.entries(g).filter(([, v]) => num(v) !== undefined);
-        if (entries.length) {
-            const [metric, v] = entries.find(([k]) => k === 'accuracy') ?? entries[0]!;
-            return [{ metric, value: v as number, experiment: metrics.test?.[metric], baseline: legacy?.test?.[metric], against: 'legacy' }];
-        }
-    }
-    // No recorded gain but both sides known: compute it the obvious way.
-    for (const b of baselines ?? []) {
-        const a = metrics.test?.accuracy;
-        const v = b.metrics.test?.accuracy;
-        if (a !== undefined && v !== undefined) out.push({ metric: 'accuracy', value: a - v, experiment: a, baseline: v, against: b.kind });
+    for (const kind of BASELINE_ORDER) {
+        const table = r.transferGain?.[kind];
+        if (!table) continue;
+        const split = table.test ? 'test' : Object.keys(table)[0];
+        if (!split) continue;
+        const gains = table[split]!;
+        const metric = gains.accuracy !== undefined ? 'accuracy' : Object.keys(gains)[0];
+        if (metric === undefined) continue;
+        const s = r.seeds?.transferGain?.[kind]?.[split]?.[metric];
+        out.push({
+            metric: split === 'test' ? metric : `${split} ${metric}`, value: gains[metric]!, experiment: metrics[split]?.[metric], baseline: baselines?.find((b) => b.kind === kind)?.metrics[split]?.[metric], against: kind,
+            ...(s && s.n > 1 ? { spread: { std: s.std, n: s.n }, significant: s.significant ?? Math.abs(gains[metric]!) > s.std } : {})
+        });
     }
     return out;
 }
 
-function readSeeds(raw: Obj): SeedsView | undefined {
-    const s = raw.seeds;
-    if (!isObj(s) || !Array.isArray(s.values)) return undefined;
-    const runs = Array.isArray(s.runs) ? s.runs.filter(isObj) : [];
-    return {
-        values: s.values.filter((v): v is number => num(v) !== undefined),
-        completed: runs.filter((r) => r.status === 'completed').map((r) => num(r.seed)).filter((v): v is number => v !== undefined),
-        spread: readSpreads(s.metrics)
+function episodesOf(r: RunResults, plan: PlanFile | undefined): EpisodesView | undefined {
+    const e = r.metrics.episodes;
+    if (!e || typeof e.accuracy !== 'number') return undefined;
+    const shape = plan?.evaluate.find((x) => x.kind === 'episodes');
+    const n = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    return { accuracy: e.accuracy, ci95: n(e.ci95), std: n(e.std), episodes: n(e.episodes) ?? (shape?.kind === 'episodes' ? shape.episodes : undefined), ...(shape?.kind === 'episodes' ? { way: shape.way, shot: shape.shot, query: shape.query } : {}) };
+}
+
+/** Multi-task runs: the runtime prefixes each head's metrics with the head's name (`species_accuracy`). */
+function headsOf(r: RunResults, plan: PlanFile | undefined): HeadView[] | undefined {
+    const heads = plan?.head.kind === 'output' ? plan.head.heads : undefined;
+    if (!heads || heads.length < 2) return undefined;
+    const test = r.metrics.test;
+    return heads.map(({ name }, i) => {
+        const metrics: Record<string, number> = {};
+        for (const [k, v] of Object.entries(test ?? {})) if (k.startsWith(`${name}_`) && typeof v === 'number') metrics[k.slice(name.length + 1)] = v;
+        const confusion = confusionOf(test, `${name}_confusion`, r.classes[i]);
+        return { name, metrics, ...(confusion ? { confusion, perClass: perClassFromConfusion(confusion) } : {}) };
+    });
+}
+
+/** The panel's view of a results.json that the contract has read (see readResultsFile for raw JSON). */
+export function resultsView(r: RunResults, runDir?: string, plan?: PlanFile, notes: string[] = []): ResultsView {
+    const metrics = splitScalars(r.metrics);
+    const baselines = baselinesOf(r);
+    const classes = r.classes[0];
+    const confusion = confusionOf(r.metrics.test, 'confusion', classes) ?? confusionOf(r.metrics.val, 'confusion', classes);
+    const view: ResultsView = {
+        experiment: r.experiment,
+        status: r.status,
+        backend: r.backend,
+        engine: readEngine(r),
+        seed: r.seed,
+        seconds: r.seconds,
+        metrics,
+        ...(baselines ? { baselines } : {}),
+        ...(confusion ? { confusion, perClass: perClassFromConfusion(confusion) } : {}),
+        ...(r.error ? { error: r.error.message } : {}),
+        ...(notes.length ? { notes } : {})
     };
-}
-
-function readMisclassified(v: unknown, runDir: string | undefined, classes: string[] | undefined): MisclassifiedView[] | undefined {
-    if (!Array.isArray(v)) return undefined;
-    const label = (x: unknown) => (typeof x === 'number' && classes?.[x] !== undefined ? classes[x]! : (str(x) ?? '?'));
-    const out: MisclassifiedView[] = [];
-    for (const m of v) {
-        if (!isObj(m)) continue;
-        let image = str(pick(m, 'image', 'file', 'path', 'src'));
-        if (!image) continue;
-        if (!image.startsWith('data:') && !image.startsWith('/') && runDir) image = `${runDir.replace(/\/$/, '')}/${image}`;
-        out.push({ image, trueLabel: label(pick(m, 'trueLabel', 'true', 'label', 'actual')), predicted: label(pick(m, 'predicted', 'pred', 'prediction')), confidence: num(pick(m, 'confidence', 'score', 'probability')), split: str(m.split), source: str(m.source) });
+    if (r.seeds) view.seeds = { values: r.seeds.values, completed: r.seeds.runs.filter((x) => x.status === 'completed').map((x) => x.seed), spread: spreads(r.seeds.metrics) };
+    if (r.misclassified?.length) {
+        const label = (l: string) => l;
+        view.misclassified = r.misclassified.map((m) => ({ image: runDir && !m.image.startsWith('/') ? `${runDir.replace(/\/$/, '')}/${m.image}` : m.image, trueLabel: label(m.trueLabel), predicted: label(m.predicted), confidence: m.confidence, split: m.split, ...(m.source ? { source: m.source } : {}) }));
     }
-    return out.length ? out : undefined;
-}
-
-function readEpisodes(v: unknown): EpisodesView | undefined {
-    if (!isObj(v)) return undefined;
-    const accuracy = num(pick(v, 'accuracy', 'mean', 'meanAccuracy'));
-    if (accuracy === undefined) return undefined;
-    let ci95 = num(pick(v, 'ci95', 'ci', 'confidence95', 'interval'));
-    const ciArr = pick(v, 'ci95', 'ci');
-    if (ci95 === undefined && Array.isArray(ciArr) && ciArr.length === 2) ci95 = (Number(ciArr[1]) - Number(ciArr[0])) / 2;
-    return { accuracy, ci95, std: num(v.std), episodes: num(pick(v, 'episodes', 'n')), way: num(v.way), shot: num(v.shot), query: num(v.query) };
+    const episodes = episodesOf(r, plan);
+    if (episodes) view.episodes = episodes;
+    const gains = gainsOf(r, metrics, baselines);
+    if (gains.length) {
+        view.gains = gains;
+        view.transferGain = gains[0];
+    }
+    const headNames = plan?.head.kind === 'output' ? plan.head.heads.map((h) => h.name) : undefined;
+    const thresholds = (r.thresholds ?? []).flatMap((values, i) => (values?.length ? [{ head: headNames && headNames.length > 1 ? headNames[i] : undefined, values, labels: r.classes[i] }] : []));
+    if (thresholds.length) view.thresholds = thresholds;
+    const heads = headsOf(r, plan);
+    if (heads) view.heads = heads;
+    return view;
 }
 
 /**
- * The runtime's sweep.json (src/runtime/sweep/run-sweep.ts SweepRecord): `{sweep, experiment,
- * objective: {direction, monitor}, status, trials: [{name, values, status, objective?, rank?,
- * runDir?, seconds?, error?}], best?: <trial name>, seconds}`, already ranked best first.
+ * A results.json as parsed JSON (any version this Graft reads) with the run's plan.json, parsed
+ * too when there is one. Never throws: an unreadable file is a view with `error`.
  */
-function readSweep(r: Obj): SweepView | undefined {
-    const trials = pick(r, 'trials', 'runs');
-    if (!Array.isArray(trials)) return undefined;
-    const obj = isObj(r.objective) ? r.objective : undefined;
-    const direction: 'max' | 'min' | undefined = obj?.direction === 'max' ? 'max' : obj?.direction === 'min' ? 'min' : undefined;
-    const objective = direction && typeof obj?.monitor === 'string' ? { direction, monitor: obj.monitor } : undefined;
-    const bestName = str(r.best);
-    const out: SweepTrialView[] = [];
-    for (const t of trials) {
-        if (!isObj(t)) continue;
-        const params: Record<string, number | string> = {};
-        const p = pick(t, 'values', 'params', 'vary');
-        if (isObj(p)) for (const [k, v] of Object.entries(p)) if (typeof v === 'number' || typeof v === 'string') params[k] = v;
-        const name = str(pick(t, 'name', 'trial'));
-        out.push({
-            name, params, value: num(pick(t, 'objective', 'value', 'score')), rank: num(t.rank), status: str(t.status), runDir: str(pick(t, 'runDir', 'run')),
-            seconds: num(t.seconds), error: str(t.error), best: t.best === true || (bestName !== undefined && name === bestName)
-        });
-    }
-    if (!out.some((t) => t.best) && objective) {
-        const scored = out.filter((t) => t.value !== undefined);
-        if (scored.length) {
-            const best = scored.reduce((a, b) => ((objective.direction === 'max' ? b.value! > a.value! : b.value! < a.value!) ? b : a));
-            best.best = true;
-        }
-    }
-    // Best first, whatever order the file lists them in: ranked trials by rank (or by value when
-    // no ranks were written), then the trials without a value in their own order.
-    const sign = objective?.direction === 'min' ? 1 : -1;
-    const order = out.map((t, i) => ({ t, i })).sort((a, b) => {
-        const ka = a.t.rank ?? (a.t.value !== undefined && objective ? 0 : undefined);
-        const kb = b.t.rank ?? (b.t.value !== undefined && objective ? 0 : undefined);
-        if (ka === undefined || kb === undefined) return ka === undefined && kb === undefined ? a.i - b.i : ka === undefined ? 1 : -1;
-        if (a.t.rank !== undefined && b.t.rank !== undefined) return a.t.rank - b.t.rank;
-        return a.t.value !== undefined && b.t.value !== undefined && a.t.value !== b.t.value ? sign * (a.t.value - b.t.value) : a.i - b.i;
-    });
-    return { sweep: str(r.sweep), experiment: str(r.experiment), objective, trials: order.map((x) => x.t) };
+export function readResultsFile(raw: unknown, runDir?: string, rawPlan?: unknown): ResultsView {
+    const read = upgradeResults(raw);
+    if (!read.ok) return { metrics: {}, engine: readEngine(undefined), error: read.error };
+    const plan = rawPlan === undefined ? undefined : upgradePlan(rawPlan);
+    return resultsView(read.results, runDir, plan?.ok ? plan.value : undefined, read.notes);
+}
+
+/** The panel's view of a sweep table (sweep.json, ranked best first by the runtime). */
+export function sweepView(rec: SweepRecord): SweepView {
+    return {
+        sweep: rec.sweep,
+        experiment: rec.experiment,
+        objective: rec.objective,
+        trials: rec.trials.map((t) => ({ name: t.name, params: t.values, value: t.objective, rank: t.rank, status: t.status, runDir: t.runDir, seconds: t.seconds, error: t.error, best: t.name === rec.best }))
+    };
+}
+
+/** sweep.json as parsed JSON: the sweep table as results (undefined with `error` when unreadable). */
+export function readSweepFile(raw: unknown): ResultsView {
+    const read = upgradeSweep(raw);
+    if (!read.ok) return { metrics: {}, engine: readEngine(undefined), error: read.error };
+    return { experiment: read.value.sweep, status: read.value.status, seconds: read.value.seconds, engine: readEngine(undefined), metrics: {}, sweep: sweepView(read.value) };
 }
 
 /** Per-class precision/recall/F1 from a confusion matrix (rows true, columns predicted). */
@@ -413,83 +315,6 @@ export function perClassFromConfusion(c: ConfusionView): ClassReport[] {
         const recall = support ? tp / support : 0;
         return { label: c.labels[i] ?? String(i), precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support };
     });
-}
-
-/**
- * @param headNames names of the output heads in order (from the run's plan.json), used to split a
- *   multi-task run's `<head>_<metric>` values into per-head sections.
- */
-export function readResults(raw: unknown, runDir?: string, classesHint?: string[], headNames?: string[]): ResultsView {
-    if (!isObj(raw)) return { metrics: {}, engine: readEngine(undefined), error: 'results.json is not a JSON object' };
-    // `classes` is one list per head (the runtime's results.json) or a plain list.
-    const classLists: string[][] | undefined = Array.isArray(raw.classes) ? (raw.classes.every((c) => Array.isArray(c)) ? (raw.classes as unknown[][]).map((l) => l.map(String)) : [raw.classes.map(String)]) : undefined;
-    const classes = classLists?.[0] ?? classesHint;
-    const metrics = readSplits(raw.metrics);
-    const baselines = readBaselines(raw);
-    const seeds = readSeeds(raw);
-    const view: ResultsView = {
-        experiment: str(raw.experiment),
-        status: str(raw.status),
-        backend: str(raw.backend),
-        engine: readEngine(raw),
-        seed: num(raw.seed),
-        seconds: num(pick(raw, 'seconds', 'wallSeconds', 'durationSeconds')),
-        metrics,
-        ...(baselines ? { baselines } : {}),
-        ...(seeds ? { seeds } : {}),
-        perClass: readPerClass(findDeep(raw, ['perClass', 'per_class', 'classReport', 'classes_report']), classes),
-        confusion: readConfusion(findDeep(raw, ['confusion', 'confusionMatrix', 'confusion_matrix']), classes),
-        misclassified: readMisclassified(findDeep(raw, ['misclassified', 'errors', 'mistakes']), runDir, classes),
-        episodes: readEpisodes(findDeep(raw, ['episodes', 'fewShot', 'few_shot'])),
-        sweep: readSweep(raw),
-        error: str(isObj(raw.error) ? raw.error.message : raw.error)
-    };
-    // The runtime records the episode summary as `metrics.episodes`; it has its own section, so it
-    // is not also a column of the metrics table (where `ci95`/`std`/`episodes` read as nonsense).
-    if (view.episodes && isObj(raw.metrics) && isObj((raw.metrics as Obj).episodes)) delete metrics.episodes;
-    const gains = readGains(raw, metrics, baselines);
-    if (gains.length) {
-        view.gains = gains.sort((a, b) => BASELINE_ORDER.indexOf(a.against) - BASELINE_ORDER.indexOf(b.against));
-        view.transferGain = view.gains[0];
-    }
-    // results.json `thresholds`: one list per head (classes in the order of `classes`), or one list.
-    if (Array.isArray(raw.thresholds) && raw.thresholds.length) {
-        const lists = raw.thresholds.every((t) => Array.isArray(t)) ? (raw.thresholds as unknown[][]) : [raw.thresholds];
-        const out = lists
-            .map((l, i) => ({ head: headNames && headNames.length > 1 ? headNames[i] : undefined, values: l.filter((x): x is number => num(x) !== undefined), labels: classLists?.[i] }))
-            .filter((t) => t.values.length);
-        if (out.length) view.thresholds = out;
-    }
-    if (!view.perClass && view.confusion) view.perClass = perClassFromConfusion(view.confusion);
-    if (!raw.heads && headNames && headNames.length > 1) {
-        // Multi-task: the runtime prefixes each head's metrics with its name.
-        const test = isObj(raw.metrics) && isObj((raw.metrics as Obj).test) ? ((raw.metrics as Obj).test as Obj) : undefined;
-        view.heads = headNames.map((name, i) => {
-            const m: Record<string, number> = {};
-            let confusion: ConfusionView | undefined;
-            for (const [k, v] of Object.entries(test ?? {})) {
-                if (!k.startsWith(`${name}_`)) continue;
-                const key = k.slice(name.length + 1);
-                if (num(v) !== undefined) m[key] = v as number;
-                else if (key === 'confusion') confusion = readConfusion(v, classLists?.[i]);
-            }
-            return { name, metrics: m, confusion, perClass: confusion ? perClassFromConfusion(confusion) : undefined };
-        });
-    }
-    const heads = pick(raw, 'heads');
-    if (isObj(heads) || Array.isArray(heads)) {
-        const entries: [string, unknown][] = Array.isArray(heads) ? heads.map((h, i) => [str(isObj(h) ? h.name : undefined) ?? `head ${i + 1}`, h]) : Object.entries(heads);
-        view.heads = entries.filter(([, h]) => isObj(h)).map(([name, h]) => {
-            const ho = h as Obj;
-            const hClasses = Array.isArray(ho.classes) ? ho.classes.map(String) : undefined;
-            const m = readSplits(ho.metrics ?? ho);
-            const split = m.test ?? Object.values(m)[0] ?? {};
-            const deep = (keys: string[]) => pick(isObj(ho.metrics) && isObj((ho.metrics as Obj).test) ? ((ho.metrics as Obj).test as Obj) : undefined, ...keys) ?? pick(ho, ...keys);
-            return { name, metrics: split, perClass: readPerClass(deep(['perClass', 'per_class']), hClasses), confusion: readConfusion(deep(['confusion', 'confusionMatrix']), hClasses) };
-        });
-        if (!view.heads.length) delete view.heads;
-    }
-    return view;
 }
 
 /** `+5.2 pts ± 1.1 vs scratch (3 seeds)`, `… not significant`: the toast's words for the headline gain. */

@@ -160,7 +160,7 @@ export class RunController implements vscode.Disposable {
         }
         if (live.kind !== 'sweep' && s.runDir) {
             const resultsFile = s.resultsPath && existsSync(s.resultsPath) ? s.resultsPath : join(s.runDir, 'results.json');
-            const results = readRunResults(s.runDir, resultsFile, s.classes);
+            const results = readRunResults(s.runDir, resultsFile);
             if (results) {
                 s.results = results;
                 s.resultsPath = resultsFile;

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { applyEvent, emptySnapshot, isRunEvent, type HistoryEntry, type RunSnapshot } from './run-state.js';
 
 export type { HistoryEntry } from './run-state.js';
-import { readResults, type ResultsView } from './results-view.js';
+import { readResultsFile, readSweepFile, type ResultsView } from './results-view.js';
 import { engineLabel, isLocalEngine } from '../../runtime/runs/engine.js';
 
 
@@ -18,32 +18,12 @@ function readJson(file: string): unknown {
     }
 }
 
-/** What the panel needs from a run's plan.json (src/core/plan/types.ts), when readable. */
-interface PlanBits {
-    head?: { kind?: string; heads?: { name?: unknown }[] };
-    evaluate?: { kind?: string; episodes?: unknown; way?: unknown; shot?: unknown; query?: unknown }[];
-}
-
-/** Names of the output heads (for multi-task runs). */
-function headNames(plan: PlanBits | undefined): string[] | undefined {
-    const heads = plan?.head?.kind === 'output' && Array.isArray(plan.head.heads) ? plan.head.heads : undefined;
-    return heads?.map((h) => String(h.name));
-}
-
-/** Reads results.json of a run folder (undefined while it does not exist). */
-export function readRunResults(runDir: string, resultsFile = join(runDir, 'results.json'), classes?: string[]): ResultsView | undefined {
+/** Reads results.json of a run folder with its plan.json (undefined while results.json does not exist or is half-written). */
+export function readRunResults(runDir: string, resultsFile = join(runDir, 'results.json')): ResultsView | undefined {
     if (!existsSync(resultsFile)) return undefined;
     const raw = readJson(resultsFile);
     if (raw === undefined) return undefined;
-    const plan = readJson(join(runDir, 'plan.json')) as PlanBits | undefined;
-    const view = readResults(raw, runDir, classes, headNames(plan));
-    // results.json records the episodes' outcome; their shape (way, shot, query) is in the plan.
-    const ep = Array.isArray(plan?.evaluate) ? plan.evaluate.find((e) => e?.kind === 'episodes') : undefined;
-    if (view.episodes && ep) {
-        const n = (v: unknown) => (typeof v === 'number' ? v : undefined);
-        view.episodes = { ...view.episodes, way: view.episodes.way ?? n(ep.way), shot: view.episodes.shot ?? n(ep.shot), query: view.episodes.query ?? n(ep.query), episodes: view.episodes.episodes ?? n(ep.episodes) };
-    }
-    return view;
+    return readResultsFile(raw, runDir, readJson(join(runDir, 'plan.json')));
 }
 
 /** The runtime writes a sweep's table to <runs>/<sweep>/<sweep-run-id>/sweep.json (+ .csv, .md). */
@@ -83,7 +63,7 @@ export function latestSweepDir(runsRoot: string, sweep: string, sinceMs?: number
 export function readSweepResults(sweepDir: string): ResultsView | undefined {
     const raw = readJson(join(sweepDir, SWEEP_FILE));
     if (raw === undefined) return undefined;
-    const view = readResults(raw, sweepDir);
+    const view = readSweepFile(raw);
     return view.sweep ? view : undefined;
 }
 
@@ -138,7 +118,7 @@ export function loadRun(runDir: string): RunSnapshot {
     }
     snap.runDir = runDir;
     const resultsFile = snap.resultsPath && existsSync(snap.resultsPath) ? snap.resultsPath : join(runDir, 'results.json');
-    const results = readRunResults(runDir, resultsFile, snap.classes);
+    const results = readRunResults(runDir, resultsFile);
     if (results) {
         snap.results = results;
         snap.resultsPath = resultsFile;

@@ -1,6 +1,7 @@
 // Folds run events (src/runtime/runs/events.ts) into one snapshot: what the status bar and the
 // results panel show. The same fold serves a live child process and an events.ndjson read back
 // from a run folder, so a finished run looks the same whichever way it was opened.
+import { upgradeEvent } from '../../runtime/runs/contract-upgrade.js';
 import type { Phase, RunEvent, RunStatus } from '../../runtime/runs/events.js';
 import type { SpecLoc } from '../../core/plan/types.js';
 import type { ResultsView } from './results-view.js';
@@ -170,7 +171,9 @@ export function headlineMetric(metrics: Record<string, number | null> | undefine
 }
 
 export function isRunEvent(v: unknown): v is RunEvent {
-    return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && ['run-start', 'stage-start', 'epoch', 'checkpoint', 'log', 'run-end'].includes((v as { type: string }).type);
+    // The contract decides: a known event type of a version this Graft reads (an older line has no
+    // `schemaVersion` and the same shape; a newer one is refused rather than misread).
+    return upgradeEvent(v).ok;
 }
 
 /** One line of an experiment's run history (read from its run folder). */

@@ -9,6 +9,7 @@ import type { PlanSelector } from '../../core/plan/selection.js';
 import { findUpToDate } from '../runs/run-dir.js';
 import { keyOf } from '../runs/runner.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from '../runs/results.js';
+import { toPlanFile } from '../runs/plan-file.js';
 import { displayPath } from '../../core/display-path.js';
 import { materialiseData } from './data-files.js';
 import { layerGraph } from './layer-graph.js';
@@ -131,7 +132,7 @@ export async function exportExperiment(opts: ExportOptions): Promise<ExportOutco
         prepareOut(outDir);
         const files: ProjectFile[] = [
             ...data.files,
-            { path: 'plan.json', content: JSON.stringify(plan, null, 2) + '\n' },
+            { path: 'plan.json', content: JSON.stringify(toPlanFile(plan), null, 2) + '\n' },
             // Not `.graft`: a project inside the spec's folder must not redeclare the workspace's names.
             { path: 'spec.graft.txt', content: readFileSync(plan.at.file) },
             { path: 'results-template.json', content: JSON.stringify(resultsTemplate, null, 2) + '\n' },

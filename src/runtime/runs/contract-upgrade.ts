@@ -9,11 +9,12 @@
 //      with a flat `transferGain` {split: {metric: gain}} and stages in phase `baseline`; after,
 //      today's shape without the version.
 //   1  `schemaVersion: 1` (RESULTS_SCHEMA_VERSION): docs/schema/results.schema.json.
-// Events and sweep.json: version 0 (no `schemaVersion`) is version 1 without the field.
+// Events, sweep.json and plan.json: version 0 (no `schemaVersion`) is version 1 without the field.
 
 import { SWEEP_SCHEMA_VERSION, type SweepRecord } from '../sweep/sweep-record.js';
 import { EVENTS_SCHEMA_VERSION, type Phase, type RunEvent } from './events.js';
 import { RESULTS_SCHEMA_VERSION, type BaselineResult, type RunResults } from './results.js';
+import { PLAN_SCHEMA_VERSION, type PlanFile } from './plan-file.js';
 
 /** A file (or an event line) read as the current version, or why it cannot be. */
 export type Upgraded<T> = { ok: true; value: T; upgradedFrom?: number } | { ok: false; error: string };
@@ -87,4 +88,14 @@ export function upgradeSweep(raw: unknown, file = 'sweep.json'): Upgraded<SweepR
     if (typeof raw.sweep !== 'string' || !Array.isArray(raw.trials)) return { ok: false, error: `${file} is not a Graft sweep table: it has no \`sweep\` name or no \`trials\`` };
     const value = { ...raw, schemaVersion: SWEEP_SCHEMA_VERSION } as unknown as SweepRecord;
     return { ok: true, value, ...(version < SWEEP_SCHEMA_VERSION ? { upgradedFrom: version } : {}) };
+}
+
+/** A run folder's plan.json. */
+export function upgradePlan(raw: unknown, file = 'plan.json'): Upgraded<PlanFile> {
+    if (!isObj(raw)) return { ok: false, error: `${file} is not a JSON object` };
+    const version = versionOf(raw, PLAN_SCHEMA_VERSION, file);
+    if (typeof version === 'string') return { ok: false, error: version };
+    if (typeof raw.experiment !== 'string' || !isObj(raw.head) || !isObj(raw.data)) return { ok: false, error: `${file} is not a Graft plan: it has no \`experiment\`, \`data\` or \`head\`` };
+    const value = { ...raw, schemaVersion: PLAN_SCHEMA_VERSION } as unknown as PlanFile;
+    return { ok: true, value, ...(version < PLAN_SCHEMA_VERSION ? { upgradedFrom: version } : {}) };
 }

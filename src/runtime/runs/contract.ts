@@ -1,5 +1,5 @@
 // The files a run leaves for other programs, in one place: results.json (RunResults), the lines of
-// events.ndjson and of `graft run --events` (RunEvent), plan.json (ExperimentPlan) and a sweep's
+// events.ndjson and of `graft run --events` (RunEvent), plan.json (PlanFile: the ExperimentPlan with its version) and a sweep's
 // sweep.json (SweepRecord), each with its schema version. The runtime writes these types, the
 // extension reads them, and `npm run schema` generates docs/schema/*.schema.json from this file
 // for outside tools. Readers go through the upgrade functions (contract-upgrade.ts), which take
@@ -9,6 +9,7 @@ export { RESULTS_SCHEMA_VERSION, type RunResults, type BaselineResult, type Seed
 export { EVENTS_SCHEMA_VERSION, type RunEvent, type RunStartEvent, type StageStartEvent, type EpochEvent, type CheckpointEvent, type LogEvent, type RunEndEvent, type Phase, type RunStatus } from './events.js';
 export { SWEEP_SCHEMA_VERSION, type SweepRecord, type SweepTrialRecord } from '../sweep/sweep-record.js';
 export type { ExperimentPlan } from '../../core/plan/types.js';
+export { PLAN_SCHEMA_VERSION, toPlanFile, type PlanFile } from './plan-file.js';
 export type { StageResult, EpochRecord } from '../train/phase-types.js';
 export type { MisclassifiedImage } from './misclassified-gallery.js';
-export { upgradeResults, upgradeEvent, upgradeSweep, type ResultsRead, type Upgraded } from './contract-upgrade.js';
+export { upgradeResults, upgradeEvent, upgradeSweep, upgradePlan, type ResultsRead, type Upgraded } from './contract-upgrade.js';

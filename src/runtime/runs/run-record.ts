@@ -11,6 +11,7 @@ import { EventSink } from './event-sink.js';
 import type { RunStartEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
+import { toPlanFile } from './plan-file.js';
 import { upgradeResults } from './contract-upgrade.js';
 import { findResumable, newRunId } from './run-dir.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome, RunState } from './run-types.js';
@@ -70,7 +71,7 @@ export class RunRecord {
         if (opts.resume && !resumeDir) this.log('info', `nothing to resume for ${plan.experiment} in ${experimentDir}; starting a new run`);
         if (!resumeDir) {
             copyFileSync(plan.at.file, join(runDir, 'spec.graft'));
-            writeJsonAtomic(join(runDir, 'plan.json'), plan);
+            writeJsonAtomic(join(runDir, 'plan.json'), toPlanFile(plan));
         }
         this.saveResults();
     }

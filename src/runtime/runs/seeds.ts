@@ -13,6 +13,7 @@ import { EventSink } from './event-sink.js';
 import type { RunEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type SeedsSummary, type StoredMetricValues } from './results.js';
+import { toPlanFile } from './plan-file.js';
 import { findResumable, newRunId } from './run-dir.js';
 import { BASELINE_WORDS, keyOf, plannedStages, runExperiment, type ParentRun, type RunContext, type RunOptions, type RunOutcome } from './runner.js';
 
@@ -94,7 +95,7 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
     const saveResults = (): void => writeJsonAtomic(join(runDir, 'results.json'), results);
     if (!resumeDir) {
         copyFileSync(plan.at.file, join(runDir, 'spec.graft'));
-        writeJsonAtomic(join(runDir, 'plan.json'), plan);
+        writeJsonAtomic(join(runDir, 'plan.json'), toPlanFile(plan));
     }
     // Marks the folder resumable until it completes; each seed keeps its own state.
     writeJsonAtomic(join(runDir, 'state.json'), { runId, seeds });

@@ -175,3 +175,9 @@ export function sweepTable(s: SweepView | undefined): HTMLElement | undefined {
         )
     );
 }
+
+/** What reading an older results.json changed, or why a results file could not be read. */
+export function fileNotes(r: ResultsView): HTMLElement | undefined {
+    const lines = [...(r.notes ?? []), ...(r.error && !r.experiment ? [r.error] : [])];
+    return lines.length ? section('About this results file', h('ul', { class: 'logs' }, lines.map((l) => h('li', { class: 'warning' }, l)))) : undefined;
+}
