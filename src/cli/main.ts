@@ -1,5 +1,6 @@
 // `graft <command> …`: dispatches to one module per command. Commands are imported lazily so
 // that `graft check` and `graft fmt` never load TensorFlow.js.
+import { GRAFT_VERSION } from '../core/version.js';
 import { WorkspaceInputError } from '../language/workspace/input-error.js';
 
 /** A command returns its exit code: 0 ok, 1 findings/failure, 2 usage or I/O problems. */
@@ -11,7 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     plan: { summary: 'print the resolved experiment plan for review', load: async () => (await import('./plan.js')).plan },
     run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run },
     compare: { summary: 'show runs side by side, local and exported (engine, metrics, gains)', load: async () => (await import('./compare.js')).compare },
-    export: { summary: 'write a project that trains the experiment on another engine (--to pytorch|keras)', load: async () => (await import('./export.js')).exportCommand }
+    export: { summary: 'write a project that trains the experiment on another engine (--to pytorch|keras)', load: async () => (await import('./export.js')).exportCommand },
+    predict: { summary: 'classify images with a trained model (a run folder or an exported model)', load: async () => (await import('./predict.js')).predict }
 };
 
 export function usage(): string {
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
         return name ? 0 : 2;
     }
     if (name === '--version') {
-        console.log('graft 0.1.0');
+        console.log(`graft ${GRAFT_VERSION}`);
         return 0;
     }
     const cmd = COMMANDS[name];

@@ -30,17 +30,22 @@ export function affineFor(normalize: Normalize, channels: 1 | 3): { scale: numbe
 
 /** Writes normalised values of `px` (HWC uint8) into `out` at `offset`. */
 export function normalizeInto(px: Uint8Array, out: Float32Array, offset: number, normalize: Normalize, channels: 1 | 3): void {
-    const { scale, offset: add } = affineFor(normalize, channels);
+    affineInto(px, out, offset, affineFor(normalize, channels), channels);
+}
+
+/** Writes px·scale[c] + offset[c] of `px` (HWC uint8) into `out` at `at`: a preset spelled out (affineFor), e.g. read from an exported model's graft-model.json. */
+export function affineInto(px: Uint8Array, out: Float32Array, at: number, affine: { scale: number[]; offset: number[] }, channels: 1 | 3): void {
+    const { scale, offset: add } = affine;
     if (channels === 1) {
         const s = scale[0];
         const a = add[0];
-        for (let i = 0; i < px.length; i++) out[offset + i] = px[i] * s + a;
+        for (let i = 0; i < px.length; i++) out[at + i] = px[i] * s + a;
         return;
     }
     for (let i = 0; i < px.length; i += 3) {
-        out[offset + i] = px[i] * scale[0] + add[0];
-        out[offset + i + 1] = px[i + 1] * scale[1] + add[1];
-        out[offset + i + 2] = px[i + 2] * scale[2] + add[2];
+        out[at + i] = px[i] * scale[0] + add[0];
+        out[at + i + 1] = px[i + 1] * scale[1] + add[1];
+        out[at + i + 2] = px[i + 2] * scale[2] + add[2];
     }
 }
 

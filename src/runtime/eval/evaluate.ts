@@ -17,6 +17,8 @@ export interface HeadOutputs {
 export interface EvalResult {
     loss: number;
     heads: HeadOutputs[];
+    /** Sample keys in prediction order, when the feed knows them (image feeds). */
+    keys?: string[];
 }
 
 /** What a split is run through: a tf.layers model, or the same network compiled (backend/frozen-graph.ts). */
@@ -31,10 +33,13 @@ export async function predictSplit(model: Forward, heads: OutputHeadPlan[], feed
     const probs: number[][] = heads.map(() => []);
     const labels: number[][] = heads.map(() => []);
     const classes: number[] = heads.map(() => 0);
+    let keys: string[] | undefined = [];
     let lossSum = 0;
     let count = 0;
     for await (const batch of feed.batches(batchSize, { shuffle: false, augment: false, seed: 0, epoch: 0 })) {
         const n = batch.x.shape[0];
+        if (keys && batch.keys) keys.push(...batch.keys);
+        else keys = undefined;
         const outs = tf.tidy(() => {
             const raw = model.apply(batch.x, { training: false }) as tf.Tensor | tf.Tensor[];
             const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
@@ -78,6 +83,7 @@ export async function predictSplit(model: Forward, heads: OutputHeadPlan[], feed
     }
     return {
         loss: count ? lossSum / count : NaN,
+        ...(keys && keys.length === count ? { keys } : {}),
         heads: heads.map((h, i) => ({
             head: h,
             predictions: { task: taskOf(h), classes: classes[i], probs: Float32Array.from(probs[i]), labels: labels[i] }

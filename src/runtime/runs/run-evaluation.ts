@@ -11,6 +11,7 @@ import type { ExperimentPlan } from '../../core/plan/types.js';
 import type { TrainingData } from '../train/feed.js';
 import type { AssembledModel } from '../train/model.js';
 import { clearGallery, GALLERY_SIZE, writeGallery, type MisclassifiedImage } from './misclassified-gallery.js';
+import { splitPredictions, type SplitPredictions } from './predictions-record.js';
 import type { LogFn } from './run-record.js';
 
 export interface Evaluation {
@@ -18,12 +19,14 @@ export interface Evaluation {
     /** Per head: the decision thresholds per class (multi-label heads with `threshold`). */
     thresholds?: (number[] | undefined)[];
     misclassified?: MisclassifiedImage[];
+    /** The main model's outputs per evaluated split, image by image (predictions.json). */
+    predictions?: Record<string, SplitPredictions>;
 }
 
 /**
  * `thresholds`: reuse these (a baseline is judged at the main model's thresholds); else they are
  * set from the plan. `gallery`: also collect each evaluated split's misclassified images
- * (the main model's, single-label).
+ * (the main model's, single-label) and its predictions image by image.
  */
 export async function evaluateModel(
     m: AssembledModel,
@@ -56,10 +59,16 @@ export async function evaluateModel(
         }
         if (val) out.val = metricsOf(val, plan.metrics, thresholds);
         let misclassified: MisclassifiedImage[] | undefined;
+        const predictions: Record<string, SplitPredictions> = {};
         if (withGallery) clearGallery(runDir);
         for (const [name, feed] of data.evaluation) {
             const collector = withGallery && feed.display ? new MisclassifiedCollector(GALLERY_SIZE) : undefined;
-            out[name] = metricsOf(await predictSplit(graph, heads, feed, 64, collector), plan.metrics, thresholds);
+            const result = await predictSplit(graph, heads, feed, 64, collector);
+            out[name] = metricsOf(result, plan.metrics, thresholds);
+            if (gallery) {
+                const rows = splitPredictions(result, data.classes, thresholds, feed.display?.source);
+                if (rows) predictions[name] = rows;
+            }
             if (!collector || !feed.display) continue;
             // The gallery is a view for people: a failure to draw it warns, never fails the run.
             try {
@@ -68,7 +77,7 @@ export async function evaluateModel(
                 log('warning', `misclassified images of ${name} not written: ${(err as Error).message}`);
             }
         }
-        return { metrics: out, thresholds, misclassified };
+        return { metrics: out, thresholds, misclassified, ...(gallery ? { predictions } : {}) };
     } finally {
         graph.dispose();
     }

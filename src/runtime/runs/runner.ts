@@ -13,6 +13,7 @@ import { runPrototypes } from '../transfer/prototype-run.js';
 import { Dependencies, plannedStages } from './dependencies.js';
 import { saveTrainedModels } from './model-outputs.js';
 import { PhaseRunner } from './phase-run.js';
+import { writePredictions } from './predictions-record.js';
 import { evaluateModel } from './run-evaluation.js';
 import { RunRecord } from './run-record.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome } from './run-types.js';
@@ -91,7 +92,8 @@ async function trainAndEvaluate(plan: ExperimentPlan, record: RunRecord, loaded:
         if (evaluated.thresholds) results.thresholds = evaluated.thresholds.map((t) => t ?? null);
         if (evaluated.misclassified) results.misclassified = evaluated.misclassified;
         else delete results.misclassified;
-        await saveTrainedModels(main, plan, data.classes, runDir);
+        if (evaluated.predictions) writePredictions(runDir, plan.experiment, results.runId, evaluated.predictions);
+        await saveTrainedModels(main, plan, { classes: data.classes, thresholds: evaluated.thresholds, runDir, runId: results.runId, cacheKey: results.cacheKey });
         state.mainDone = true;
         state.mainMetrics = results.metrics;
         state.thresholds = evaluated.thresholds?.map((t) => t ?? null);
