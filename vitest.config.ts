@@ -6,6 +6,8 @@ export default defineConfig({
     test: {
         include: ['test/**/*.test.ts'],
         exclude: ['test/e2e/**', 'node_modules/**'],
+        // A private TMPDIR for the run, removed at the end (test/temp-dir.setup.ts).
+        globalSetup: ['test/temp-dir.setup.ts'],
         pool: 'forks',
         poolOptions: { forks: { maxForks: 2, minForks: 1 } },
         testTimeout: 120_000,

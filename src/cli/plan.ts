@@ -2,9 +2,10 @@
 // The text is deterministic (no times, no absolute paths outside the spec's folder), so two
 // versions of a spec diff cleanly in a pull request.
 
+import { lossText } from '../core/losses.js';
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, LossPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../core/plan/types.js';
+import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../core/plan/types.js';
 import type { BackboneDescription } from '../core/zoo/catalog-types.js';
 
 const HELP = `usage: graft plan <file.graft> [--experiment NAME] [--format text|json]
@@ -74,11 +75,6 @@ function scheduleText(s: SchedulePlan): string {
     }
 }
 
-function lossText(l: LossPlan): string {
-    if (l.kind === 'crossentropy') return l.smoothing ? `crossentropy smoothing ${l.smoothing}` : 'crossentropy';
-    if (l.kind === 'focal') return `focal gamma ${l.gamma}${l.alpha !== undefined ? ` alpha ${l.alpha}` : ''}`;
-    return l.kind;
-}
 
 function headLayerText(l: HeadLayerPlan): string {
     switch (l.kind) {

@@ -89,10 +89,9 @@ export type HeadLayerPlan =
     | { kind: 'dropout'; rate: number }
     | { kind: 'batchnorm' };
 
-export type LossPlan =
-    | { kind: 'crossentropy'; smoothing: number }
-    | { kind: 'binary_crossentropy' }
-    | { kind: 'focal'; gamma: number; alpha?: number };
+/** Losses are a registry (src/core/losses.ts); a plan's loss is one of its entries with its options. */
+export type { LossPlan } from '../losses.js';
+import type { LossPlan } from '../losses.js';
 
 export interface OutputHeadPlan {
     /** `main` for the single unnamed head. */

@@ -3,7 +3,26 @@
 // different statements (`batchnorm` in a head vs. as a freezing mode, `alpha` of a MobileNet vs.
 // of the focal loss, …).
 
+import { LR_RANGE } from '../../core/rules/learning-rate.js';
+import { DEFAULT_LOSS, LOSS_KINDS, LOSSES, lossSyntax, optionsOf, rangeText } from '../../core/losses.js';
+
+/** The loss registry's words: each loss, each option (as `LossProp.<option>`, since `alpha` also means a MobileNet width), and `loss` itself. */
+function lossDocs(): Record<string, string> {
+    const out: Record<string, string> = {
+        loss: `${lossSyntax()}. Default: ${DEFAULT_LOSS.softmax} for softmax, ${DEFAULT_LOSS.sigmoid} for sigmoid.`
+    };
+    for (const kind of LOSS_KINDS) {
+        out[kind] = LOSSES[kind].doc;
+        for (const [name, option] of optionsOf(kind)) {
+            // Plain `<option>` too (hover on `vary smoothing`); a keyword with another meaning below (alpha) overrides it.
+            out[`LossProp.${name}`] = out[name] = `${option.doc} Must be ${rangeText(option)}${option.default !== undefined ? `; default ${option.default}` : ''}.`;
+        }
+    }
+    return out;
+}
+
 export const KEYWORD_DOCS: Record<string, string> = {
+    ...lossDocs(),
     dataset: 'Declares a dataset: where the images come from, which classes, image size, normalization, splits and augmentation. Names are global across the workspace.',
     experiment: 'Declares an experiment: data, pretrained backbone, freezing, head, loss, optimizer, schedule, training stages and evaluation.',
     sweep: 'Declares a sweep: runs an experiment over a grid (or random sample) of settings. `sweep <name> of <experiment> { … }`.',
@@ -53,12 +72,11 @@ export const KEYWORD_DOCS: Record<string, string> = {
     vgg16: 'VGG16 from the zoo (13 convolutions in 5 blocks).',
     filters: 'small_cnn only: filters per conv block, e.g. `filters 32, 64, 128`.',
     'ZooBackbone.alpha': 'MobileNet width multiplier: the architecture offers a fixed set of alphas.',
-    'LossProp.alpha': 'Focal loss class balance weight α.',
     weights: 'Initial weights: imagenet (published ImageNet weights), none (random), or a model.json path/URL with optional sha256.',
     sha256: 'The expected SHA-256 of the weights file (64 hex digits); the download is refused when it differs.',
     cut: '`cut at "<layer>"`: drop every layer after the named one (default: the architecture\'s feature output).',
     at: '`cut at "<layer>"`: the last backbone layer kept.',
-    lr: 'Learning rate, in (0, 1].',
+    lr: `Learning rate, in ${LR_RANGE}.`,
     freeze: 'Freezing statement, applied top to bottom: `freeze all | none`, `freeze until "<layer>"`, `freeze layers a..b`, `freeze matching "<glob>"`.',
     until: '`freeze until "<layer>"`: that layer and every layer before it stop training.',
     layers: '`freeze layers a..b`: by index in the backbone; `unfreeze last <n> layers`: the last n layers train.',
@@ -83,12 +101,6 @@ export const KEYWORD_DOCS: Record<string, string> = {
     sigmoid: 'Independent probability per tag (multi-label).',
     labels: 'The CSV column this head learns (default `label` or `labels`).',
     weight: 'Weight of this term in the total loss.',
-    loss: 'crossentropy [smoothing s] | binary_crossentropy | focal [gamma g] [alpha a]. Default: crossentropy for softmax, binary_crossentropy for sigmoid.',
-    crossentropy: 'Categorical crossentropy (softmax outputs).',
-    smoothing: 'Label smoothing: the target puts this much probability on the other classes.',
-    binary_crossentropy: 'Binary crossentropy per tag (sigmoid outputs).',
-    focal: 'Focal loss: down-weights easy examples (`gamma`), for imbalanced tags.',
-    gamma: 'Focal loss focusing parameter (2 is usual).',
     optimizer: 'sgd lr <lr> [momentum m] [nesterov] | adam lr <lr> | adamw lr <lr> decay <wd> | rmsprop lr <lr>. Default: adam lr 1e-3.',
     sgd: 'Stochastic gradient descent (with optional momentum and nesterov).',
     adam: 'Adam.',

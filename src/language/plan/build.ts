@@ -2,7 +2,8 @@
 // absolute, every construct tagged with the spec line it came from. This is the only place that
 // reads the AST on behalf of the runtime; past here everything is plain data.
 
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolveSpecPath } from '../workspace/spec-paths.js';
+import { DEFAULT_LOSS, lossFits, lossPlan, type Activation } from '../../core/losses.js';
 import { AstUtils, type AstNode, type LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import * as ast from '../generated/ast.js';
@@ -38,14 +39,9 @@ export function locOf(node: AstNode): SpecLoc {
     return { file: doc.uri.fsPath, line: start.line + 1, column: start.character + 1 };
 }
 
-function specDir(node: AstNode): string {
-    return dirname(AstUtils.getDocument(node).uri.fsPath);
-}
-
-/** Paths in a spec are relative to the file that names them; URLs stay as they are. */
-export function resolveSpecPath(node: AstNode, path: string): string {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isAbsolute(path)) return path;
-    return resolve(specDir(node), path);
+/** A spec path for the plan: plans are built from files on disk, so a relative path always resolves. */
+function specPath(node: AstNode, path: string): string {
+    return resolveSpecPath(node, path) ?? path;
 }
 
 function toDiagnostic(doc: LangiumDocument, d: Diagnostic): PlanDiagnostic {
@@ -70,9 +66,9 @@ export function planDataset(ds: ast.Dataset): DatasetPlan {
     const src = first(props, (n): n is ast.Source => ast.isFolderSource(n) || ast.isCsvSource(n) || ast.isIdxSource(n) || ast.isMnistSource(n));
     if (!src) throw new PlanError(`dataset ${ds.name} has no source`, locOf(ds));
     let source: DatasetPlan['source'];
-    if (ast.isFolderSource(src)) source = { kind: 'folder', dir: resolveSpecPath(src, src.path), ...(src.splits.length ? { splits: [...src.splits] } : {}) };
-    else if (ast.isCsvSource(src)) source = { kind: 'csv', file: resolveSpecPath(src, src.path), images: resolveSpecPath(src, src.images) };
-    else if (ast.isIdxSource(src)) source = { kind: 'idx', dir: resolveSpecPath(src, src.path) };
+    if (ast.isFolderSource(src)) source = { kind: 'folder', dir: specPath(src, src.path), ...(src.splits.length ? { splits: [...src.splits] } : {}) };
+    else if (ast.isCsvSource(src)) source = { kind: 'csv', file: specPath(src, src.path), images: specPath(src, src.images) };
+    else if (ast.isIdxSource(src)) source = { kind: 'idx', dir: specPath(src, src.path) };
     else source = { kind: 'mnist' };
 
     const digitSource = source.kind === 'mnist' || source.kind === 'idx';
@@ -124,11 +120,6 @@ function freezeOp(stmt: Exclude<ast.FreezeStmt, ast.BatchnormMode>): FreezeOp {
     }
 }
 
-function isFreezeStmt(n: unknown): n is ast.FreezeStmt {
-    return ast.isFreezeAll(n) || ast.isFreezeUntil(n) || ast.isFreezeLayers(n) || ast.isFreezeMatching(n)
-        || ast.isUnfreezeLast(n) || ast.isUnfreezeFrom(n) || ast.isBatchnormMode(n);
-}
-
 function optimizerPlan(o: ast.OptimizerProp): OptimizerPlan {
     switch (o.kind) {
         case 'sgd': return { kind: 'sgd', lr: o.lr, momentum: o.momentum ?? 0, nesterov: o.nesterov };
@@ -148,21 +139,11 @@ function schedulePlan(s: ast.ScheduleProp): SchedulePlan {
     }
 }
 
-function lossPlan(l: ast.LossProp): LossPlan {
-    switch (l.kind) {
-        case 'crossentropy': return { kind: 'crossentropy', smoothing: l.smoothing ?? 0 };
-        case 'binary_crossentropy': return { kind: 'binary_crossentropy' };
-        case 'focal': return { kind: 'focal', gamma: l.gamma ?? 2, ...(l.alpha !== undefined ? { alpha: l.alpha } : {}) };
-    }
-}
-
 /** The experiment's `loss` applies to each head it fits; other heads get their activation's default. */
-function lossFor(activation: 'softmax' | 'sigmoid', declared: ast.LossProp | undefined): LossPlan {
-    if (declared) {
-        const fits = activation === 'softmax' ? declared.kind === 'crossentropy' || declared.kind === 'focal' : declared.kind !== 'crossentropy';
-        if (fits) return lossPlan(declared);
-    }
-    return activation === 'softmax' ? { kind: 'crossentropy', smoothing: 0 } : { kind: 'binary_crossentropy' };
+function lossFor(activation: Activation, declared: ast.LossProp | undefined): LossPlan {
+    // The grammar's `loss` rule is generated from the registry, so the AST has one property per option.
+    if (declared && lossFits(declared.kind, activation)) return lossPlan(declared.kind, declared as unknown as Record<string, number | undefined>);
+    return lossPlan(DEFAULT_LOSS[activation], {});
 }
 
 function headLayerPlan(l: Exclude<ast.HeadLayer, ast.OutputLayer>): HeadLayerPlan {
@@ -227,7 +208,7 @@ function backbonePlan(exp: ast.Experiment, description: BackboneDescription | un
             ? { kind: 'none' }
             : w.preset === 'imagenet'
                 ? { kind: 'imagenet' }
-                : { kind: 'model_json', location: resolveSpecPath(w, w.url ?? ''), ...(w.sha256 ? { sha256: w.sha256 } : {}) };
+                : { kind: 'model_json', location: specPath(w, w.url ?? ''), ...(w.sha256 ? { sha256: w.sha256 } : {}) };
         return {
             kind: 'zoo', arch: b.arch,
             ...(b.alpha !== undefined ? { alpha: b.alpha } : {}),
@@ -235,7 +216,7 @@ function backbonePlan(exp: ast.Experiment, description: BackboneDescription | un
             weights, ...common
         };
     }
-    if (ast.isFileBackbone(b)) return { kind: 'file', location: resolveSpecPath(b, b.path), ...(b.sha256 ? { sha256: b.sha256 } : {}), ...common };
+    if (ast.isFileBackbone(b)) return { kind: 'file', location: specPath(b, b.path), ...(b.sha256 ? { sha256: b.sha256 } : {}), ...common };
     const ref = b.experiment.ref;
     if (!ref) throw new PlanError(`unknown experiment ${b.experiment.$refText}`, locOf(b));
     return { kind: 'experiment', experiment: ref.name, ...common };
@@ -289,7 +270,7 @@ function stagePlans(exp: ast.Experiment, description: BackboneDescription | unde
     const stages: StagePlan[] = [];
     const emit = (name: string, node: AstNode, stmts: readonly AstNode[]): void => {
         const freeze: FreezeOp[] = [];
-        for (const s of stmts.filter(isFreezeStmt)) {
+        for (const s of stmts.filter(ast.isFreezeStmt)) {
             if (ast.isBatchnormMode(s)) batchnorm = s.mode;
             else freeze.push(freezeOp(s));
         }
@@ -369,7 +350,7 @@ export function planExperiment(exp: ast.Experiment, services: GraftServices): Ex
         seed: seeds?.[0] ?? first(exp.props, ast.isSeedProp)?.value ?? 0,
         ...(seeds ? { seeds } : {}),
         device: first(exp.props, ast.isDeviceProp)?.device ?? 'auto',
-        ...(exportProp ? { export: resolveSpecPath(exportProp, exportProp.path) } : {}),
+        ...(exportProp ? { export: specPath(exportProp, exportProp.path) } : {}),
         dependsOn: dependenciesOf(exp)
     };
 }

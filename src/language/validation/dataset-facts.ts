@@ -1,8 +1,8 @@
 // Facts about a `dataset` declaration that several checks share: its source, task, the splits it
 // has, and — when the data exists on disk — its classes and images per class. Paths resolve
 // against the folder of the .graft file that names them.
-import { AstUtils, type AstNode } from 'langium';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { resolveSpecPath, specDir } from '../workspace/spec-paths.js';
 import {
     isClassesProp,
     isCsvSource,
@@ -30,19 +30,7 @@ import {
 export type SplitName = 'train' | 'val' | 'test';
 const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
 
-/** The folder of the spec file holding `node`, or undefined for documents not on disk. */
-export function specDir(node: AstNode): string | undefined {
-    const uri = AstUtils.getDocument(node).uri;
-    return uri.scheme === 'file' ? dirname(uri.fsPath) : undefined;
-}
-
-/** A path as written in the spec, resolved against the spec's folder (undefined when not on disk). */
-export function resolveSpecPath(node: AstNode, path: string | undefined): string | undefined {
-    if (path === undefined) return undefined;
-    if (isAbsolute(path)) return path;
-    const dir = specDir(node);
-    return dir === undefined ? undefined : resolve(dir, path);
-}
+export { resolveSpecPath, specDir };
 
 export function sourceOf(dataset: Dataset): Source | undefined {
     return dataset.props.find((p): p is Source => isFolderSource(p) || isCsvSource(p) || isIdxSource(p) || isMnistSource(p));

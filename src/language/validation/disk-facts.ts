@@ -7,21 +7,12 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { IMAGE_EXTENSIONS, isIgnorable } from '../../core/data/image-files.js';
 
-/**
- * File extensions the data pipeline reads: the same list as IMAGE_EXTENSIONS in
- * runtime/data/sources/image-files.ts (a test keeps them equal). Not imported from there because
- * that module loads sharp, which the language server must not.
- */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+export { IMAGE_EXTENSIONS };
 
 /** Class folders are searched this deep for images (the runtime searches them recursively). */
 const MAX_DEPTH = 4;
-
-/** Names the runtime never treats as data (hidden files, OS litter). */
-function isIgnorable(name: string): boolean {
-    return name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini';
-}
 
 function countImages(dir: string, depth: number): number {
     let entries;

@@ -1,5 +1,7 @@
 // Checks of `sweep` declarations: each varied parameter must exist in the swept experiment and
 // each value must be one that parameter accepts; the objective is a monitor like early_stop's.
+import { isLearningRate, LR_RANGE } from '../../core/rules/learning-rate.js';
+import { lossesWithOption } from '../../core/losses.js';
 import type { ValidationAcceptor } from 'langium';
 import type { Experiment, ObjectiveItem, Sweep, TrialsItem, VaryItem } from '../generated/ast.js';
 import { fmt, isNonNegativeInt, isPositiveInt, named } from './check-utils.js';
@@ -10,8 +12,8 @@ import { checkMonitorOn, TrainingChecks } from './training-checks.js';
 type ValueRule = { ok: (v: number) => boolean; code: GraftCode; expect: string };
 
 const VALUE_RULES: Record<VaryItem['param'], ValueRule> = {
-    lr: { ok: (v) => v > 0 && v <= 1, code: Codes.lrRange, expect: 'a learning rate in (0, 1]' },
-    backbone_lr: { ok: (v) => v > 0 && v <= 1, code: Codes.lrRange, expect: 'a learning rate in (0, 1]' },
+    lr: { ok: isLearningRate, code: Codes.lrRange, expect: `a learning rate in ${LR_RANGE}` },
+    backbone_lr: { ok: isLearningRate, code: Codes.lrRange, expect: `a learning rate in ${LR_RANGE}` },
     batch: { ok: isPositiveInt, code: Codes.intRequired, expect: 'a positive whole number' },
     epochs: { ok: isPositiveInt, code: Codes.intRequired, expect: 'a positive whole number' },
     seed: { ok: isNonNegativeInt, code: Codes.intRequired, expect: 'a whole number' },
@@ -38,7 +40,8 @@ function whyNotVariable(param: VaryItem['param'], experiment: Experiment): strin
         }
         case 'smoothing': {
             const loss = TrainingChecks.effectiveLossKind(experiment);
-            return loss === 'crossentropy' ? undefined : `${named('experiment', experiment.name)} trains with ${loss}; label smoothing belongs to crossentropy`;
+            const takers = lossesWithOption('smoothing');
+            return loss === undefined || (takers as string[]).includes(loss) ? undefined : `${named('experiment', experiment.name)} trains with ${loss}; label smoothing belongs to ${takers.join(', ')}`;
         }
         default:
             return undefined;

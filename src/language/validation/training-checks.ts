@@ -1,5 +1,7 @@
 // Checks of what trains and how: heads and outputs against the task, loss, optimizer and
 // learning rates, schedules, train/stage settings, monitors, evaluation, metrics, thresholds.
+import { isLearningRate, LR_RANGE } from '../../core/rules/learning-rate.js';
+import { DEFAULT_LOSS, inRange, LOSS_KINDS, lossFits, optionsOf, rangeText } from '../../core/losses.js';
 import type { AstNode, ValidationAcceptor } from 'langium';
 import {
     isBackboneLr,
@@ -119,23 +121,22 @@ export class TrainingChecks {
             report(accept, 'warning', Codes.optionMismatch, '`head prototypes` does not train, so this loss is not used', { node: loss, keyword: 'loss' });
             return;
         }
-        if (loss.smoothing !== undefined && !(loss.smoothing >= 0 && loss.smoothing < 1)) {
-            report(accept, 'error', Codes.range, `label smoothing must be in [0, 1), not ${fmt(loss.smoothing)}`, { node: loss, property: 'smoothing' });
+        // Each option's range comes from the loss registry (src/core/losses.ts).
+        const values = loss as unknown as Record<string, number | undefined>;
+        for (const [name, option] of optionsOf(loss.kind)) {
+            const v = values[name];
+            if (v !== undefined && !inRange(option, v)) report(accept, 'error', Codes.range, `${option.label} must be ${rangeText(option)}, not ${fmt(v)}`, { node: loss, property: name as never });
         }
-        if (loss.gamma !== undefined && !(loss.gamma >= 0)) {
-            report(accept, 'error', Codes.range, `focal gamma must be 0 or more, not ${fmt(loss.gamma)}`, { node: loss, property: 'gamma' });
-        }
-        if (loss.alpha !== undefined && !(loss.alpha >= 0 && loss.alpha <= 1)) {
-            report(accept, 'error', Codes.range, `focal alpha must be in [0, 1], not ${fmt(loss.alpha)}`, { node: loss, property: 'alpha' });
-        }
-        const clash = loss.kind === 'crossentropy' ? 'sigmoid' : loss.kind === 'binary_crossentropy' ? 'softmax' : undefined;
-        const output = outputsOf(experiment).find((o) => o.activation === clash);
+        const output = outputsOf(experiment).find((o) => !lossFits(loss.kind, o.activation));
         if (output) {
-            // Swapping the loss is the obvious fix only when every output wants the same loss and
-            // no crossentropy-only option (smoothing) would be left behind.
-            const simpleSwap = outputsOf(experiment).every((o) => o.activation === clash) && loss.smoothing === undefined;
-            const fits = clash === 'sigmoid' ? 'binary_crossentropy (or focal)' : 'crossentropy';
-            report(accept, 'error', Codes.lossTask, `\`${loss.kind}\` does not fit the \`${clash}\` output on line ${lineOf(output)}; use ${fits}`, { node: loss, property: 'kind' }, simpleSwap ? { suggestion: clash === 'sigmoid' ? 'binary_crossentropy' : 'crossentropy' } : {});
+            const clash = output.activation;
+            const fitting = LOSS_KINDS.filter((k) => lossFits(k, clash));
+            // Swapping the loss is the obvious fix only when every output has that activation and
+            // no option of the current loss would be left behind.
+            const simpleSwap = outputsOf(experiment).every((o) => o.activation === clash) && optionsOf(loss.kind).every(([name]) => values[name] === undefined);
+            const fits = [DEFAULT_LOSS[clash], ...fitting.filter((k) => k !== DEFAULT_LOSS[clash])];
+            const use = fits.length > 1 ? `${fits[0]} (or ${fits.slice(1).join(', ')})` : fits[0];
+            report(accept, 'error', Codes.lossTask, `\`${loss.kind}\` does not fit the \`${clash}\` output on line ${lineOf(output)}; use ${use}`, { node: loss, property: 'kind' }, simpleSwap ? { suggestion: DEFAULT_LOSS[clash] } : {});
         }
     };
 
@@ -173,8 +174,8 @@ export class TrainingChecks {
     };
 
     private checkLr(node: OptimizerProp | BackboneLr, lr: number, accept: ValidationAcceptor): void {
-        if (!(lr > 0 && lr <= 1)) {
-            report(accept, 'error', Codes.lrRange, `learning rate ${fmt(lr)} is outside (0, 1]; typical values are 1e-2 … 1e-5`, { node, property: 'lr' } as never);
+        if (!isLearningRate(lr)) {
+            report(accept, 'error', Codes.lrRange, `learning rate ${fmt(lr)} is outside ${LR_RANGE}; typical values are 1e-2 … 1e-5`, { node, property: 'lr' } as never);
         }
     }
 
@@ -381,7 +382,7 @@ export class TrainingChecks {
         const explicit = lossOf(experiment)?.kind;
         if (explicit) return explicit;
         const outputs = outputsOf(experiment);
-        return outputs.length > 0 && outputs.every((o) => o.activation === 'softmax') ? 'crossentropy' : 'binary_crossentropy';
+        return outputs.length > 0 && outputs.every((o) => o.activation === 'softmax') ? DEFAULT_LOSS.softmax : DEFAULT_LOSS.sigmoid;
     }
 
     static optimizerKind(experiment: Experiment): string {

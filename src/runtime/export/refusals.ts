@@ -2,6 +2,8 @@
 // written, each with the spec line it comes from (the plan's `at` locations) and what to do.
 // The table in docs/export.md lists the same constructs; keep the two in step.
 
+import { LOSS_KINDS } from '../../core/losses.js';
+import { LOSS_IMPLEMENTATIONS } from '../train/losses.js';
 import { readFileSync } from 'node:fs';
 import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
 import { displayPath } from '../../core/display-path.js';
@@ -48,6 +50,9 @@ export function sharedRefusals(plan: ExperimentPlan): Refusal[] {
         out.push({ at: plan.head.heads[1].at, what: `a second output head (\`${plan.head.heads[1].name}\`)`, why: 'multi-task heads are not exported; keep one head' });
     }
     const head = plan.head.heads[0];
+    if (head && !LOSS_IMPLEMENTATIONS[head.loss.kind].exported) {
+        out.push({ at: head.at, what: `the \`${head.loss.kind}\` loss`, why: `the exported projects do not implement it yet; train it with \`graft run\`, or use ${LOSS_KINDS.filter((k) => LOSS_IMPLEMENTATIONS[k].exported).join(', ')}` });
+    }
     if (head?.labels !== undefined) {
         out.push({ at: head.at, what: `\`labels ${head.labels}\``, why: 'only the dataset\'s default label column is exported; drop the `labels` statement' });
     }

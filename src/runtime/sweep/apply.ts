@@ -13,6 +13,8 @@
 // The plan is plain data, so structuredClone gives an independent copy; the swept experiment's
 // own plan is never changed.
 
+import { isLearningRate, LR_RANGE } from '../../core/rules/learning-rate.js';
+import { lossesWithOption } from '../../core/losses.js';
 import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
 import { SweepError } from './trials.js';
 
@@ -30,7 +32,7 @@ export function applyTrial(plan: ExperimentPlan, values: Record<string, number>,
         if (needsStages && out.stages.length === 0) fail(`${param}: experiment ${plan.experiment} does not train (head prototypes); only seed can vary`);
         switch (param) {
             case 'lr': {
-                if (!(value > 0 && value <= 1)) fail(`lr: ${value} is not a learning rate in (0, 1]`);
+                if (!isLearningRate(value)) fail(`lr: ${value} is not a learning rate in ${LR_RANGE}`);
                 const first = out.stages[0].optimizer.lr;
                 for (const s of out.stages) {
                     const lr = (s.optimizer.lr / first) * value;
@@ -40,7 +42,7 @@ export function applyTrial(plan: ExperimentPlan, values: Record<string, number>,
                 break;
             }
             case 'backbone_lr': {
-                if (!(value > 0 && value <= 1)) fail(`backbone_lr: ${value} is not a learning rate in (0, 1]`);
+                if (!isLearningRate(value)) fail(`backbone_lr: ${value} is not a learning rate in ${LR_RANGE}`);
                 const effective = (s: ExperimentPlan['stages'][number]): number => s.backboneLr ?? s.optimizer.lr;
                 const first = effective(out.stages[0]);
                 const ratios = out.stages.map((s) => effective(s) / first);
@@ -95,13 +97,13 @@ export function applyTrial(plan: ExperimentPlan, values: Record<string, number>,
                 let found = 0;
                 if (out.head.kind === 'output') {
                     for (const h of out.head.heads) {
-                        if (h.loss.kind === 'crossentropy') {
-                            h.loss.smoothing = value;
+                        if ((lossesWithOption('smoothing') as string[]).includes(h.loss.kind)) {
+                            (h.loss as unknown as Record<string, number>).smoothing = value;
                             found++;
                         }
                     }
                 }
-                if (!found) fail(`smoothing: no head of ${plan.experiment} uses the crossentropy loss`);
+                if (!found) fail(`smoothing: no head of ${plan.experiment} uses a loss with smoothing (${lossesWithOption('smoothing').join(', ')})`);
                 break;
             }
             case 'seed':

@@ -4,7 +4,7 @@
 // (class weights from `balance class_weights`), as Keras' `class_weight` does.
 
 import * as tf from '@tensorflow/tfjs';
-import type { LossPlan } from '../../core/plan/types.js';
+import type { Activation, LossKind, LossPlan } from '../../core/losses.js';
 
 export interface LossInput {
     /** [batch, classes] pre-activation outputs. */
@@ -62,15 +62,23 @@ export function focal(input: LossInput, activation: 'softmax' | 'sigmoid', gamma
     });
 }
 
-export function loss(plan: LossPlan, activation: 'softmax' | 'sigmoid', input: LossInput): tf.Scalar {
-    switch (plan.kind) {
-        case 'crossentropy':
-            return crossentropy(input, plan.smoothing);
-        case 'binary_crossentropy':
-            return binaryCrossentropy(input);
-        case 'focal':
-            return focal(input, activation, plan.gamma, plan.alpha);
-    }
+type PlanOf<K extends LossKind> = Extract<LossPlan, { kind: K }>;
+
+/**
+ * The implementation of every loss in the registry (src/core/losses.ts); typed by its kinds, so
+ * a loss added there without one here does not compile. `exported`: the Python projects of
+ * `graft export` implement it too (src/runtime/export/{pytorch,keras}/runtime-code.ts); a loss
+ * without is refused by the export with its name.
+ */
+export const LOSS_IMPLEMENTATIONS: { [K in LossKind]: { compute: (plan: PlanOf<K>, activation: Activation, input: LossInput) => tf.Scalar; exported: boolean } } = {
+    crossentropy: { compute: (plan, _activation, input) => crossentropy(input, plan.smoothing), exported: true },
+    binary_crossentropy: { compute: (_plan, _activation, input) => binaryCrossentropy(input), exported: true },
+    focal: { compute: (plan, activation, input) => focal(input, activation, plan.gamma, plan.alpha), exported: true }
+};
+
+export function loss(plan: LossPlan, activation: Activation, input: LossInput): tf.Scalar {
+    const impl = LOSS_IMPLEMENTATIONS[plan.kind] as { compute: (plan: LossPlan, activation: Activation, input: LossInput) => tf.Scalar };
+    return impl.compute(plan, activation, input);
 }
 
 export interface HeadLossInput extends LossInput {

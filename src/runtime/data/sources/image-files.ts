@@ -7,13 +7,7 @@ import sharp from 'sharp';
 import { describeError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 
-/** Extensions sharp decodes that make sense for photos. Other files are reported, not read. */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
-
-/** Files that are never data and not worth a warning (OS and editor litter). */
-export function isIgnorable(name: string): boolean {
-    return name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini';
-}
+export { IMAGE_EXTENSIONS, isIgnorable } from '../../../core/data/image-files.js';
 
 /** Returns undefined when the file looks like a decodable image, else the reason it is not. */
 export async function checkImageFile(path: string): Promise<string | undefined> {
