@@ -1,6 +1,7 @@
 // Extension entry: language client, CodeLens, run commands, status bar, results panel.
 import * as vscode from 'vscode';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LanguageClient } from 'vscode-languageclient/node.js';
 import { startLanguageClient } from './language-client.js';
 import { GraftCodeLens } from './codelens.js';
@@ -10,6 +11,11 @@ import { ResultsPanels, PANEL_VIEW_TYPE } from './panel/results-panel.js';
 import { PlanView, PLAN_SCHEME } from './plan-view.js';
 import { findDeclarations, type SpecDecl } from './spec-outline.js';
 import { listExperiments, listRuns, loadRun } from './runs/run-history.js';
+import { latestModelRun } from './runs/model-runs.js';
+import { runPredict } from './runs/predict-process.js';
+import { findNode } from './node-runtime.js';
+import { PANEL_TOP } from './panel/predict-requests.js';
+import { IMAGE_EXTENSIONS } from '../core/data/image-files.js';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface GraftApi {
@@ -28,10 +34,18 @@ export function activate(context: vscode.ExtensionContext): GraftApi {
         stop: (id) => void runs.stop(id),
         // "Run again" on a sweep's panel reruns the sweep (its name is declared as a sweep in the spec).
         rerun: (name, spec) => spec && void runs.run(vscode.Uri.file(spec), name, declaredKind(spec, name)),
-        liveRun: (dir) => runs.find(dir)
+        liveRun: (dir) => runs.find(dir),
+        predict: async (model, file) => {
+            // Like a run, prediction loads files and computes on this machine: trusted workspaces only.
+            if (!vscode.workspace.isTrusted) throw new Error('prediction is disabled in this untrusted workspace; trust it to classify images');
+            const cfg = vscode.workspace.getConfiguration('graft');
+            const node = findNode(cfg.get<string>('nodePath') || undefined);
+            const cli = context.asAbsolutePath(join('bin', 'graft.js'));
+            return runPredict({ node: node.command, cli, cwd: dirname(model), backend: cfg.get<string>('backend', 'auto'), env: node.env }, model, [file], PANEL_TOP);
+        }
     });
     runs.attachPanels(panels);
-    const lenses = new GraftCodeLens();
+    const lenses = new GraftCodeLens((uri, name) => latestModelRun(runs.runsRoot(uri), name) !== undefined);
     const plans = new PlanView(context);
 
     context.subscriptions.push(
@@ -43,7 +57,21 @@ export function activate(context: vscode.ExtensionContext): GraftApi {
         vscode.workspace.onDidGrantWorkspaceTrust(() => lenses.refresh()),
         vscode.commands.registerCommand('graft.run', async (uri?: vscode.Uri, name?: string) => {
             const t = await pickTarget('experiment', uri, name);
-            return t && runs.run(t.uri, t.name, 'experiment');
+            // A finished run may bring a model: the Predict… lens appears.
+            return t && runs.run(t.uri, t.name, 'experiment').finally(() => lenses.refresh());
+        }),
+        vscode.commands.registerCommand('graft.predict', async (uri?: vscode.Uri, name?: string) => {
+            const t = await pickTarget('experiment', uri, name);
+            if (!t) return undefined;
+            const runDir = latestModelRun(runs.runsRoot(t.uri), t.name);
+            if (!runDir) {
+                const run = '▶ Run';
+                if ((await vscode.window.showInformationMessage(`Graft: ${t.name} has no completed run with a trained model in ${runs.runsRoot(t.uri)}.`, run)) === run) void runs.run(t.uri, t.name, 'experiment');
+                return undefined;
+            }
+            const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Classify', title: `Classify an image with ${t.name} (${runDir.split(/[\\/]/).pop()})`, filters: { Images: [...IMAGE_EXTENSIONS].map((e) => e.slice(1)) } });
+            if (!picked?.[0]) return undefined;
+            return panels.predictInPanel(loadRun(runDir), picked[0].fsPath);
         }),
         vscode.commands.registerCommand('graft.runSweep', async (uri?: vscode.Uri, name?: string) => {
             const t = await pickTarget('sweep', uri, name);

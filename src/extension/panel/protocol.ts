@@ -8,6 +8,8 @@ export interface RunView {
     history: HistoryEntry[];
     /** webview URIs for misclassified images, by their path in results. */
     images: Record<string, string>;
+    /** The run has a trained model (model/model.json): the panel offers the "Try the model" box. */
+    canPredict?: boolean;
 }
 
 export interface CompareView {
@@ -27,7 +29,21 @@ export interface PersistedState {
     specFile?: string;
 }
 
-export type ToWebview = { type: 'state'; state: PanelState; persist: PersistedState };
+export type StateMessage = { type: 'state'; state: PanelState; persist: PersistedState };
+
+/** The answer to a prediction request: the top classes of each output, or why there are none. */
+export interface PredictionReply {
+    type: 'prediction';
+    /** The webview's request id (0 for a prediction the editor started, e.g. from the CodeLens). */
+    requestId: number;
+    runDir: string;
+    /** The image's file name. */
+    name: string;
+    outputs?: { head: string; task: 'single_label' | 'multi_label'; predicted: string[]; top: { class: string; probability: number }[] }[];
+    error?: string;
+}
+
+export type ToWebview = StateMessage | PredictionReply;
 
 export type FromWebview =
     | { type: 'ready' }
@@ -37,4 +53,8 @@ export type FromWebview =
     | { type: 'compareWith'; runDir: string }
     | { type: 'openSpecDiff'; runDirs: [string, string] }
     | { type: 'reveal'; file: string; line: number }
-    | { type: 'rerun' };
+    | { type: 'rerun' }
+    /** An image dropped or chosen in the webview: its bytes, base64. */
+    | { type: 'predictImage'; requestId: number; runDir: string; name: string; data: string }
+    /** Files the editor can read: dropped from the explorer (URIs), or to be picked in a dialog (none given). */
+    | { type: 'predictFiles'; requestId: number; runDir: string; uris?: string[] };

@@ -5,7 +5,10 @@ import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { panelHtml } from './html.js';
-import type { FromWebview, PanelState, PersistedState, ToWebview } from './protocol.js';
+import type { FromWebview, PanelState, PersistedState, PredictionReply, StateMessage } from './protocol.js';
+import { PredictRequests } from './predict-requests.js';
+import type { PredictJson } from '../runs/predict-process.js';
+import { IMAGE_EXTENSIONS } from '../../core/data/image-files.js';
 import type { RunSnapshot } from '../runs/run-state.js';
 import { listRuns, loadRun } from '../runs/run-history.js';
 import { lineDiff } from '../runs/line-diff.js';
@@ -19,15 +22,17 @@ export interface PanelHost {
     rerun(experiment: string, specFile: string | undefined): void;
     /** A live run's current snapshot, when that run is still in this session. */
     liveRun(runDir: string): RunSnapshot | undefined;
+    /** Runs `graft predict <model> <file>` (the "Try the model" box); absent = no box. */
+    predict?(model: string, file: string): Promise<PredictJson>;
 }
 
 interface PanelEntry {
     panel: vscode.WebviewPanel;
     key: string;
     persist: PersistedState;
-    last?: ToWebview;
+    last?: StateMessage;
     timer?: NodeJS.Timeout;
-    pending?: () => ToWebview;
+    pending?: () => StateMessage;
     lastSent: number;
 }
 
@@ -35,11 +40,17 @@ const THROTTLE_MS = 250;
 
 export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedState> {
     private readonly panels = new Map<string, PanelEntry>();
+    private readonly predictions?: PredictRequests;
+    /** The last prediction reply per experiment's panel, for tests. */
+    private readonly lastReplies = new Map<string, PredictionReply>();
 
     constructor(
         private readonly context: vscode.ExtensionContext,
         private readonly host: PanelHost
-    ) {}
+    ) {
+        const predict = host.predict?.bind(host);
+        if (predict) this.predictions = new PredictRequests({ predict });
+    }
 
     /** Shows (or refreshes) the panel of a run. */
     showRun(snap: RunSnapshot, reveal = true): void {
@@ -71,6 +82,21 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
     /** The state last sent to a run panel, for tests. */
     lastState(experiment: string): PanelState | undefined {
         return this.panels.get(`run:${experiment}`)?.last?.state;
+    }
+
+    /** The last prediction shown in an experiment's panel, for tests. */
+    lastPrediction(experiment: string): PredictionReply | undefined {
+        return this.lastReplies.get(`run:${experiment}`);
+    }
+
+    /** Classifies `file` with the run `snap` shows, in that run's panel (the "Predict…" CodeLens). */
+    async predictInPanel(snap: RunSnapshot, file: string): Promise<PredictionReply | undefined> {
+        if (!this.predictions || !snap.runDir) return undefined;
+        this.showRun(snap);
+        const entry = this.panels.get(`run:${snap.experiment}`)!;
+        const reply = await this.predictions.fromFile(0, snap.runDir, file);
+        this.sendReply(entry, reply);
+        return reply;
     }
 
     /** The state last sent to a comparison panel, for tests. */
@@ -136,8 +162,38 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
         return entry;
     }
 
+    private sendReply(entry: PanelEntry, reply: PredictionReply): void {
+        this.lastReplies.set(entry.key, reply);
+        void entry.panel.webview.postMessage(reply);
+    }
+
+    /** A prediction request from the webview: only for the run this panel shows. */
+    private async predictFromWebview(entry: PanelEntry, m: Extract<FromWebview, { type: 'predictImage' | 'predictFiles' }>): Promise<void> {
+        const requests = this.predictions;
+        const runDir = entry.persist.runDirs[0];
+        if (!requests) return;
+        const refuse = (error: string) => this.sendReply(entry, { type: 'prediction', requestId: m.requestId, runDir: m.runDir, name: '', error });
+        if (!runDir || m.runDir !== runDir) return refuse('this panel no longer shows that run; drop the image again');
+        if (m.type === 'predictImage') return this.sendReply(entry, await requests.fromBytes(m.requestId, runDir, m.name, m.data));
+        let file: string | undefined;
+        if (m.uris?.length) {
+            const uri = vscode.Uri.parse(m.uris[0]!);
+            if (uri.scheme !== 'file') return refuse(`only files on this machine can be classified (got ${uri.scheme}:)`);
+            file = uri.fsPath;
+        } else {
+            const picked = await vscode.window.showOpenDialog({
+                canSelectMany: false,
+                openLabel: 'Classify',
+                filters: { Images: [...IMAGE_EXTENSIONS].map((e) => e.slice(1)) }
+            });
+            file = picked?.[0]?.fsPath;
+            if (!file) return;
+        }
+        this.sendReply(entry, await requests.fromFile(m.requestId, runDir, file));
+    }
+
     /** Sends at most every THROTTLE_MS; the newest state wins. */
-    private post(entry: PanelEntry, make: () => ToWebview): void {
+    private post(entry: PanelEntry, make: () => StateMessage): void {
         entry.pending = make;
         if (entry.timer) return;
         const wait = Math.max(0, entry.lastSent + THROTTLE_MS - Date.now());
@@ -154,16 +210,17 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
         }, wait);
     }
 
-    private runMessage(entry: PanelEntry, snap: RunSnapshot): ToWebview {
+    private runMessage(entry: PanelEntry, snap: RunSnapshot): StateMessage {
         const history = listRuns(this.host.runsRoot(snap.specFile), snap.experiment);
         const images: Record<string, string> = {};
         for (const m of snap.results?.misclassified ?? []) {
             if (!m.image.startsWith('data:')) images[m.image] = entry.panel.webview.asWebviewUri(vscode.Uri.file(m.image)).toString();
         }
-        return { type: 'state', state: { view: 'run', run: snap, history, images }, persist: { runDirs: snap.runDir ? [snap.runDir] : [], experiment: snap.experiment, specFile: snap.specFile } };
+        const canPredict = !!this.predictions && snap.status === 'completed' && !!snap.runDir && existsSync(join(snap.runDir, 'model', 'model.json'));
+        return { type: 'state', state: { view: 'run', run: snap, history, images, ...(canPredict ? { canPredict } : {}) }, persist: { runDirs: snap.runDir ? [snap.runDir] : [], experiment: snap.experiment, specFile: snap.specFile } };
     }
 
-    private compareMessage(_entry: PanelEntry, aDir: string, bDir: string): ToWebview {
+    private compareMessage(_entry: PanelEntry, aDir: string, bDir: string): StateMessage {
         const a = this.host.liveRun(aDir) ?? loadRun(aDir);
         const b = this.host.liveRun(bDir) ?? loadRun(bDir);
         const spec = (d: string) => {
@@ -181,6 +238,11 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
             case 'ready':
                 // The webview (re)loaded: send it the newest state again.
                 if (entry.last) void entry.panel.webview.postMessage(entry.last);
+                // A prediction the editor started may have arrived before the webview was listening.
+                {
+                    const reply = this.lastReplies.get(entry.key);
+                    if (reply && reply.runDir === entry.persist.runDirs[0]) void entry.panel.webview.postMessage(reply);
+                }
                 break;
             case 'stop':
                 this.host.stop(m.runId);
@@ -210,6 +272,10 @@ export class ResultsPanels implements vscode.WebviewPanelSerializer<PersistedSta
             }
             case 'rerun':
                 if (entry.persist.experiment) this.host.rerun(entry.persist.experiment, entry.persist.specFile);
+                break;
+            case 'predictImage':
+            case 'predictFiles':
+                void this.predictFromWebview(entry, m);
                 break;
         }
     }

@@ -6,6 +6,7 @@ import { duration, fmt, h, pct, section, signedPct } from './dom.js';
 import { lineChart, phaseCurves } from './charts.js';
 import { confusion, episodes, fileNotes, gallery, heads, metricsTable, perClass, sweepTable, transferGain } from './render-results.js';
 import type { Post } from './main.js';
+import { predictBox } from './render-predict.js';
 
 const seedTitle = (ser: { seed?: number }) => (ser.seed !== undefined ? `Seed ${ser.seed} · ` : '');
 const PHASE_TITLE = (p: string) =>
@@ -109,6 +110,7 @@ function logs(run: RunSnapshot, post: Post): HTMLElement | undefined {
 export function renderRun(root: HTMLElement, v: RunView, canvases: Map<string, HTMLDivElement>, keep: Set<string>, post: Post): void {
     const r = v.run.results;
     const parts: (HTMLElement | undefined)[] = [header(v.run, post), errorBox(v.run, post)];
+    if (v.canPredict && v.run.runDir) parts.push(predictBox(v.run.runDir, post));
     if (r) parts.push(fileNotes(r), transferGain(r), metricsTable(r), episodes(r), perClass(r.perClass, 'Per class (test)'), confusion(r.confusion, 'Confusion matrix (test)'), ...heads(r), sweepTable(r.sweep), ...gallery(r, v.images));
     parts.push(curves(v.run, canvases, keep), logs(v.run, post), history(v.history, v.run, post));
     root.replaceChildren(...parts.filter((p): p is HTMLElement => !!p));
