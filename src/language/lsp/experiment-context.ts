@@ -4,17 +4,12 @@
 // shows exactly what will train.
 import type { AstNode } from 'langium';
 import { AstUtils } from 'langium';
+import { freezeOpOf } from '../plan/freeze-ops.js';
 import {
     isBackbone,
-    isBatchnormMode,
     isExperiment,
-    isFreezeAll,
-    isFreezeLayers,
-    isFreezeMatching,
-    isFreezeUntil,
+    isFreezeStmt,
     isStage,
-    isUnfreezeFrom,
-    isUnfreezeLast,
     isZooBackbone,
     type Backbone,
     type Experiment,
@@ -23,7 +18,6 @@ import {
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
-import type { FreezeOp } from '../../core/plan/types.js';
 import { isZooArch, ZOO_INFO } from '../../core/zoo/catalog.js';
 import { applyFreezeOp, FreezeError, initialMask, type TrainableMask } from '../../core/plan/freezing.js';
 
@@ -61,25 +55,12 @@ export function uncutBackboneOf(services: GraftServices, exp: Experiment | undef
     }
 }
 
-function isFreezeStatement(node: AstNode): node is FreezeStmt {
-    return isFreezeAll(node) || isFreezeUntil(node) || isFreezeLayers(node) || isFreezeMatching(node)
-        || isUnfreezeLast(node) || isUnfreezeFrom(node) || isBatchnormMode(node);
-}
-
-export function freezeOpOf(stmt: FreezeStmt): FreezeOp | undefined {
-    if (isFreezeAll(stmt)) return { op: stmt.mode === 'all' ? 'freeze_all' : 'freeze_none' };
-    if (isFreezeUntil(stmt)) return { op: 'freeze_until', layer: stmt.layer };
-    if (isFreezeLayers(stmt)) return stmt.range ? { op: 'freeze_layers', from: stmt.range.from, to: stmt.range.to } : undefined;
-    if (isFreezeMatching(stmt)) return { op: 'freeze_matching', pattern: stmt.pattern };
-    if (isUnfreezeLast(stmt)) return { op: 'unfreeze_last', count: stmt.count, unit: stmt.unit };
-    if (isUnfreezeFrom(stmt)) return { op: 'unfreeze_from', layer: stmt.layer };
-    return undefined; // batchnorm mode does not change which layers train
-}
+export { freezeOpOf };
 
 /** Freezing statements in the order they apply: the experiment's own, then each stage's. */
 export function freezeStatementsInOrder(exp: Experiment): FreezeStmt[] {
-    const own = exp.props.filter(isFreezeStatement);
-    const staged = exp.props.filter(isStage).flatMap((s) => s.items.filter(isFreezeStatement));
+    const own = exp.props.filter(isFreezeStmt);
+    const staged = exp.props.filter(isStage).flatMap((s) => s.items.filter(isFreezeStmt));
     return [...own, ...staged];
 }
 
@@ -128,7 +109,7 @@ export function freezeStateAt(description: BackboneDescription, exp: Experiment,
 export function trainableInStage(description: BackboneDescription, exp: Experiment, stage: Stage | undefined): { mask: TrainableMask; problem?: string } {
     const stages = exp.props.filter(isStage);
     const upTo = stage ? stages.slice(0, stages.indexOf(stage) + 1) : [];
-    const stmts = [...exp.props.filter(isFreezeStatement), ...upTo.flatMap((s) => s.items.filter(isFreezeStatement))];
+    const stmts = [...exp.props.filter(isFreezeStmt), ...upTo.flatMap((s) => s.items.filter(isFreezeStmt))];
     let mask = initialMask(description);
     let problem: string | undefined;
     for (const s of stmts) {

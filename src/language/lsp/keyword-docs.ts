@@ -3,6 +3,7 @@
 // different statements (`batchnorm` in a head vs. as a freezing mode, `alpha` of a MobileNet vs.
 // of the focal loss, …).
 
+import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { LR_RANGE } from '../../core/rules/learning-rate.js';
 import { DEFAULT_LOSS, LOSS_KINDS, LOSSES, lossSyntax, optionsOf, rangeText } from '../../core/losses.js';
 
@@ -101,7 +102,7 @@ export const KEYWORD_DOCS: Record<string, string> = {
     sigmoid: 'Independent probability per tag (multi-label).',
     labels: 'The CSV column this head learns (default `label` or `labels`).',
     weight: 'Weight of this term in the total loss.',
-    optimizer: 'sgd lr <lr> [momentum m] [nesterov] | adam lr <lr> | adamw lr <lr> decay <wd> | rmsprop lr <lr>. Default: adam lr 1e-3.',
+    optimizer: `sgd lr <lr> [momentum m] [nesterov] | adam lr <lr> | adamw lr <lr> decay <wd> | rmsprop lr <lr>. Default: ${DEFAULT_OPTIMIZER.kind} lr ${DEFAULT_OPTIMIZER.lr}.`,
     sgd: 'Stochastic gradient descent (with optional momentum and nesterov).',
     adam: 'Adam.',
     adamw: 'Adam with decoupled weight decay (`decay`).',

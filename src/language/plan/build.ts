@@ -2,7 +2,12 @@
 // absolute, every construct tagged with the spec line it came from. This is the only place that
 // reads the AST on behalf of the runtime; past here everything is plain data.
 
+import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { resolveSpecPath } from '../workspace/spec-paths.js';
+import { freezeOpOf } from './freeze-ops.js';
+// The validator's readings of a declaration, so the plan and the diagnostics agree on what a spec says.
+import { shotsOf, sourceOf, splitPropOf, taskOf } from '../validation/dataset-facts.js';
+import { activationFor, headsOf, lossOf, outputOf } from '../validation/experiment-facts.js';
 import { DEFAULT_LOSS, lossFits, lossPlan, type Activation } from '../../core/losses.js';
 import { AstUtils, type AstNode, type LangiumDocument } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
@@ -63,7 +68,7 @@ function first<T extends AstNode>(items: readonly AstNode[], guard: (n: unknown)
 
 export function planDataset(ds: ast.Dataset): DatasetPlan {
     const props = ds.props;
-    const src = first(props, (n): n is ast.Source => ast.isFolderSource(n) || ast.isCsvSource(n) || ast.isIdxSource(n) || ast.isMnistSource(n));
+    const src = sourceOf(ds);
     if (!src) throw new PlanError(`dataset ${ds.name} has no source`, locOf(ds));
     let source: DatasetPlan['source'];
     if (ast.isFolderSource(src)) source = { kind: 'folder', dir: specPath(src, src.path), ...(src.splits.length ? { splits: [...src.splits] } : {}) };
@@ -74,7 +79,7 @@ export function planDataset(ds: ast.Dataset): DatasetPlan {
     const digitSource = source.kind === 'mnist' || source.kind === 'idx';
     const image = first(props, ast.isImageProp);
     const classes = first(props, ast.isClassesProp);
-    const split = first(props, ast.isSplitProp);
+    const split = splitPropOf(ds);
     const augment: AugmentPlan = {};
     for (const op of first(props, ast.isAugmentBlock)?.ops ?? []) {
         if (ast.isFlipOp(op)) augment.flip = op.direction;
@@ -91,7 +96,7 @@ export function planDataset(ds: ast.Dataset): DatasetPlan {
         name: ds.name,
         at: locOf(ds),
         source,
-        task: first(props, ast.isTaskProp)?.task ?? 'single_label',
+        task: taskOf(ds),
         ...(classList ? { classes: classList } : {}),
         // Without an `image` statement: MNIST-format data keeps its 28×28 grayscale; pictures get
         // the 224×224 RGB that the zoo backbones were published for.
@@ -101,24 +106,13 @@ export function planDataset(ds: ast.Dataset): DatasetPlan {
         normalize: first(props, ast.isNormalizeProp)?.mode ?? 'unit',
         ...(split ? { split: Object.fromEntries(split.parts.map((p) => [p.split, p.percent / 100])) } : {}),
         stratified: split?.stratified ?? false,
-        ...(first(props, ast.isShotsProp) ? { shots: first(props, ast.isShotsProp)!.k } : {}),
+        ...(shotsOf(ds) !== undefined ? { shots: shotsOf(ds)! } : {}),
         augment,
         balance: first(props, ast.isBalanceProp)?.mode ?? 'none'
     };
 }
 
 // ------------------------------------------------------------------ experiments
-
-function freezeOp(stmt: Exclude<ast.FreezeStmt, ast.BatchnormMode>): FreezeOp {
-    switch (stmt.$type) {
-        case 'FreezeAll': return { op: stmt.mode === 'all' ? 'freeze_all' : 'freeze_none' };
-        case 'FreezeUntil': return { op: 'freeze_until', layer: stmt.layer };
-        case 'FreezeLayers': return { op: 'freeze_layers', from: stmt.range.from, to: stmt.range.to };
-        case 'FreezeMatching': return { op: 'freeze_matching', pattern: stmt.pattern };
-        case 'UnfreezeLast': return { op: 'unfreeze_last', count: stmt.count, unit: stmt.unit };
-        case 'UnfreezeFrom': return { op: 'unfreeze_from', layer: stmt.layer };
-    }
-}
 
 function optimizerPlan(o: ast.OptimizerProp): OptimizerPlan {
     switch (o.kind) {
@@ -156,15 +150,15 @@ function headLayerPlan(l: Exclude<ast.HeadLayer, ast.OutputLayer>): HeadLayerPla
 }
 
 function headPlan(exp: ast.Experiment, task: DatasetPlan['task']): HeadPlan {
-    const heads = exp.props.filter(ast.isHead);
+    const heads = headsOf(exp);
     if (heads.length === 0) throw new PlanError(`experiment ${exp.name} has no head`, locOf(exp));
     const proto = heads.find((h) => h.prototypes);
     if (proto) return { kind: 'prototypes', distance: proto.distance ?? 'cosine', at: locOf(proto) };
-    const declaredLoss = first(exp.props, ast.isLossProp);
+    const declaredLoss = lossOf(exp);
     const outputs: OutputHeadPlan[] = heads.map((h) => {
-        const output = h.layers.find(ast.isOutputLayer);
+        const output = outputOf(h);
         if (!output) throw new PlanError(`the head of ${exp.name} has no output`, locOf(h));
-        const activation = output.activation ?? (task === 'multi_label' ? 'sigmoid' : 'softmax');
+        const activation = output.activation ?? activationFor(task);
         return {
             name: h.name ?? 'main',
             at: locOf(h),
@@ -272,7 +266,8 @@ function stagePlans(exp: ast.Experiment, description: BackboneDescription | unde
         const freeze: FreezeOp[] = [];
         for (const s of stmts.filter(ast.isFreezeStmt)) {
             if (ast.isBatchnormMode(s)) batchnorm = s.mode;
-            else freeze.push(freezeOp(s));
+            const op = freezeOpOf(s);
+            if (op) freeze.push(op);
         }
         if (description && mask) {
             try {
@@ -287,7 +282,7 @@ function stagePlans(exp: ast.Experiment, description: BackboneDescription | unde
             at: locOf(node),
             epochs: settings.epochs ?? 10,
             batch: settings.batch ?? 32,
-            optimizer: settings.optimizer ? optimizerPlan(settings.optimizer) : { kind: 'adam', lr: 1e-3 },
+            optimizer: settings.optimizer ? optimizerPlan(settings.optimizer) : { ...DEFAULT_OPTIMIZER },
             ...(settings.backboneLr !== undefined ? { backboneLr: settings.backboneLr } : {}),
             schedule: settings.schedule ? schedulePlan(settings.schedule) : { kind: 'constant' },
             ...(settings.earlyStop ? { earlyStop: { monitor: settings.earlyStop.monitor, patience: settings.earlyStop.patience, minDelta: settings.earlyStop.minDelta ?? 0 } } : {}),

@@ -1,5 +1,6 @@
 // Facts about an experiment that several checks and quick fixes share: its dataset, heads,
 // optimizer and the task each output learns.
+import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import {
     isDataProp,
     isHead,
@@ -17,8 +18,8 @@ import {
 import { defaultLabelColumn, labelColumns } from './disk-facts.js';
 import { datasetCsv, sourceOf, taskOf } from './dataset-facts.js';
 
-/** The optimizer every experiment gets without an `optimizer` statement. */
-export const DEFAULT_LR = 1e-3;
+/** The learning rate every experiment gets without an `optimizer` statement. */
+export const DEFAULT_LR = DEFAULT_OPTIMIZER.lr;
 
 export function datasetOf(experiment: Experiment): Dataset | undefined {
     return experiment.props.find(isDataProp)?.dataset?.ref;

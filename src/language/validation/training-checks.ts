@@ -1,5 +1,6 @@
 // Checks of what trains and how: heads and outputs against the task, loss, optimizer and
 // learning rates, schedules, train/stage settings, monitors, evaluation, metrics, thresholds.
+import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { isLearningRate, LR_RANGE } from '../../core/rules/learning-rate.js';
 import { DEFAULT_LOSS, inRange, LOSS_KINDS, lossFits, optionsOf, rangeText } from '../../core/losses.js';
 import type { AstNode, ValidationAcceptor } from 'langium';
@@ -386,7 +387,7 @@ export class TrainingChecks {
     }
 
     static optimizerKind(experiment: Experiment): string {
-        return optimizerOf(experiment)?.kind ?? 'adam';
+        return optimizerOf(experiment)?.kind ?? DEFAULT_OPTIMIZER.kind;
     }
 }
 
