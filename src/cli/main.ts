@@ -13,7 +13,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     run: { summary: 'train an experiment (or a sweep) and record the run', load: async () => (await import('./run.js')).run },
     compare: { summary: 'show runs side by side, local and exported (engine, metrics, gains)', load: async () => (await import('./compare.js')).compare },
     export: { summary: 'write a project that trains the experiment on another engine (--to pytorch|keras)', load: async () => (await import('./export.js')).exportCommand },
-    predict: { summary: 'classify images with a trained model (a run folder or an exported model)', load: async () => (await import('./predict.js')).predict }
+    predict: { summary: 'classify images with a trained model (a run folder or an exported model)', load: async () => (await import('./predict.js')).predict },
+    weights: { summary: 'fetch: download every weight file a spec needs into the cache, for offline runs', load: async () => (await import('./weights.js')).weights }
 };
 
 export function usage(): string {
