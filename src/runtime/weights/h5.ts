@@ -15,6 +15,19 @@ function strings(value: unknown): string[] {
     return [];
 }
 
+/**
+ * A list attribute as Keras writes it: `name`, or — when it would exceed HDF5's 64 kB object
+ * header limit (models with many layers) — split into `name0`, `name1`, … (Keras'
+ * save_attributes_to_hdf5_group / load_attributes_from_hdf5_group).
+ */
+function listAttribute(group: H5Group, name: string): string[] {
+    const attrs = group.attrs as Record<string, { value: unknown } | undefined>;
+    if (attrs[name]) return strings(attrs[name]!.value);
+    const out: string[] = [];
+    for (let i = 0; attrs[`${name}${i}`]; i++) out.push(...strings(attrs[`${name}${i}`]!.value));
+    return out;
+}
+
 function toFloat32(value: unknown, where: string): Float32Array {
     if (value instanceof Float32Array) return value;
     if (value instanceof Float64Array || value instanceof Int32Array || value instanceof Uint8Array || value instanceof Int8Array || value instanceof Uint16Array || value instanceof Int16Array) {
@@ -56,13 +69,13 @@ export async function readH5Weights(path: string): Promise<WeightSource> {
         // A full model keeps its weights under /model_weights; a weights file at the root.
         const nested = file.get('model_weights');
         const root = (nested instanceof h5wasm.Group ? nested : file) as H5Group;
-        const layerNames = strings(root.attrs['layer_names']?.value);
+        const layerNames = listAttribute(root, 'layer_names');
         if (layerNames.length === 0) throw new WeightsError(`${path} is not a Keras weights file (no layer_names attribute)`);
         const weights: SourceWeight[] = [];
         for (const layer of layerNames) {
             const group = root.get(layer);
             if (!(group instanceof h5wasm.Group)) continue;
-            for (const weightName of strings(group.attrs['weight_names']?.value)) {
+            for (const weightName of listAttribute(group as H5Group, 'weight_names')) {
                 const dataset = group.get(weightName);
                 if (!(dataset instanceof h5wasm.Dataset)) throw new WeightsError(`${path}: weight ${layer}/${weightName} is listed but missing`);
                 const segments = weightName.split('/');
