@@ -6,6 +6,9 @@
 //      reload the history lists a run of the exported PyTorch project beside it, with its engine;
 //  (b) type an error into a spec and find its diagnostic in the Problems view.
 //  (c) in an untrusted workspace, ▶ Run explains that runs are disabled; trusting it enables them.
+//  (d) drop an image on the finished run's "Try the model" box and read its top classes, checked
+//      against `graft predict` of the same file and run.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -202,13 +205,46 @@ async function testUntrusted({ page, ws, shots, log }) {
     return { trusted: true };
 }
 
+async function testPredictBox({ page, ws, shots, log }) {
+    // The panel of the finished digits_transfer run (test (a)) is open.
+    const view = webview(page);
+    await view.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
+    const drop = view.locator('#predict-drop');
+    await drop.waitFor({ timeout: 30_000 });
+    await drop.scrollIntoViewIfNeeded();
+    const image = join(ws, 'data', 'fashion5', 'trouser', 'trouser_train_1.png');
+    // A desktop drag, as Chromium delivers it: a drop event whose DataTransfer holds the file.
+    await drop.evaluate((el, b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'trouser_train_1.png', { type: 'image/png' }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, readFileSync(image).toString('base64'));
+    const first = view.locator('#predict-result tr[data-rank="1"]');
+    await first.waitFor({ timeout: 90_000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(shots, 'predict-box.png') });
+    const shownClass = await first.getAttribute('data-class');
+    const shownPct = (await first.locator('td.num').textContent())?.trim();
+    log(`box: ${shownClass} ${shownPct}`);
+    // The same image through the CLI, on the same run.
+    const runDir = newestRun(ws, 'digits_transfer');
+    const cli = join(import.meta.dirname, '..', '..', 'bin', 'graft.js');
+    const out = JSON.parse(execFileSync(process.execPath, [cli, 'predict', runDir, image, '--format', 'json', '--top', '5'], { encoding: 'utf8' }));
+    const top = out.predictions[0].outputs[0].top[0];
+    if (top.class !== shownClass) throw new Error(`box shows ${shownClass}, graft predict says ${top.class}`);
+    if (`${(top.probability * 100).toFixed(1)}%` !== shownPct) throw new Error(`box shows ${shownPct}, graft predict says ${top.probability}`);
+    return { class: shownClass, probability: shownPct };
+}
+
 export async function uiTests({ browser, url, ws, shots }) {
     const page = browser.pages()[0] ?? (await browser.newPage());
     const results = [];
     const tests = [
         ['diagnostic in the Problems view', testProblems],
         ['runs are disabled until the workspace is trusted', testUntrusted],
-        ['▶ Run digits_transfer and read the results panel', testRunTransfer]
+        ['▶ Run digits_transfer and read the results panel', testRunTransfer],
+        ['drop an image on the finished run\'s panel: its top classes', testPredictBox]
     ];
     await openWorkbench(page, url, ws);
     for (const [name, fn] of tests) {

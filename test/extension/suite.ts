@@ -193,3 +193,57 @@ test('Compare shows two runs side by side with the diff of their specs', async (
     await vscode.workspace.applyEdit(undo);
     await doc.save();
 }, 300_000);
+
+test('a completed run gets a Predict… lens, and its panel classifies an image through `graft predict`', async () => {
+    const a = await api();
+    // A tiny experiment of its own (8×8 fashion images, one epoch), so that a real model exists.
+    const uri = vscode.Uri.file(join(folder(), 'predict-ext-test.graft'));
+    const spec = `dataset ext_predict_data {
+  source folder "data/fashion5"
+  image 8 x 8 grayscale
+  split train 60%, val 20%, test 20% stratified
+}
+
+experiment ext_predict {
+  data ext_predict_data
+  backbone small_cnn filters 4
+  head {
+    pool average
+    output softmax
+  }
+  train {
+    epochs 1
+    batch 64
+  }
+  seed 1
+}
+`;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(spec));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const lensTitles = async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).map((l) => l.command?.title);
+    assert.ok(!(await lensTitles()).includes('Predict…'), 'no Predict… lens before any run');
+    const snap = await a.runs.run(uri, 'ext_predict', 'experiment');
+    assert.ok(snap, 'the run was started');
+    assert.equal(snap.status, 'completed', `status (error: ${snap.error?.message})`);
+    assert.ok(snap.runDir && existsSync(join(snap.runDir, 'model', 'graft-model.json')), 'the run wrote its model and description');
+    await waitFor('the Predict… lens', async () => (await lensTitles()).includes('Predict…'), 10_000);
+    // The panel of a completed run offers the box (the state's run is the live snapshot object, so
+    // wait for a state computed after the end, not just for the status).
+    await waitFor('the panel state with the box', () => {
+        const s = a.panels.lastState('ext_predict');
+        return s?.view === 'run' && s.canPredict ? s : undefined;
+    }, 10_000);
+    // … and classifies an image with the run's model (what the Predict… command does after its file dialog).
+    const image = join(folder(), 'data', 'fashion5', 'bag', 'bag_train_0.jpg');
+    const reply = await a.panels.predictInPanel(snap, image);
+    assert.ok(reply, 'a reply');
+    assert.equal(reply.error, undefined, reply.error);
+    assert.equal(reply.name, 'bag_train_0.jpg');
+    const top = reply.outputs?.[0]?.top ?? [];
+    assert.equal(top.length, 5, 'the five classes');
+    assert.deepEqual(top.map((s) => s.class).sort(), ['bag', 'sandal', 'sneaker', 'trouser', 'tshirt']);
+    assert.ok(Math.abs(top.reduce((n, s) => n + s.probability, 0) - 1) < 1e-4, 'probabilities sum to 1');
+    assert.deepEqual(a.panels.lastPrediction('ext_predict'), reply);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+}, 240_000);

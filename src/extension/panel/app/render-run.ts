@@ -110,8 +110,9 @@ function logs(run: RunSnapshot, post: Post): HTMLElement | undefined {
 export function renderRun(root: HTMLElement, v: RunView, canvases: Map<string, HTMLDivElement>, keep: Set<string>, post: Post): void {
     const r = v.run.results;
     const parts: (HTMLElement | undefined)[] = [header(v.run, post), errorBox(v.run, post)];
-    if (v.canPredict && v.run.runDir) parts.push(predictBox(v.run.runDir, post));
     if (r) parts.push(fileNotes(r), transferGain(r), metricsTable(r), episodes(r), perClass(r.perClass, 'Per class (test)'), confusion(r.confusion, 'Confusion matrix (test)'), ...heads(r), sweepTable(r.sweep), ...gallery(r, v.images));
+    // After the results it can be checked against: the model itself, on the user's own images.
+    if (v.canPredict && v.run.runDir) parts.push(predictBox(v.run.runDir, post));
     parts.push(curves(v.run, canvases, keep), logs(v.run, post), history(v.history, v.run, post));
     root.replaceChildren(...parts.filter((p): p is HTMLElement => !!p));
 }
