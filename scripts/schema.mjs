@@ -16,7 +16,9 @@ export const SCHEMAS = {
     'results.schema.json': ['RunResults', 'Graft results.json', "A run's summary: runs/<experiment>/<run-id>/results.json."],
     'events.schema.json': ['RunEvent', 'Graft run event', 'One line of events.ndjson, or of `graft run --events` on stdout.'],
     'plan.schema.json': ['PlanFile', 'Graft plan.json', 'The validated experiment plan a run trained (runs/<experiment>/<run-id>/plan.json, `graft plan --format json`).'],
-    'sweep.schema.json': ['SweepRecord', 'Graft sweep.json', "A sweep's ranked table: runs/<sweep>/<run-id>/sweep.json."]
+    'sweep.schema.json': ['SweepRecord', 'Graft sweep.json', "A sweep's ranked table: runs/<sweep>/<run-id>/sweep.json."],
+    'graft-model.schema.json': ['GraftModelMetadata', 'Graft graft-model.json', "A trained model's description, next to its model.json (runs/<experiment>/<run-id>/model/, or the spec's export folder): classes, input and preprocessing, outputs (docs/predict.md)."],
+    'predictions.schema.json': ['RunPredictions', 'Graft predictions.json', "The model's output for every image of each evaluated split: runs/<experiment>/<run-id>/predictions.json (docs/predict.md)."]
 };
 
 /** Every schema as the text it is committed with. */

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraftModelMetadata } from '../../src/runtime/predict/model-metadata.js';
 import type { RunPredictions } from '../../src/runtime/runs/predictions-record.js';
@@ -88,6 +89,15 @@ describe('a two-output model (multi-label tags + count)', () => {
         expect(meta.outputs[1].classes).toEqual(results.classes[1]);
         expect(meta.outputs[0].thresholds).toEqual(results.thresholds[0]);
         expect(meta.outputs[1].thresholds).toBeUndefined();
+    });
+
+    it('both files validate against their published JSON Schema (docs/schema)', () => {
+        const ajv = new Ajv({ allErrors: true, strict: false });
+        const root = join(import.meta.dirname, '../..');
+        for (const [schema, file] of [['graft-model.schema.json', join(runDir, 'model', 'graft-model.json')], ['predictions.schema.json', join(runDir, 'predictions.json')]]) {
+            const validate = ajv.compile(json(join(root, 'docs', 'schema', schema)));
+            expect(validate(json(file)), `${schema}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+        }
     });
 
     it('predictions.json decides each tag at its threshold', () => {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSample } from '../../src/runtime/data/index.js';
 import { parseModelMetadata, type GraftModelMetadata } from '../../src/runtime/predict/model-metadata.js';
@@ -81,6 +82,14 @@ describe('the exported model describes itself', () => {
         expect(modelJson.modelTopology.config.output_layers.map((l: unknown[]) => l[0])).toEqual(meta.outputs.map((o) => o.layer));
         // The spec's `export "<dir>"` gets the same description.
         expect(json(join(exportDir, 'graft-model.json'))).toEqual(json(join(runDir, 'model', 'graft-model.json')));
+    });
+
+    it('graft-model.json and predictions.json validate against their published JSON Schema (docs/schema)', () => {
+        const ajv = new Ajv({ allErrors: true, strict: false });
+        for (const [schema, file] of [['graft-model.schema.json', join(runDir, 'model', 'graft-model.json')], ['predictions.schema.json', join(runDir, 'predictions.json')]]) {
+            const validate = ajv.compile(json(join(ROOT, 'docs', 'schema', schema)));
+            expect(validate(json(file)), `${schema}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+        }
     });
 
     it('predictions.json holds every test image with its probabilities, truth and prediction', () => {

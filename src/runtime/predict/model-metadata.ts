@@ -64,7 +64,7 @@ export interface ModelOutput {
 
 export interface GraftModelMetadata {
     format: 'graft-model';
-    version: number;
+    version: typeof MODEL_METADATA_VERSION;
     /** The Graft version that wrote it. */
     graft: string;
     /** The model file next to this one. */

@@ -13,3 +13,7 @@ export { PLAN_SCHEMA_VERSION, toPlanFile, type PlanFile } from './plan-file.js';
 export type { StageResult, EpochRecord } from '../train/phase-types.js';
 export type { MisclassifiedImage } from './misclassified-gallery.js';
 export { upgradeResults, upgradeEvent, upgradeSweep, upgradePlan, type ResultsRead, type Upgraded } from './contract-upgrade.js';
+// A trained model's description (model/graft-model.json) and a run's predictions.json: types only,
+// so that readers of the run files (the extension) do not load the runtime behind them.
+export type { GraftModelMetadata } from '../predict/model-metadata.js';
+export type { RunPredictions } from './predictions-record.js';

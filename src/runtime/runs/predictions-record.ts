@@ -35,7 +35,7 @@ export interface SplitPredictions {
 
 export interface RunPredictions {
     format: 'graft-predictions';
-    version: number;
+    version: typeof PREDICTIONS_VERSION;
     experiment: string;
     runId: string;
     /** Per evaluated split (`test`, or an evaluation dataset's name). */
