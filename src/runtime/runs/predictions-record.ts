@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Task } from '../../core/plan/types.js';
 import type { EvalResult } from '../eval/evaluate.js';
-import { writeJsonAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
 
 export const PREDICTIONS_FILE = 'predictions.json';
 export const PREDICTIONS_VERSION = 1;
@@ -69,5 +69,6 @@ export function splitPredictions(result: EvalResult, classes: string[][], thresh
 
 export function writePredictions(runDir: string, experiment: string, runId: string, splits: Record<string, SplitPredictions>): void {
     const record: RunPredictions = { format: 'graft-predictions', version: PREDICTIONS_VERSION, experiment, runId, splits };
-    writeJsonAtomic(join(runDir, PREDICTIONS_FILE), record);
+    // Compact: one row per image and class adds up (10,000 images × 100 classes is a million numbers).
+    writeFileAtomic(join(runDir, PREDICTIONS_FILE), `${JSON.stringify(record)}\n`);
 }
