@@ -15,7 +15,8 @@ Downloads every weight file the spec's experiments start from (\`weights imagene
 Graft's cache ($GRAFT_CACHE, else ~/.cache/graft), so that \`graft run\` then needs no network.
 Files already in the cache are checked, not downloaded again; local files are only checked.
 
-  --experiment NAME   only this experiment (and what it builds on); default: every experiment in the file
+  --experiment NAME   only this experiment (and what it builds on); default: every experiment in the
+                      file and every experiment a sweep in the file sweeps
   --dry-run           list what would be fetched, download nothing
   --format F          text (default) or json
 
@@ -75,6 +76,11 @@ export async function weights(args: string[]): Promise<number> {
     const set = await buildPlans([dirname(specFile)]);
     const name = parsed.values.experiment;
     const inFile = [...set.experiments.values()].filter((p) => p.at.file === specFile);
+    // A sweep in the file trains the experiment it sweeps (its values never change the weights).
+    for (const sweep of set.sweeps.values()) {
+        const swept = sweep.at.file === specFile ? set.experiments.get(sweep.experiment) : undefined;
+        if (swept && !inFile.includes(swept)) inFile.push(swept);
+    }
     let selected = inFile;
     if (name) {
         const plan = set.experiments.get(name);

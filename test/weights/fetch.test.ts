@@ -165,6 +165,15 @@ describe('graft weights fetch', () => {
         expect(stderr).toMatch(/a: completed/);
     });
 
+    it('a file with only a sweep fetches what the swept experiment needs', async () => {
+        const sweep = join(dir, 'spec', 'lrs.graft');
+        writeFileSync(sweep, 'sweep lrs of a {\n  vary lr 1e-2, 1e-3\n  objective max val_accuracy\n}\n');
+        const { code, stdout, stderr } = await graftOut(['weights', 'fetch', sweep, '--dry-run']);
+        expect(code, stderr).toBe(0);
+        expect(stdout).toMatch(/1 weight source for a → cache/);
+        expect(stdout).toMatch(/\[1\/1\] small_cnn weights "http:\/\/127\.0\.0\.1:\d+\/m\/model\.json" \(a\)/);
+    });
+
     it('usage errors exit 2 with the help', async () => {
         const none = await graftOut(['weights', 'fetch']);
         expect(none.code).toBe(2);
