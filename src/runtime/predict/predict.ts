@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { compileFrozenGraph, type FrozenGraph } from '../backend/frozen-graph.js';
 import { affineInto, checkImageFile, decodeSample, defaultConcurrency, describeError, IMAGE_EXTENSIONS, isIgnorable, mapLimit } from '../data/index.js';
 import { loadLayersModelFromDir } from '../runs/model-io.js';
 import { ModelFolderError, type GraftModelMetadata, type ModelInput } from './model-metadata.js';
@@ -16,6 +17,8 @@ export interface Predictor {
     folder: ModelFolder;
     metadata: GraftModelMetadata;
     model: tf.LayersModel;
+    /** The same network compiled for inference (BatchNorm folded, fused activations), as the run evaluated it. */
+    graph: FrozenGraph;
     dispose(): void;
 }
 
@@ -84,7 +87,19 @@ export async function loadPredictor(path: string): Promise<Predictor> {
         model.dispose();
         throw new ModelFolderError(`${folder.dir}: ${problem}; the files do not belong together — re-export the model`);
     }
-    return { folder, metadata, model, dispose: () => model.dispose() };
+    // Inference only: the whole network is fixed, so it runs as fused ops (backend/frozen-graph.ts),
+    // exactly as the run's own evaluation did.
+    const graph = compileFrozenGraph(model);
+    return {
+        folder,
+        metadata,
+        model,
+        graph,
+        dispose: () => {
+            graph.dispose();
+            model.dispose();
+        }
+    };
 }
 
 /**
@@ -156,7 +171,7 @@ function describeOutput(probs: Float32Array, meta: GraftModelMetadata['outputs']
 
 /** Classifies `files` (paths to image files) in batches; unusable files are skipped with their reason. */
 export async function predictFiles(predictor: Predictor, files: string[], options: PredictOptions = {}): Promise<PredictResult> {
-    const { metadata, model } = predictor;
+    const { metadata, graph } = predictor;
     const { input } = metadata;
     const top = options.top ?? 3;
     const batchSize = Math.max(1, options.batchSize ?? 32);
@@ -173,7 +188,7 @@ export async function predictFiles(predictor: Predictor, files: string[], option
             const x = new Float32Array(ok.length * per);
             ok.forEach((o, k) => x.set(o.values, k * per));
             const outs = tf.tidy(() => {
-                const y = model.predict(tf.tensor4d(x, [ok.length, input.height, input.width, input.channels]));
+                const y = graph.apply(tf.tensor4d(x, [ok.length, input.height, input.width, input.channels]), { training: false }) as tf.Tensor | tf.Tensor[];
                 return Array.isArray(y) ? y : [y];
             });
             const values = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
