@@ -2,7 +2,7 @@
 // with include_top=False), layer counts, names, blocks and output shapes.
 import { describe, expect, test } from 'vitest';
 import { describeZoo, ZOO_INFO, ZooError } from '../../src/core/zoo/catalog.js';
-import { ZOO_ARCHS } from '../../src/core/zoo/catalog-types.js';
+import { ZOO_ARCHS } from '../../src/core/zoo/catalog.js';
 import { makeDivisible } from '../../src/core/zoo/archs/mobilenet.js';
 
 const at224 = [224, 224, 3];

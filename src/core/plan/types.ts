@@ -2,7 +2,8 @@
 // It is the seam between the language (which builds it from the AST) and the runtime (which
 // consumes nothing else). No Langium types may appear here.
 
-import type { BackboneDescription, ZooArch } from '../zoo/catalog-types.js';
+import type { BackboneDescription } from '../zoo/catalog-types.js';
+import type { ZooArch } from '../zoo/arch-names.js';
 
 /** Where a plan element came from in the spec, so runtime errors can name the line. */
 export interface SpecLoc {

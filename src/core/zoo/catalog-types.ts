@@ -3,9 +3,6 @@
 // the same shape. The editor validates and explains layer names against them, and the runtime
 // builds exactly the layers they list: one source of truth.
 
-export type ZooArch = 'small_cnn' | 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' | 'vgg16';
-
-export const ZOO_ARCHS: readonly ZooArch[] = ['small_cnn', 'mobilenet_v1', 'mobilenet_v2', 'resnet18', 'resnet50', 'vgg16'];
 
 /** Output shape without the batch dimension, e.g. [14, 14, 64]. */
 export type Shape = number[];

@@ -20,7 +20,7 @@ import {
 } from '../generated/ast.js';
 import type { GraftServices } from '../graft-module.js';
 import type { BackboneDescription } from '../../core/zoo/catalog-types.js';
-import { describeZoo, ZOO_INFO, ZooError } from '../../core/zoo/catalog.js';
+import { archsWith, describeZoo, imagenetSourceOf, ZOO_INFO, ZooError } from '../../core/zoo/catalog.js';
 import { describeModelJsonCached } from '../../core/zoo/model-json.js';
 import { globToRegExp } from '../../core/plan/freezing.js';
 import { fmt, isPositiveInt, nearest } from './check-utils.js';
@@ -66,7 +66,7 @@ export class BackboneChecks {
         if (backbone.weights) this.checkWeights(backbone.weights, accept);
         if (backbone.alpha !== undefined) {
             if (!info.alphas) {
-                report(accept, 'error', Codes.alphaUnsupported, `${backbone.arch} has no alpha (only mobilenet_v1 and mobilenet_v2 have a width multiplier); remove \`alpha ${fmt(backbone.alpha)}\``, {
+                report(accept, 'error', Codes.alphaUnsupported, `${backbone.arch} has no alpha (only ${archsWith('alpha').join(' and ')} have a width multiplier); remove \`alpha ${fmt(backbone.alpha)}\``, {
                     node: backbone,
                     property: 'alpha'
                 });
@@ -81,8 +81,8 @@ export class BackboneChecks {
             }
         }
         if (backbone.filters.length > 0) {
-            if (backbone.arch !== 'small_cnn') {
-                report(accept, 'error', Codes.filtersUnsupported, `${backbone.arch} has fixed widths; \`filters\` belongs to small_cnn`, { node: backbone, keyword: 'filters' });
+            if (ZOO_INFO[backbone.arch].defaultFilters === undefined) {
+                report(accept, 'error', Codes.filtersUnsupported, `${backbone.arch} has fixed widths; \`filters\` belongs to ${archsWith('filters').join(', ')}`, { node: backbone, keyword: 'filters' });
             } else {
                 backbone.filters.forEach((f, index) => {
                     if (!isPositiveInt(f)) {
@@ -91,8 +91,8 @@ export class BackboneChecks {
                 });
             }
         }
-        if (backbone.weights?.preset === 'imagenet' && backbone.arch === 'small_cnn') {
-            report(accept, 'error', Codes.optionMismatch, 'small_cnn has no published ImageNet weights; use `weights none` or a pretrained experiment (`backbone <experiment>`)', {
+        if (backbone.weights?.preset === 'imagenet' && !imagenetSourceOf(backbone.arch, backbone.alpha)) {
+            report(accept, 'error', Codes.optionMismatch, `${backbone.arch} has no published ImageNet weights (${archsWith('imagenet').join(', ')} have); use \`weights none\`, a model.json, or a pretrained experiment (\`backbone <experiment>\`)`, {
                 node: backbone.weights,
                 property: 'preset'
             });
@@ -146,7 +146,7 @@ export class BackboneChecks {
         if (!shape || !shape.every(isPositiveInt)) return;
         const info = ZOO_INFO[backbone.arch];
         const alpha = backbone.alpha !== undefined && info.alphas?.includes(backbone.alpha) ? backbone.alpha : undefined;
-        const filters = backbone.arch === 'small_cnn' && backbone.filters.length > 0 && backbone.filters.every(isPositiveInt) ? backbone.filters : undefined;
+        const filters = ZOO_INFO[backbone.arch].defaultFilters !== undefined && backbone.filters.length > 0 && backbone.filters.every(isPositiveInt) ? backbone.filters : undefined;
         const key = JSON.stringify([backbone.arch, alpha, filters, shape]);
         let problem = inputProblems.get(key);
         if (problem === undefined) {
@@ -188,7 +188,7 @@ export class BackboneChecks {
         try {
             return describeZoo(backbone.arch, {
                 alpha: backbone.alpha !== undefined && info.alphas?.includes(backbone.alpha) ? backbone.alpha : undefined,
-                filters: backbone.arch === 'small_cnn' && backbone.filters.length > 0 && backbone.filters.every(isPositiveInt) ? backbone.filters : undefined,
+                filters: ZOO_INFO[backbone.arch].defaultFilters !== undefined && backbone.filters.length > 0 && backbone.filters.every(isPositiveInt) ? backbone.filters : undefined,
                 inputShape: shape && shape.every(isPositiveInt) ? shape : info.defaultInput
             });
         } catch {

@@ -4,7 +4,7 @@
 import { DefaultLinker, DocumentValidator, DefaultDocumentValidator, type LangiumDocument, type LinkingError, type ReferenceInfo, type AstNodeDescription, type ValidationOptions } from 'langium';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import type { GraftServices } from '../graft-module.js';
-import { ZOO_ARCHS } from '../../core/zoo/catalog-types.js';
+import { ZOO_ARCHS } from '../../core/zoo/catalog.js';
 import { nearest } from './check-utils.js';
 import { Codes } from './codes.js';
 

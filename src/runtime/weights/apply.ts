@@ -3,7 +3,7 @@
 
 import type * as tf from '@tensorflow/tfjs';
 import type { WeightsPlan } from '../../core/plan/types.js';
-import type { ZooArch } from '../../core/zoo/catalog-types.js';
+import type { ZooArch } from '../../core/zoo/catalog.js';
 import { fetchToCache, fileNameOf } from './download.js';
 import { readH5Weights } from './h5.js';
 import { imagenetSource } from './imagenet.js';

@@ -3,7 +3,8 @@
 // that trains is exactly the one the editor describes.
 
 import * as tf from '@tensorflow/tfjs';
-import type { BackboneDescription, LayerConfig, LayerInfo, ZooArch } from '../../core/zoo/catalog-types.js';
+import type { BackboneDescription, LayerConfig, LayerInfo } from '../../core/zoo/catalog-types.js';
+import type { ZooArch } from '../../core/zoo/catalog.js';
 import { describeZoo, type DescribeZooOptions } from '../../core/zoo/catalog.js';
 
 export class BuildError extends Error {}
