@@ -5,6 +5,7 @@
 // (`runs/<experiment>`) stands for all its runs, oldest first. Exit 0, or 2 when nothing readable
 // was given (each unreadable run is named, with what to do).
 
+import { shownStatus } from '../runtime/runs/liveness.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -76,7 +77,7 @@ export function readComparedRun(path: string): ComparedRun {
         engine: readEngine(raw),
         backend: str(raw.backend),
         seed: num(raw.seed),
-        status: str(raw.status),
+        status: typeof raw.status === 'string' && raw.status === 'running' ? shownStatus(raw as Parameters<typeof shownStatus>[0]) : str(raw.status),
         seconds: num(raw.seconds),
         metrics: scalars(raw.metrics),
         gains

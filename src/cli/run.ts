@@ -152,6 +152,16 @@ export async function run(args: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    // A reader that goes away (`graft run --events | head`, a closed editor pipe): stop as cancelled,
+    // writing the run's end, instead of dying on EPIPE with results.json saying `running`.
+    const onBrokenPipe = (err: NodeJS.ErrnoException): void => {
+        if (err.code === 'EPIPE') {
+            cancelled = true;
+            process.stdout.write = (() => true) as typeof process.stdout.write;
+        }
+    };
+    process.stdout.on('error', onBrokenPipe);
     const human = parsed.values.events ? undefined : humanListener();
     try {
         const outcome = await runExperiment(
@@ -174,5 +184,7 @@ export async function run(args: string[]): Promise<number> {
     } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onSignal);
+        process.stdout.off('error', onBrokenPipe);
     }
 }

@@ -1,4 +1,6 @@
 // graft run as a user runs it: the run folder's files, cancel via SIGTERM, resume after a kill.
+import { hostname } from 'node:os';
+import { loadRun, readRunResults } from '../../src/extension/runs/run-history.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +37,17 @@ describe('graft run lifecycle', () => {
         expect(readFileSync(join(runDir, 'spec.graft'), 'utf8')).toBe(readFileSync(file, 'utf8'));
     });
 
+    it('ends cancelled, with its end written, when the reader of --events goes away (broken pipe)', async () => {
+        const { dir, file } = tinySpec(40);
+        const child = graft(['run', file, '--events', '--backend', 'wasm']);
+        await waitForEvent(child, (e) => e.type === 'epoch');
+        child.stdout!.destroy();
+        expect(await exited(child)).toBe(130);
+        const results = json(join(onlyRun(dir), 'results.json'));
+        expect(results.status).toBe('cancelled');
+        expect(results.owner).toBeUndefined();
+    });
+
     it('--resume continues a killed run from its last epoch and completes it', async () => {
         const { dir, file } = tinySpec(4);
         const child = graft(['run', file, '--events', '--backend', 'wasm']);
@@ -42,7 +55,12 @@ describe('graft run lifecycle', () => {
         child.kill('SIGKILL');
         await exited(child);
         const runDir = onlyRun(dir);
-        expect(json(join(runDir, 'results.json')).status).toBe('running');
+        const killed = json(join(runDir, 'results.json'));
+        expect(killed.status).toBe('running');
+        // …but it names its process, which is gone: every reader shows it as interrupted.
+        expect(killed.owner).toMatchObject({ pid: child.pid, host: hostname() });
+        expect(readRunResults(runDir)?.status).toBe('interrupted');
+        expect(loadRun(runDir).status).toBe('interrupted');
         // The last checkpoint carries the optimizer's moments beside the weights.
         const last = join(runDir, 'checkpoint', 'last-main');
         expect(json(join(last, 'optimizer.json'))).toMatchObject({ format: 'graft-optimizer', kind: 'adam' });
@@ -57,6 +75,7 @@ describe('graft run lifecycle', () => {
         expect(onlyRun(dir)).toBe(runDir);
         const results = json(join(runDir, 'results.json'));
         expect(results.status).toBe('completed');
+        expect(results.owner).toBeUndefined();
         expect(results.stages[0].history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3, 4]);
         expect(events(runDir).some((e) => e.type === 'log' && /resumed with the optimizer state of epoch \d/.test(e.message))).toBe(true);
         expect(results.metrics.test.confusion).toHaveLength(5);

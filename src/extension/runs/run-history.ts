@@ -124,7 +124,7 @@ export function loadRun(runDir: string): RunSnapshot {
         snap.resultsPath = resultsFile;
         const st = snap.results.status;
         // results.json is written last, so it has the final word on the status.
-        if (st === 'completed' || st === 'failed' || st === 'cancelled') snap.status = st;
+        if (st === 'completed' || st === 'failed' || st === 'cancelled' || st === 'interrupted') snap.status = st;
         else if (st === 'running' && snap.status === 'queued') snap.status = 'running';
         if (!snap.backend && snap.results.backend) snap.backend = snap.results.backend;
         if (snap.results.experiment) snap.experiment = snap.results.experiment;

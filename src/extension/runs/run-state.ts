@@ -50,7 +50,8 @@ export interface RunSnapshot {
     backend?: string;
     seed?: number;
     classes: string[];
-    status: RunStatus | 'queued';
+    /** `interrupted`: results.json says running, but its process is gone (killed without writing its end). */
+    status: RunStatus | 'interrupted' | 'queued';
     startedAt?: string;
     endedAt?: string;
     seconds?: number;

@@ -8,6 +8,7 @@ import type { GainSpread, Spread } from '../eval/spread.js';
 import type { RunStatus } from './events.js';
 import type { StageResult } from '../train/trainer.js';
 import type { MisclassifiedImage } from './misclassified-gallery.js';
+import type { RunOwner } from './liveness.js';
 
 /** The shape of results.json this version writes. Files without `schemaVersion` are version 0. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -94,6 +95,11 @@ export interface RunResults {
     cacheKey: string;
     skipped: { origin: string; reason: string }[];
     error?: { message: string; at?: SpecLoc };
+    /**
+     * While `running`: the process writing the run (removed when the run ends). A reader that finds
+     * `running` with a dead owner shows the run as interrupted (liveness.ts).
+     */
+    owner?: RunOwner;
     /**
      * Multi-seed runs: the spread over seeds. `metrics`, `baselines` and `transferGain` above then
      * hold the means (scalars), and the first completed seed's details (confusion, per class, curves).

@@ -12,6 +12,7 @@ import type { RunStartEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
 import { toPlanFile } from './plan-file.js';
+import { currentOwner, shownStatus } from './liveness.js';
 import { upgradeResults } from './contract-upgrade.js';
 import { findResumable, newRunId } from './run-dir.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome, RunState } from './run-types.js';
@@ -64,7 +65,11 @@ export class RunRecord {
             experiment: plan.experiment, runId: this.runId, status: 'running', backend: ctx.backend, seed: plan.seed, specFile: plan.at.file,
             started: new Date(this.started).toISOString(), classes: [], stages: [], metrics: {}, dependencies: [], cacheKey: keyOf(plan.experiment, ctx.plans), skipped: []
         };
+        if (resumeDir && earlier?.ok && shownStatus(earlier.results) === 'interrupted') {
+            this.log('info', `resuming ${this.runId}: it was interrupted (process ${earlier.results.owner!.pid} ended without recording an end)`);
+        }
         this.results.status = 'running';
+        this.results.owner = currentOwner();
         this.results.backend = ctx.backend;
         delete this.results.error;
 
@@ -129,6 +134,7 @@ export class RunRecord {
         const seconds = (Date.now() - this.started) / 1000;
         results.finished = new Date().toISOString();
         results.seconds = seconds;
+        delete results.owner;
         this.saveResults();
         if (!this.parent) {
             this.sink.emit({

@@ -14,6 +14,7 @@ import type { RunEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type SeedsSummary, type StoredMetricValues } from './results.js';
 import { toPlanFile } from './plan-file.js';
+import { currentOwner } from './liveness.js';
 import { findResumable, newRunId } from './run-dir.js';
 import { BASELINE_WORDS, keyOf, plannedStages, runExperiment, type ParentRun, type RunContext, type RunOptions, type RunOutcome } from './runner.js';
 
@@ -90,7 +91,8 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
         schemaVersion: RESULTS_SCHEMA_VERSION,
         experiment: plan.experiment, runId, status: 'running', backend: ctx.backend, seed: seeds[0], specFile: plan.at.file,
         started: new Date(started).toISOString(), classes: [], stages: [], metrics: {}, dependencies: [], cacheKey: keyOf(plan.experiment, ctx.plans), skipped: [],
-        seeds: { values: seeds, runs: [], metrics: {} }
+        seeds: { values: seeds, runs: [], metrics: {} },
+        owner: currentOwner()
     };
     const saveResults = (): void => writeJsonAtomic(join(runDir, 'results.json'), results);
     if (!resumeDir) {
@@ -181,6 +183,7 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
     const seconds = (Date.now() - started) / 1000;
     results.finished = new Date().toISOString();
     results.seconds = seconds;
+    delete results.owner;
     saveResults();
     if (results.status === 'completed') writeFileAtomic(join(runDir, 'state.json'), JSON.stringify({ runId, seeds, completed: true }));
     if (!parent) {
