@@ -11,7 +11,6 @@ import type { RunResults, StoredMetricValues } from '../../runtime/runs/results.
 import type { SweepRecord } from '../../runtime/sweep/sweep-record.js';
 import type { PlanFile } from '../../runtime/runs/plan-file.js';
 import type { Spread } from '../../runtime/eval/spread.js';
-import { shownStatus } from '../../runtime/runs/liveness.js';
 
 export interface ClassReport {
     label: string;
@@ -245,7 +244,7 @@ export function resultsView(r: RunResults, runDir?: string, plan?: PlanFile, not
     const confusion = confusionOf(r.metrics.test, 'confusion', classes) ?? confusionOf(r.metrics.val, 'confusion', classes);
     const view: ResultsView = {
         experiment: r.experiment,
-        status: shownStatus(r),
+        status: r.status,
         backend: r.backend,
         engine: readEngine(r),
         seed: r.seed,

@@ -8,6 +8,7 @@ import { applyEvent, emptySnapshot, isRunEvent, type HistoryEntry, type RunSnaps
 export type { HistoryEntry } from './run-state.js';
 import { readResultsFile, readSweepFile, type ResultsView } from './results-view.js';
 import { engineLabel, isLocalEngine } from '../../runtime/runs/engine.js';
+import { shownStatus } from '../../runtime/runs/liveness.js';
 
 
 function readJson(file: string): unknown {
@@ -23,7 +24,11 @@ export function readRunResults(runDir: string, resultsFile = join(runDir, 'resul
     if (!existsSync(resultsFile)) return undefined;
     const raw = readJson(resultsFile);
     if (raw === undefined) return undefined;
-    return readResultsFile(raw, runDir, readJson(join(runDir, 'plan.json')));
+    const view = readResultsFile(raw, runDir, readJson(join(runDir, 'plan.json')));
+    // `running` with its process gone: killed without writing its end (here, not in results-view.ts,
+    // which the panel's browser bundle also loads).
+    if (view.status === 'running') view.status = shownStatus(raw as Parameters<typeof shownStatus>[0]);
+    return view;
 }
 
 /** The runtime writes a sweep's table to <runs>/<sweep>/<sweep-run-id>/sweep.json (+ .csv, .md). */
