@@ -163,6 +163,7 @@ export async function run(args: string[]): Promise<number> {
     };
     process.stdout.on('error', onBrokenPipe);
     const human = parsed.values.events ? undefined : humanListener();
+    if (human) (await import('./download-progress.js')).showDownloadProgress();
     try {
         const outcome = await runExperiment(
             plan,

@@ -73,6 +73,8 @@ export async function weights(args: string[]): Promise<number> {
     const { buildPlans } = await import('../language/plan/build.js');
     const { weightsNeeded, fetchAll, fetchSucceeded } = await import('../runtime/weights/prefetch.js');
     const { graftCacheRoot } = await import('../runtime/weights/download.js');
+    const { showDownloadProgress } = await import('./download-progress.js');
+    showDownloadProgress();
     const set = await buildPlans([dirname(specFile)]);
     const name = parsed.values.experiment;
     const inFile = [...set.experiments.values()].filter((p) => p.at.file === specFile);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 
 export class WeightsError extends Error {}
 
@@ -51,33 +52,125 @@ function writeAtomically(path: string, data: Uint8Array): void {
 }
 
 function describeFetchFailure(e: unknown): string {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'the server did not answer in time';
-    return err.cause?.code ?? err.cause?.message ?? err.message;
+    const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+    const code = err.cause?.code ?? err.code;
+    if (err.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'the server did not answer in time (connect timeout)';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'the server stopped sending (idle timeout)';
+    if (err.name === 'AbortError') return 'cancelled';
+    return code ?? err.cause?.message ?? err.message;
 }
 
 export interface FetchOptions extends Checksum {
-    /** Abort when the whole transfer takes longer (ms). Default 10 minutes. */
-    timeoutMs?: number;
+    /** Give up connecting after this long (ms). Default $GRAFT_CONNECT_TIMEOUT_MS or 30 s. */
+    connectTimeoutMs?: number;
+    /** Give up when the server sends nothing for this long (ms), before or during the body. Default $GRAFT_IDLE_TIMEOUT_MS or 60 s. */
+    idleTimeoutMs?: number;
+    /** Further attempts after a transient failure (network error, timeout, HTTP 429/5xx), with backoff. Default $GRAFT_DOWNLOAD_RETRIES or 3. */
+    retries?: number;
+    /** The first backoff (ms), doubled after each attempt. Default 500. */
+    backoffMs?: number;
+    /** Cancels the download at once (the run's cancellation). */
+    signal?: AbortSignal;
 }
 
-/** Downloads `url` into memory; WeightsError names the URL and `placeAt` on failure. */
-async function download(url: string, placeAt: string, timeoutMs: number): Promise<Uint8Array> {
+export interface DownloadProgress {
+    url: string;
+    received: number;
+    /** From Content-Length; undefined when the server does not say. */
+    total?: number;
+    done: boolean;
+}
+
+let progressListener: ((p: DownloadProgress) => void) | undefined;
+
+/** Where download progress goes (the CLI's progress line); one listener per process. */
+export function setDownloadProgress(listener: ((p: DownloadProgress) => void) | undefined): void {
+    progressListener = listener;
+}
+
+const envNumber = (name: string, fallback: number): number => {
+    const v = Number(process.env[name]);
+    return process.env[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : fallback;
+};
+
+/** An HTTP error worth another attempt: the server is busy or broken for now, not refusing. */
+const transientStatus = (status: number) => status === 408 || status === 429 || status >= 500;
+
+class PermanentFailure extends Error {}
+
+/**
+ * Downloads `url` into memory through the proxy that HTTPS_PROXY / HTTP_PROXY name (NO_PROXY
+ * respected), with connect and idle timeouts and retries with exponential backoff for transient
+ * failures; WeightsError names the URL, the attempts and `placeAt` on failure.
+ */
+async function download(url: string, placeAt: string, options: FetchOptions): Promise<Uint8Array> {
     const offline = `If this machine is offline, download ${url} elsewhere and place it at ${placeAt}`;
-    let response: Response;
+    const idle = options.idleTimeoutMs ?? envNumber('GRAFT_IDLE_TIMEOUT_MS', 60_000);
+    const dispatcher = new EnvHttpProxyAgent({ connectTimeout: options.connectTimeoutMs ?? envNumber('GRAFT_CONNECT_TIMEOUT_MS', 30_000), headersTimeout: idle, bodyTimeout: idle });
+    const retries = options.retries ?? envNumber('GRAFT_DOWNLOAD_RETRIES', 3);
+    let backoff = options.backoffMs ?? 500;
+    const failures: string[] = [];
     try {
-        response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-    } catch (e) {
-        throw new WeightsError(`cannot download ${url}: ${describeFetchFailure(e)}. ${offline}`);
+        for (let attempt = 0; ; attempt++) {
+            if (options.signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled`);
+            try {
+                return await attemptDownload(url, dispatcher, options.signal);
+            } catch (e) {
+                if (options.signal?.aborted) throw new WeightsError(`the download of ${url} was cancelled`);
+                failures.push(e instanceof PermanentFailure ? e.message : describeFetchFailure(e));
+                if (e instanceof PermanentFailure || attempt >= retries) break;
+            }
+            await sleep(backoff, options.signal);
+            backoff *= 2;
+        }
+    } finally {
+        void dispatcher.close();
     }
+    const distinct = [...new Set(failures)];
+    const tries = failures.length > 1 ? ` (${failures.length} attempts: ${distinct.join('; ')})` : `: ${failures[0]}`;
+    throw new WeightsError(`cannot download ${url}${tries}. ${offline}`);
+}
+
+async function attemptDownload(url: string, dispatcher: Dispatcher, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const response = await undiciFetch(url, { dispatcher, signal, redirect: 'follow' });
     if (!response.ok) {
-        throw new WeightsError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}. ${offline}`);
+        const message = `HTTP ${response.status} ${response.statusText}`;
+        await response.body?.cancel().catch(() => undefined);
+        if (transientStatus(response.status)) throw new Error(message);
+        throw new PermanentFailure(message);
     }
+    const length = Number(response.headers.get('content-length'));
+    const total = Number.isFinite(length) && length > 0 ? length : undefined;
+    const chunks: Uint8Array[] = [];
+    let received = 0;
     try {
-        return new Uint8Array(await response.arrayBuffer());
+        for await (const chunk of response.body ?? []) {
+            chunks.push(chunk);
+            received += chunk.byteLength;
+            progressListener?.({ url, received, total, done: false });
+        }
     } catch (e) {
-        throw new WeightsError(`the download of ${url} broke off: ${describeFetchFailure(e)}. ${offline}`);
+        throw Object.assign(new Error(`the transfer broke off after ${received} bytes: ${describeFetchFailure(e)}`), { cause: undefined });
     }
+    if (total !== undefined && received < total) throw new Error(`the transfer broke off after ${received} of ${total} bytes`);
+    progressListener?.({ url, received, total, done: true });
+    const out = new Uint8Array(received);
+    let at = 0;
+    for (const c of chunks) {
+        out.set(c, at);
+        at += c.byteLength;
+    }
+    return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => {
+            clearTimeout(t);
+            resolve();
+        }, { once: true });
+    });
 }
 
 /**
@@ -91,7 +184,7 @@ export async function fetchToCache(url: string, fileName: string, options: Fetch
         if (!checksumProblem(readFileSync(path), options)) return path;
         rmSync(path, { force: true });
     }
-    const data = await download(url, path, options.timeoutMs ?? 600_000);
+    const data = await download(url, path, options);
     const problem = checksumProblem(data, options);
     if (problem) {
         throw new WeightsError(`${url}: ${problem}. The file was not cached; check the URL and the checksum in the spec`);
