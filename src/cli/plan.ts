@@ -3,6 +3,7 @@
 // versions of a spec diff cleanly in a pull request.
 
 import { lossText } from '../core/losses.js';
+import { metricText } from '../core/metrics.js';
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BaselineKind, DatasetPlan, ExperimentPlan, FreezeOp, OutputHeadPlan, HeadLayerPlan, OptimizerPlan, SchedulePlan, StagePlan } from '../core/plan/types.js';
@@ -182,7 +183,7 @@ export async function planText(plan: ExperimentPlan, data: DataSummary, base: st
         }
     });
 
-    out.push('', `metrics: ${plan.metrics.map((m) => (m.kind === 'top' ? `top ${m.k}` : 'average' in m ? `${m.kind} ${m.average}` : m.kind)).join(', ')}`);
+    out.push('', `metrics: ${plan.metrics.map(metricText).join(', ')}`);
     out.push(`evaluate: ${plan.evaluate.length ? plan.evaluate.map((e) => (e.kind === 'test' ? 'on test' : e.kind === 'dataset' ? `on ${e.dataset.name}` : `episodes ${e.episodes} way ${e.way} shot ${e.shot} query ${e.query}`)).join(', ') : 'val only'}`);
     for (const kind of plan.baselines) out.push(`baseline ${kind}: ${baselineText(kind, plan, desc, classes, headParams)}`);
     if (plan.seeds) out.push(`seeds: ${plan.seeds.join(', ')} (the experiment${plan.baselines.length ? ' and its baselines' : ''} once per seed; results report mean ± spread)`);

@@ -50,7 +50,7 @@ export const GraftModule: Module<GraftServices, PartialLangiumServices & GraftAd
     },
     references: {
         Linker: (services) => new GraftLinker(services),
-        // Only declarations have names (SimpleMetric.name is a metric kind): see graft-name-provider.ts.
+        // Only declarations have names: see graft-name-provider.ts.
         NameProvider: () => new GraftNameProvider()
     },
     layers: {

@@ -16,7 +16,8 @@ export interface SpecLoc {
 }
 
 export type SplitName = 'train' | 'val' | 'test';
-export type Task = 'single_label' | 'multi_label';
+export type { Task } from './task.js';
+import type { Task } from './task.js';
 export type Normalize = 'unit' | 'symmetric' | 'imagenet' | 'none';
 
 export type SourcePlan =
@@ -146,13 +147,9 @@ export interface StagePlan {
     trainableParams?: number;
 }
 
-export type MetricPlan =
-    | { kind: 'accuracy' }
-    | { kind: 'top'; k: number }
-    | { kind: 'precision' | 'recall' | 'f1'; average: 'macro' | 'micro' }
-    | { kind: 'auc' }
-    | { kind: 'map' }
-    | { kind: 'confusion' };
+/** Metrics are a registry (src/core/metrics.ts); a plan's metric is one of its entries with its parameter and averaging. */
+export type { MetricPlan } from '../metrics.js';
+import type { MetricPlan } from '../metrics.js';
 
 export type EvaluatePlan =
     | { kind: 'test' }

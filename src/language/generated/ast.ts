@@ -272,14 +272,6 @@ export function isKeywordName(item: unknown): item is KeywordName {
     return item === 'accuracy' || item === 'adam' || item === 'adamw' || item === 'adapt' || item === 'all' || item === 'alpha' || item === 'at' || item === 'auc' || item === 'augment' || item === 'auto' || item === 'average' || item === 'backbone' || item === 'backbone_lr' || item === 'balance' || item === 'baseline' || item === 'batch' || item === 'batchnorm' || item === 'best' || item === 'binary_crossentropy' || item === 'blocks' || item === 'both' || item === 'brightness' || item === 'checkpoint' || item === 'class' || item === 'class_weights' || item === 'classes' || item === 'clip_norm' || item === 'confusion' || item === 'constant' || item === 'contrast' || item === 'coral' || item === 'cosine' || item === 'cpu' || item === 'crop' || item === 'crossentropy' || item === 'csv' || item === 'cut' || item === 'dann' || item === 'data' || item === 'dataset' || item === 'decay' || item === 'dense' || item === 'device' || item === 'distance' || item === 'dropout' || item === 'early_stop' || item === 'episodes' || item === 'epochs' || item === 'euclidean' || item === 'evaluate' || item === 'every' || item === 'experiment' || item === 'export' || item === 'f1' || item === 'factor' || item === 'filters' || item === 'flatten' || item === 'flip' || item === 'focal' || item === 'folder' || item === 'freeze' || item === 'from' || item === 'frozen' || item === 'gamma' || item === 'gelu' || item === 'gpu' || item === 'grayscale' || item === 'head' || item === 'horizontal' || item === 'idx' || item === 'image' || item === 'imagenet' || item === 'images' || item === 'labels' || item === 'last' || item === 'layers' || item === 'linear' || item === 'loss' || item === 'lr' || item === 'macro' || item === 'map' || item === 'matching' || item === 'max' || item === 'metrics' || item === 'micro' || item === 'min' || item === 'min_delta' || item === 'mmd' || item === 'mnist' || item === 'momentum' || item === 'multi_label' || item === 'nesterov' || item === 'noise' || item === 'none' || item === 'normalize' || item === 'objective' || item === 'of' || item === 'on' || item === 'one_cycle' || item === 'optimizer' || item === 'output' || item === 'oversample' || item === 'patience' || item === 'per' || item === 'plateau' || item === 'pool' || item === 'precision' || item === 'prototypes' || item === 'query' || item === 'random' || item === 'random_features' || item === 'recall' || item === 'relu' || item === 'rgb' || item === 'rmsprop' || item === 'rotate' || item === 'schedule' || item === 'scratch' || item === 'seed' || item === 'seeds' || item === 'sgd' || item === 'sha256' || item === 'shift' || item === 'shot' || item === 'shots' || item === 'sigmoid' || item === 'single_label' || item === 'smoothing' || item === 'softmax' || item === 'source' || item === 'split' || item === 'splits' || item === 'stage' || item === 'step' || item === 'stratified' || item === 'sweep' || item === 'symmetric' || item === 'tanh' || item === 'task' || item === 'threshold' || item === 'to' || item === 'top' || item === 'train' || item === 'trainable' || item === 'trials' || item === 'tuned' || item === 'unfreeze' || item === 'unit' || item === 'until' || item === 'using' || item === 'val' || item === 'vary' || item === 'vertical' || item === 'warmup' || item === 'way' || item === 'weight' || item === 'weights' || item === 'x' || item === 'zoom';
 }
 
-export type Metric = F1Metric | SimpleMetric | TopKMetric;
-
-export const Metric = 'Metric';
-
-export function isMetric(item: unknown): item is Metric {
-    return reflection.isInstance(item, Metric);
-}
-
 export type Name = 'mobilenet_v1' | 'mobilenet_v2' | 'resnet18' | 'resnet50' | 'small_cnn' | 'test' | 'vgg16' | KeywordName | string;
 
 export function isName(item: unknown): item is Name {
@@ -632,18 +624,6 @@ export function isExportProp(item: unknown): item is ExportProp {
     return reflection.isInstance(item, ExportProp);
 }
 
-export interface F1Metric extends langium.AstNode {
-    readonly $container: MetricsProp;
-    readonly $type: 'F1Metric';
-    average?: 'macro' | 'micro';
-}
-
-export const F1Metric = 'F1Metric';
-
-export function isF1Metric(item: unknown): item is F1Metric {
-    return reflection.isInstance(item, F1Metric);
-}
-
 export interface FileBackbone extends langium.AstNode {
     readonly $container: Experiment;
     readonly $type: 'FileBackbone';
@@ -798,6 +778,20 @@ export const LossProp = 'LossProp';
 
 export function isLossProp(item: unknown): item is LossProp {
     return reflection.isInstance(item, LossProp);
+}
+
+export interface Metric extends langium.AstNode {
+    readonly $container: MetricsProp;
+    readonly $type: 'Metric';
+    average?: 'macro' | 'micro';
+    k?: number;
+    kind: 'accuracy' | 'auc' | 'confusion' | 'f1' | 'map' | 'precision' | 'recall' | 'top';
+}
+
+export const Metric = 'Metric';
+
+export function isMetric(item: unknown): item is Metric {
+    return reflection.isInstance(item, Metric);
 }
 
 export interface MetricsProp extends langium.AstNode {
@@ -966,19 +960,6 @@ export function isShotsProp(item: unknown): item is ShotsProp {
     return reflection.isInstance(item, ShotsProp);
 }
 
-export interface SimpleMetric extends langium.AstNode {
-    readonly $container: MetricsProp;
-    readonly $type: 'SimpleMetric';
-    average?: 'macro' | 'micro';
-    name: 'accuracy' | 'auc' | 'confusion' | 'map' | 'precision' | 'recall';
-}
-
-export const SimpleMetric = 'SimpleMetric';
-
-export function isSimpleMetric(item: unknown): item is SimpleMetric {
-    return reflection.isInstance(item, SimpleMetric);
-}
-
 export interface SplitPart extends langium.AstNode {
     readonly $container: SplitProp;
     readonly $type: 'SplitPart';
@@ -1056,18 +1037,6 @@ export const ThresholdProp = 'ThresholdProp';
 
 export function isThresholdProp(item: unknown): item is ThresholdProp {
     return reflection.isInstance(item, ThresholdProp);
-}
-
-export interface TopKMetric extends langium.AstNode {
-    readonly $container: MetricsProp;
-    readonly $type: 'TopKMetric';
-    k: number;
-}
-
-export const TopKMetric = 'TopKMetric';
-
-export function isTopKMetric(item: unknown): item is TopKMetric {
-    return reflection.isInstance(item, TopKMetric);
 }
 
 export interface TrainBlock extends langium.AstNode {
@@ -1192,7 +1161,6 @@ export type GraftAstType = {
     ExperimentBackbone: ExperimentBackbone
     ExperimentProp: ExperimentProp
     ExportProp: ExportProp
-    F1Metric: F1Metric
     FileBackbone: FileBackbone
     FlipOp: FlipOp
     FolderSource: FolderSource
@@ -1221,7 +1189,6 @@ export type GraftAstType = {
     SeedProp: SeedProp
     SeedsProp: SeedsProp
     ShotsProp: ShotsProp
-    SimpleMetric: SimpleMetric
     Source: Source
     SplitPart: SplitPart
     SplitProp: SplitProp
@@ -1231,7 +1198,6 @@ export type GraftAstType = {
     SweepItem: SweepItem
     TaskProp: TaskProp
     ThresholdProp: ThresholdProp
-    TopKMetric: TopKMetric
     TrainBlock: TrainBlock
     TrainSetting: TrainSetting
     TrialsItem: TrialsItem
@@ -1245,7 +1211,7 @@ export type GraftAstType = {
 export class GraftAstReflection extends langium.AbstractAstReflection {
 
     getAllTypes(): string[] {
-        return [AdaptProp, AugmentBlock, AugmentOp, Backbone, BackboneLr, BalanceProp, BaselineProp, BatchSetting, BatchnormLayer, BatchnormMode, CheckpointSetting, ClassesProp, ClipNormSetting, CsvSource, CutAt, DataProp, Dataset, DatasetProp, DenseLayer, DeviceProp, DropoutLayer, EarlyStopSetting, Element, EpochsSetting, EvaluateProp, Experiment, ExperimentBackbone, ExperimentProp, ExportProp, F1Metric, FileBackbone, FlipOp, FolderSource, FreezeAll, FreezeLayers, FreezeMatching, FreezeStmt, FreezeUntil, Head, HeadLayer, IdxSource, ImageProp, IntRange, LossProp, Metric, MetricsProp, MnistSource, Model, NormalizeProp, ObjectiveItem, OptimizerProp, OutputLayer, PoolLayer, ScalarAugmentOp, ScheduleProp, SeedProp, SeedsProp, ShotsProp, SimpleMetric, Source, SplitPart, SplitProp, Stage, StageItem, Sweep, SweepItem, TaskProp, ThresholdProp, TopKMetric, TrainBlock, TrainSetting, TrialsItem, UnfreezeFrom, UnfreezeLast, VaryItem, WeightsSpec, ZooBackbone];
+        return [AdaptProp, AugmentBlock, AugmentOp, Backbone, BackboneLr, BalanceProp, BaselineProp, BatchSetting, BatchnormLayer, BatchnormMode, CheckpointSetting, ClassesProp, ClipNormSetting, CsvSource, CutAt, DataProp, Dataset, DatasetProp, DenseLayer, DeviceProp, DropoutLayer, EarlyStopSetting, Element, EpochsSetting, EvaluateProp, Experiment, ExperimentBackbone, ExperimentProp, ExportProp, FileBackbone, FlipOp, FolderSource, FreezeAll, FreezeLayers, FreezeMatching, FreezeStmt, FreezeUntil, Head, HeadLayer, IdxSource, ImageProp, IntRange, LossProp, Metric, MetricsProp, MnistSource, Model, NormalizeProp, ObjectiveItem, OptimizerProp, OutputLayer, PoolLayer, ScalarAugmentOp, ScheduleProp, SeedProp, SeedsProp, ShotsProp, Source, SplitPart, SplitProp, Stage, StageItem, Sweep, SweepItem, TaskProp, ThresholdProp, TrainBlock, TrainSetting, TrialsItem, UnfreezeFrom, UnfreezeLast, VaryItem, WeightsSpec, ZooBackbone];
     }
 
     protected override computeIsSubtype(subtype: string, supertype: string): boolean {
@@ -1322,11 +1288,6 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
             case FileBackbone:
             case ZooBackbone: {
                 return this.isSubtype(Backbone, supertype);
-            }
-            case F1Metric:
-            case SimpleMetric:
-            case TopKMetric: {
-                return this.isSubtype(Metric, supertype);
             }
             case FlipOp:
             case ScalarAugmentOp: {
@@ -1565,14 +1526,6 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                     ]
                 };
             }
-            case F1Metric: {
-                return {
-                    name: F1Metric,
-                    properties: [
-                        { name: 'average' }
-                    ]
-                };
-            }
             case FileBackbone: {
                 return {
                     name: FileBackbone,
@@ -1678,6 +1631,16 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                         { name: 'gamma' },
                         { name: 'kind' },
                         { name: 'smoothing' }
+                    ]
+                };
+            }
+            case Metric: {
+                return {
+                    name: Metric,
+                    properties: [
+                        { name: 'average' },
+                        { name: 'k' },
+                        { name: 'kind' }
                     ]
                 };
             }
@@ -1789,15 +1752,6 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                     ]
                 };
             }
-            case SimpleMetric: {
-                return {
-                    name: SimpleMetric,
-                    properties: [
-                        { name: 'average' },
-                        { name: 'name' }
-                    ]
-                };
-            }
             case SplitPart: {
                 return {
                     name: SplitPart,
@@ -1850,14 +1804,6 @@ export class GraftAstReflection extends langium.AbstractAstReflection {
                         { name: 'perClass', defaultValue: false },
                         { name: 'tuned', defaultValue: false },
                         { name: 'value' }
-                    ]
-                };
-            }
-            case TopKMetric: {
-                return {
-                    name: TopKMetric,
-                    properties: [
-                        { name: 'k' }
                     ]
                 };
             }

@@ -58,7 +58,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@74"
+              "$ref": "#/rules@71"
             },
             "arguments": []
           }
@@ -88,7 +88,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -265,7 +265,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -284,7 +284,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@87"
+                    "$ref": "#/rules@84"
                   },
                   "arguments": []
                 }
@@ -303,7 +303,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@87"
+                        "$ref": "#/rules@84"
                       },
                       "arguments": []
                     }
@@ -344,7 +344,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -360,7 +360,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -395,7 +395,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -499,7 +499,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@87"
+                        "$ref": "#/rules@84"
                       },
                       "arguments": []
                     }
@@ -518,7 +518,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@87"
+                            "$ref": "#/rules@84"
                           },
                           "arguments": []
                         }
@@ -564,7 +564,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -580,7 +580,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -611,7 +611,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -627,7 +627,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -802,7 +802,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -837,7 +837,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1020,7 +1020,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1092,7 +1092,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -1220,6 +1220,20 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@63"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@64"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@66"
             },
             "arguments": []
@@ -1234,6 +1248,13 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@68"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@69"
             },
             "arguments": []
@@ -1242,27 +1263,6 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@70"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@71"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@72"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@73"
             },
             "arguments": []
           }
@@ -1297,7 +1297,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@80"
+                  "$ref": "#/rules@77"
                 },
                 "arguments": []
               },
@@ -1385,7 +1385,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -1404,7 +1404,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -1429,7 +1429,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -1553,7 +1553,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@87"
+                        "$ref": "#/rules@84"
                       },
                       "arguments": []
                     }
@@ -1572,7 +1572,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@87"
+                            "$ref": "#/rules@84"
                           },
                           "arguments": []
                         }
@@ -1614,7 +1614,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -1649,7 +1649,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -1668,7 +1668,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@87"
+                    "$ref": "#/rules@84"
                   },
                   "arguments": []
                 }
@@ -1720,7 +1720,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@81"
+                  "$ref": "#/rules@78"
                 },
                 "arguments": []
               },
@@ -1770,7 +1770,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -1906,7 +1906,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -1976,7 +1976,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -2011,7 +2011,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2064,7 +2064,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -2180,7 +2180,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@80"
+                        "$ref": "#/rules@77"
                       },
                       "arguments": []
                     },
@@ -2328,7 +2328,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2386,7 +2386,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2468,7 +2468,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@87"
+                    "$ref": "#/rules@84"
                   },
                   "arguments": []
                 }
@@ -2490,7 +2490,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -2546,7 +2546,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@86"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -2591,7 +2591,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@86"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -2613,7 +2613,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@86"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -2681,7 +2681,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -2700,7 +2700,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -2732,7 +2732,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -2794,7 +2794,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -2810,7 +2810,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -2843,7 +2843,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                         "terminal": {
                           "$type": "RuleCall",
                           "rule": {
-                            "$ref": "#/rules@86"
+                            "$ref": "#/rules@83"
                           },
                           "arguments": []
                         }
@@ -2885,7 +2885,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -2901,7 +2901,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -3026,7 +3026,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3057,7 +3057,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3088,7 +3088,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -3104,7 +3104,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3123,7 +3123,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -3161,7 +3161,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -3192,7 +3192,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3223,7 +3223,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -3334,7 +3334,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@80"
+                  "$ref": "#/rules@77"
                 },
                 "arguments": []
               },
@@ -3381,7 +3381,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -3458,162 +3458,92 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
         "$type": "Alternatives",
         "elements": [
           {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@63"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@64"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@65"
-            },
-            "arguments": []
-          }
-        ]
-      },
-      "definesHiddenTokens": false,
-      "entry": false,
-      "fragment": false,
-      "hiddenTokens": [],
-      "parameters": [],
-      "wildcard": false
-    },
-    {
-      "$type": "ParserRule",
-      "name": "SimpleMetric",
-      "definition": {
-        "$type": "Group",
-        "elements": [
-          {
-            "$type": "Assignment",
-            "feature": "name",
-            "operator": "=",
-            "terminal": {
-              "$type": "Alternatives",
-              "elements": [
-                {
-                  "$type": "Keyword",
-                  "value": "accuracy"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "precision"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "recall"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "auc"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "map"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "confusion"
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Assignment",
+                "feature": "kind",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Alternatives",
+                  "elements": [
+                    {
+                      "$type": "Keyword",
+                      "value": "accuracy"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "precision"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "recall"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "f1"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "auc"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "map"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "confusion"
+                    }
+                  ]
                 }
-              ]
-            }
-          },
-          {
-            "$type": "Assignment",
-            "feature": "average",
-            "operator": "=",
-            "terminal": {
-              "$type": "Alternatives",
-              "elements": [
-                {
-                  "$type": "Keyword",
-                  "value": "macro"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "micro"
-                }
-              ]
-            },
-            "cardinality": "?"
-          }
-        ]
-      },
-      "definesHiddenTokens": false,
-      "entry": false,
-      "fragment": false,
-      "hiddenTokens": [],
-      "parameters": [],
-      "wildcard": false
-    },
-    {
-      "$type": "ParserRule",
-      "name": "TopKMetric",
-      "definition": {
-        "$type": "Group",
-        "elements": [
-          {
-            "$type": "Keyword",
-            "value": "top"
-          },
-          {
-            "$type": "Assignment",
-            "feature": "k",
-            "operator": "=",
-            "terminal": {
-              "$type": "RuleCall",
-              "rule": {
-                "$ref": "#/rules@86"
               },
-              "arguments": []
-            }
-          }
-        ]
-      },
-      "definesHiddenTokens": false,
-      "entry": false,
-      "fragment": false,
-      "hiddenTokens": [],
-      "parameters": [],
-      "wildcard": false
-    },
-    {
-      "$type": "ParserRule",
-      "name": "F1Metric",
-      "definition": {
-        "$type": "Group",
-        "elements": [
-          {
-            "$type": "Keyword",
-            "value": "f1"
+              {
+                "$type": "Assignment",
+                "feature": "average",
+                "operator": "=",
+                "terminal": {
+                  "$type": "Alternatives",
+                  "elements": [
+                    {
+                      "$type": "Keyword",
+                      "value": "macro"
+                    },
+                    {
+                      "$type": "Keyword",
+                      "value": "micro"
+                    }
+                  ]
+                },
+                "cardinality": "?"
+              }
+            ]
           },
           {
-            "$type": "Assignment",
-            "feature": "average",
-            "operator": "=",
-            "terminal": {
-              "$type": "Alternatives",
-              "elements": [
-                {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Assignment",
+                "feature": "kind",
+                "operator": "=",
+                "terminal": {
                   "$type": "Keyword",
-                  "value": "macro"
-                },
-                {
-                  "$type": "Keyword",
-                  "value": "micro"
+                  "value": "top"
                 }
-              ]
-            },
-            "cardinality": "?"
+              },
+              {
+                "$type": "Assignment",
+                "feature": "k",
+                "operator": "=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@83"
+                  },
+                  "arguments": []
+                }
+              }
+            ]
           }
         ]
       },
@@ -3668,7 +3598,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                           "terminal": {
                             "$type": "RuleCall",
                             "rule": {
-                              "$ref": "#/rules@82"
+                              "$ref": "#/rules@79"
                             },
                             "arguments": []
                           },
@@ -3693,7 +3623,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -3709,7 +3639,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -3725,7 +3655,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -3741,7 +3671,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@86"
+                        "$ref": "#/rules@83"
                       },
                       "arguments": []
                     }
@@ -3776,7 +3706,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@68"
+                "$ref": "#/rules@65"
               },
               "arguments": []
             }
@@ -3795,7 +3725,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@68"
+                    "$ref": "#/rules@65"
                   },
                   "arguments": []
                 }
@@ -3856,7 +3786,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -3922,7 +3852,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3953,7 +3883,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -3972,7 +3902,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -4047,7 +3977,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@87"
+                "$ref": "#/rules@84"
               },
               "arguments": []
             }
@@ -4078,7 +4008,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -4099,7 +4029,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
               "terminal": {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@80"
+                  "$ref": "#/rules@77"
                 },
                 "arguments": []
               },
@@ -4117,7 +4047,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@75"
+                "$ref": "#/rules@72"
               },
               "arguments": []
             },
@@ -4145,21 +4075,21 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
+              "$ref": "#/rules@73"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@75"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
               "$ref": "#/rules@76"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@78"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@79"
             },
             "arguments": []
           }
@@ -4189,7 +4119,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@77"
+                "$ref": "#/rules@74"
               },
               "arguments": []
             }
@@ -4201,7 +4131,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -4220,7 +4150,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@86"
+                    "$ref": "#/rules@83"
                   },
                   "arguments": []
                 }
@@ -4306,7 +4236,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@86"
+                "$ref": "#/rules@83"
               },
               "arguments": []
             }
@@ -4359,7 +4289,7 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@80"
+                "$ref": "#/rules@77"
               },
               "arguments": []
             }
@@ -4383,14 +4313,14 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@85"
+              "$ref": "#/rules@82"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@83"
+              "$ref": "#/rules@80"
             },
             "arguments": []
           },
@@ -4441,14 +4371,14 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@85"
+              "$ref": "#/rules@82"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@83"
+              "$ref": "#/rules@80"
             },
             "arguments": []
           },
@@ -4475,14 +4405,14 @@ export const GraftGrammar = (): Grammar => loadedGraftGrammar ?? (loadedGraftGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@85"
+              "$ref": "#/rules@82"
             },
             "arguments": []
           },
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@83"
+              "$ref": "#/rules@80"
             },
             "arguments": []
           },

@@ -1,6 +1,6 @@
-// Which nodes are named declarations. Langium treats every node with a `name` property as one,
-// but in Graft `SimpleMetric.name` is the metric's kind (`accuracy`, …), not a declaration: it
-// must not appear in the outline, in scopes, or be renamable.
+// Which nodes are named declarations. Langium treats every node with a `name` property as one;
+// in Graft only datasets, experiments, sweeps, stages and heads declare names that appear in the
+// outline and in scopes and can be renamed.
 import { DefaultNameProvider, type AstNode, type CstNode } from 'langium';
 import { isDataset, isExperiment, isHead, isStage, isSweep } from '../generated/ast.js';
 

@@ -6,6 +6,7 @@
 import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { LR_RANGE } from '../../core/rules/learning-rate.js';
 import { DEFAULT_LOSS, LOSS_KINDS, LOSSES, lossSyntax, optionsOf, rangeText } from '../../core/losses.js';
+import { defaultMetric, METRIC_KINDS, metricInfo, metricSyntax, metricText } from '../../core/metrics.js';
 
 /** The loss registry's words: each loss, each option (as `LossProp.<option>`, since `alpha` also means a MobileNet width), and `loss` itself. */
 function lossDocs(): Record<string, string> {
@@ -22,8 +23,22 @@ function lossDocs(): Record<string, string> {
     return out;
 }
 
+/** The metric registry's words, and `metrics` itself. */
+function metricDocs(): Record<string, string> {
+    const out: Record<string, string> = {
+        metrics: `Reported metrics: ${metricSyntax()}. Default: ${metricText(defaultMetric('single_label'))} (single-label) or ${metricText(defaultMetric('multi_label'))} (multi-label).`
+    };
+    for (const kind of METRIC_KINDS) {
+        const info = metricInfo(kind);
+        const only = info.tasks.length === 1 ? ` ${info.tasks[0] === 'single_label' ? 'Single' : 'Multi'}-label data only.` : '';
+        out[kind] = `${info.doc}${info.averaged ? ' `macro` (default) or `micro` averaged.' : ''}${only}`;
+    }
+    return out;
+}
+
 export const KEYWORD_DOCS: Record<string, string> = {
     ...lossDocs(),
+    ...metricDocs(),
     dataset: 'Declares a dataset: where the images come from, which classes, image size, normalization, splits and augmentation. Names are global across the workspace.',
     experiment: 'Declares an experiment: data, pretrained backbone, freezing, head, loss, optimizer, schedule, training stages and evaluation.',
     sweep: 'Declares a sweep: runs an experiment over a grid (or random sample) of settings. `sweep <name> of <experiment> { … }`.',
@@ -129,17 +144,8 @@ export const KEYWORD_DOCS: Record<string, string> = {
     coral: 'CORAL: aligns the covariance of source and target features.',
     mmd: 'Maximum mean discrepancy between source and target features.',
     dann: 'Domain-adversarial training (gradient reversal).',
-    metrics: 'Reported metrics: accuracy, top k, precision, recall, f1 macro|micro, auc, map, confusion. Default: accuracy (single-label) or map (multi-label).',
-    accuracy: 'Fraction of images whose predicted class is right.',
-    top: '`top <k>`: the true class is among the k most probable.',
-    precision: 'Precision: of the images predicted as a class, the fraction that belong to it.',
-    recall: 'Recall: of the images of a class, the fraction predicted as it.',
-    f1: 'F1 score, macro or micro averaged.',
     macro: 'Average over classes, each class counting the same.',
     micro: 'Pool all decisions before computing the score.',
-    auc: 'Area under the ROC curve.',
-    map: 'Mean average precision over tags (multi-label).',
-    confusion: 'The confusion matrix.',
     evaluate: '`evaluate on test` · `on <dataset>` (its test split, else all of it) · `episodes n way w shot k query q` (few-shot).',
     episodes: 'Few-shot evaluation: n random episodes of w classes, k support and q query images each.',
     baseline: '`baseline scratch[, random_features]`: also train the same architecture from random weights, to show what the transfer gained. Each baseline uses the same data, splits, stages, optimizer, schedule, epochs and seed.',

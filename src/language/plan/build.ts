@@ -2,6 +2,8 @@
 // absolute, every construct tagged with the spec line it came from. This is the only place that
 // reads the AST on behalf of the runtime; past here everything is plain data.
 
+import { defaultMetric } from '../../core/metrics.js';
+import { metricPlanOf } from '../validation/metric-facts.js';
 import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { resolveSpecPath } from '../workspace/spec-paths.js';
 import { freezeOpOf } from './freeze-ops.js';
@@ -172,18 +174,6 @@ function headPlan(exp: ast.Experiment, task: DatasetPlan['task']): HeadPlan {
     return { kind: 'output', heads: outputs };
 }
 
-function metricPlan(m: ast.Metric): MetricPlan {
-    if (ast.isTopKMetric(m)) return { kind: 'top', k: m.k };
-    if (ast.isF1Metric(m)) return { kind: 'f1', average: m.average ?? 'macro' };
-    switch (m.name) {
-        case 'precision':
-        case 'recall':
-            return { kind: m.name, average: m.average ?? 'macro' };
-        default:
-            return { kind: m.name };
-    }
-}
-
 function evaluatePlan(e: ast.EvaluateProp): EvaluatePlan {
     if (e.episodes !== undefined) return { kind: 'episodes', episodes: e.episodes, way: e.way ?? 5, shot: e.shot ?? 1, query: e.query ?? 15 };
     if (e.test) return { kind: 'test' };
@@ -316,7 +306,7 @@ export function planExperiment(exp: ast.Experiment, services: GraftServices): Ex
     const adapt = first(exp.props, ast.isAdaptProp);
     const threshold = first(exp.props, ast.isThresholdProp);
     const exportProp = first(exp.props, ast.isExportProp);
-    const metrics = exp.props.filter(ast.isMetricsProp).flatMap((m) => m.metrics.map(metricPlan));
+    const metrics = exp.props.filter(ast.isMetricsProp).flatMap((m) => m.metrics.map(metricPlanOf).filter((p): p is MetricPlan => p !== undefined));
     const evaluate = exp.props.filter(ast.isEvaluateProp).map(evaluatePlan);
     if (evaluate.length === 0 && data.split?.test) evaluate.push({ kind: 'test' });
     const seedsProp = first(exp.props, ast.isSeedsProp);
@@ -338,7 +328,7 @@ export function planExperiment(exp: ast.Experiment, services: GraftServices): Ex
         head,
         stages: head.kind === 'prototypes' ? [] : stagePlans(exp, description),
         ...(adapt && adaptTarget ? { adapt: { target: adaptTarget, method: adapt.method, weight: adapt.weight ?? 1, at: locOf(adapt) } } : {}),
-        metrics: metrics.length ? metrics : [data.task === 'multi_label' ? { kind: 'map' } : { kind: 'accuracy' }],
+        metrics: metrics.length ? metrics : [defaultMetric(data.task)],
         evaluate,
         baselines: [...new Set(exp.props.filter(ast.isBaselineProp).flatMap((b) => b.kinds as BaselineKind[]))],
         ...(thresholdPlan ? { threshold: thresholdPlan } : {}),

@@ -3,6 +3,7 @@
 import { CstUtils, type AstNode } from 'langium';
 import type { Range } from 'vscode-languageserver-types';
 import { editDistance } from '../../core/util/edit-distance.js';
+export { listText } from '../../core/util/list-text.js';
 
 /** The range of a node's first token — the keyword that names the statement. */
 export function keywordRange(node: AstNode): Range | undefined {
@@ -52,3 +53,4 @@ export function nearest(word: string, candidates: readonly string[], limit = 3):
         .slice(0, limit)
         .map((x) => x.c);
 }
+

@@ -1,5 +1,7 @@
 // Names and references: duplicate names across the workspace, cycles between experiments that
 // reuse each other's backbones, statements given twice, and the statements an experiment needs.
+import { metricKey } from '../../core/metrics.js';
+import { metricPlanOf } from './metric-facts.js';
 import { AstUtils, type AstNode, type ValidationAcceptor } from 'langium';
 import {
     isAdaptProp,
@@ -46,9 +48,7 @@ import {
     isZooBackbone,
     isBalanceProp,
     isOutputLayer,
-    isSimpleMetric,
-    isTopKMetric,
-    isF1Metric,
+    isMetric,
     type AugmentBlock,
     type Dataset,
     type Experiment,
@@ -157,11 +157,10 @@ function sweepKey(node: AstNode): string | undefined {
     return undefined;
 }
 
-function metricKey(node: AstNode): string | undefined {
-    if (isSimpleMetric(node)) return node.average ? `${node.name} ${node.average}` : node.name;
-    if (isTopKMetric(node)) return `top ${node.k}`;
-    if (isF1Metric(node)) return node.average ? `f1 ${node.average}` : 'f1';
-    return undefined;
+/** The metric's registry key, so `f1` and `f1 macro` are the same entry (undefined while half-typed). */
+function metricKeyOf(node: AstNode): string | undefined {
+    const plan = isMetric(node) ? metricPlanOf(node) : undefined;
+    return plan && !Number.isNaN((plan as { k?: number }).k) ? metricKey(plan) : undefined;
 }
 
 export class ReferenceChecks {
@@ -245,10 +244,10 @@ export class ReferenceChecks {
     checkMetrics = (metrics: MetricsProp, accept: ValidationAcceptor): void => {
         const seen = new Map<string, AstNode>();
         metrics.metrics.forEach((metric, index) => {
-            const key = metricKey(metric);
+            const key = metricKeyOf(metric);
             if (key === undefined) return;
             if (seen.has(key)) {
-                report(accept, 'error', Codes.duplicateStatement, `metric \`${key}\` is listed twice`, { node: metrics, property: 'metrics', index });
+                report(accept, 'error', Codes.duplicateStatement, `metric \`${key.replace(/_/g, ' ')}\` is listed twice`, { node: metrics, property: 'metrics', index });
             } else {
                 seen.set(key, metric);
             }

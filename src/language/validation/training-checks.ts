@@ -3,6 +3,7 @@
 import { DEFAULT_OPTIMIZER } from '../../core/rules/optimizer.js';
 import { isLearningRate, LR_RANGE } from '../../core/rules/learning-rate.js';
 import { DEFAULT_LOSS, inRange, LOSS_KINDS, lossFits, optionsOf, rangeText } from '../../core/losses.js';
+import { isMetricKind, METRIC_KINDS, metricInfo } from '../../core/metrics.js';
 import type { AstNode, ValidationAcceptor } from 'langium';
 import {
     isBackboneLr,
@@ -31,7 +32,7 @@ import {
     type ThresholdProp,
     type TrainSetting
 } from '../generated/ast.js';
-import { fmt, isNonNegativeInt, isPositiveInt, lineOf, named } from './check-utils.js';
+import { fmt, isNonNegativeInt, isPositiveInt, lineOf, listText, named } from './check-utils.js';
 import { Codes, report } from './codes.js';
 import { classCounts, datasetCsv, imagesPerClassIn, sourceOf, splitsOf, taskOf, type SplitName } from './dataset-facts.js';
 import { activationFor, datasetOf, firstStageLr, headsOf, isPrototypes, lossOf, optimizerOf, outputTask, outputsOf } from './experiment-facts.js';
@@ -299,25 +300,40 @@ export class TrainingChecks {
         }
     };
 
+    /** Each entry against the metric registry: its averaging, its number, and the tasks it is defined for. */
     checkMetrics = (metrics: MetricsProp, accept: ValidationAcceptor): void => {
-        const dataset = datasetOf(metrics.$container);
+        const experiment = metrics.$container;
+        const dataset = datasetOf(experiment);
+        const outputs = outputsOf(experiment);
+        const tasks = new Set(outputs.length ? outputs.map((o) => outputTask(o, dataset)).filter((t) => t !== undefined) : dataset ? [taskOf(dataset)] : []);
+        const averaged = METRIC_KINDS.filter((k) => metricInfo(k).averaged);
         metrics.metrics.forEach((metric, index) => {
-            if (metric.$type === 'SimpleMetric' && metric.average && metric.name !== 'precision' && metric.name !== 'recall') {
-                report(accept, 'error', Codes.optionMismatch, `\`${metric.average}\` averaging belongs to precision, recall and f1, not ${metric.name}`, {
+            if (!isMetricKind(metric.kind)) return;
+            const info = metricInfo(metric.kind);
+            if (metric.average && !info.averaged) {
+                report(accept, 'error', Codes.optionMismatch, `\`${metric.average}\` averaging belongs to ${listText(averaged)}, not ${metric.kind}`, {
                     node: metrics,
                     property: 'metrics',
                     index
                 });
             }
-            if (metric.$type === 'TopKMetric') {
-                if (metric.k === undefined) return;
+            if (tasks.size > 0 && !info.tasks.some((t) => tasks.has(t))) {
+                const task = [...tasks][0] === 'multi_label' ? 'multi-label' : 'single-label';
+                report(accept, 'warning', Codes.optionMismatch, `${metric.kind} is defined for ${info.tasks.map((t) => t.replace('_', '-')).join(' and ')} data only, so it is not computed for this ${task} experiment; remove it`, {
+                    node: metrics,
+                    property: 'metrics',
+                    index
+                });
+            }
+            if (info.param && metric.k !== undefined) {
+                const name = info.param.name;
                 if (!isPositiveInt(metric.k)) {
-                    report(accept, 'error', Codes.intRequired, `top k needs a positive whole number, not ${fmt(metric.k)}`, { node: metric, property: 'k' });
+                    report(accept, 'error', Codes.intRequired, `${metric.kind} ${name} needs a positive whole number, not ${fmt(metric.k)}`, { node: metric, property: 'k' });
                     return;
                 }
                 const classes = dataset ? classCounts(dataset) : undefined;
                 if (classes && classes.classes.length > 0 && metric.k > classes.classes.length) {
-                    report(accept, 'error', Codes.range, `top ${metric.k} needs at least ${metric.k} classes; the data has ${classes.classes.length}`, { node: metric, property: 'k' });
+                    report(accept, 'error', Codes.range, `${metric.kind} ${metric.k} needs at least ${metric.k} classes; the data has ${classes.classes.length}`, { node: metric, property: 'k' });
                 }
             }
         });

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPlan, OutputHeadPlan, Task } from '../../core/plan/types.js';
 import type { SplitFeed } from '../train/feed.js';
+import { metricPlan } from '../../core/metrics.js';
 import { loss } from '../train/losses.js';
 import { computeMetrics, type MetricValues, type Predictions } from './metrics.js';
 import type { MisclassifiedCollector } from './misclassified.js';
@@ -96,7 +97,7 @@ export function metricsOf(result: EvalResult, metrics: MetricPlan[], thresholds?
     const out: MetricValues = { loss: result.loss };
     const prefix = result.heads.length > 1;
     result.heads.forEach((h, i) => {
-        const wanted = h.predictions.task === 'single_label' && !metrics.some((m) => m.kind === 'accuracy') ? [{ kind: 'accuracy' } as MetricPlan, ...metrics] : metrics;
+        const wanted = h.predictions.task === 'single_label' && !metrics.some((m) => m.kind === 'accuracy') ? [metricPlan('accuracy', {}), ...metrics] : metrics;
         const values = computeMetrics(h.predictions, wanted, thresholds?.[i]);
         for (const [k, v] of Object.entries(values)) out[prefix ? `${h.head.name}_${k}` : k] = v;
     });

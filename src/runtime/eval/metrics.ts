@@ -4,6 +4,7 @@
 // probabilities + 0/1 targets, decided by a threshold (global or per class).
 
 import type { MetricPlan, Task } from '../../core/plan/types.js';
+import { metricKey, type MetricKind } from '../../core/metrics.js';
 
 export interface Predictions {
     task: Task;
@@ -163,55 +164,51 @@ export function meanAveragePrecision(p: Predictions): number {
     return nanMean(columns(p).map((c) => averagePrecision(c.scores, c.positives)));
 }
 
-/** The key a metric has in results and in `val_<key>` monitors. */
-export function metricKey(m: MetricPlan): string {
-    switch (m.kind) {
-        case 'top':
-            return `top_${m.k}`;
-        case 'precision':
-        case 'recall':
-        case 'f1':
-            return `${m.kind}_${m.average}`;
-        default:
-            return m.kind;
-    }
+/** What every metric's computation reads: the predictions and the counts shared between them. */
+interface MetricInputs {
+    p: Predictions;
+    n: number;
+    /** Single-label only. */
+    confusion?: number[][];
+    counts: Counts;
+}
+
+type Computation<K extends MetricKind> = (m: Extract<MetricPlan, { kind: K }>, x: MetricInputs) => MetricValue | undefined;
+
+/**
+ * How each registry entry (src/core/metrics.ts) is computed; typed by the registry, so a metric
+ * added there without a computation here does not compile. Undefined = not defined for the
+ * task (the validator warns about it), so the key is left out.
+ */
+export const METRIC_COMPUTATIONS: { [K in MetricKind]: Computation<K> } = {
+    // Multi-label accuracy is per-label (binary) accuracy, as Keras' binary_accuracy.
+    accuracy: (_, { p, n, confusion, counts }) =>
+        confusion ? ratio(sum(counts.tp), n) : ratio(n * p.classes - sum(counts.fp) - sum(counts.fn), n * p.classes),
+    top: (m, { p, confusion }) => (confusion ? topK(p, m.k) : undefined),
+    precision: (m, { counts }) => prf(counts, m.average).precision,
+    recall: (m, { counts }) => prf(counts, m.average).recall,
+    f1: (m, { counts }) => prf(counts, m.average).f1,
+    auc: (_, { p }) => macroAuc(p),
+    map: (_, { p }) => meanAveragePrecision(p),
+    confusion: (_, { confusion }) => confusion
+};
+
+function compute(m: MetricPlan, x: MetricInputs): MetricValue | undefined {
+    return (METRIC_COMPUTATIONS[m.kind] as Computation<MetricKind>)(m as never, x);
 }
 
 /**
- * Computes the requested metrics. Multi-label uses `thresholds` (one per class; default 0.5);
- * its `accuracy` is the per-label (binary) accuracy, as Keras' binary_accuracy.
+ * Computes the requested metrics, each under its registry key (`top_2`, `f1_macro`).
+ * Multi-label decisions use `thresholds` (one per class; default 0.5).
  */
 export function computeMetrics(p: Predictions, metrics: MetricPlan[], thresholds?: number[]): MetricValues {
     const out: MetricValues = {};
-    const n = rows(p);
-    const single = p.task === 'single_label';
-    const confusion = single ? confusionMatrix(p) : undefined;
+    const confusion = p.task === 'single_label' ? confusionMatrix(p) : undefined;
     const counts = confusion ? countsFromConfusion(confusion) : multiLabelCounts(p, thresholds ?? new Array(p.classes).fill(0.5));
+    const inputs: MetricInputs = { p, n: rows(p), confusion, counts };
     for (const m of metrics) {
-        const key = metricKey(m);
-        switch (m.kind) {
-            case 'accuracy':
-                if (confusion) out[key] = ratio(sum(counts.tp), n);
-                else out[key] = ratio(n * p.classes - sum(counts.fp) - sum(counts.fn), n * p.classes);
-                break;
-            case 'top':
-                if (single) out[key] = topK(p, m.k);
-                break;
-            case 'precision':
-            case 'recall':
-            case 'f1':
-                out[key] = prf(counts, m.average)[m.kind];
-                break;
-            case 'auc':
-                out[key] = macroAuc(p);
-                break;
-            case 'map':
-                out[key] = meanAveragePrecision(p);
-                break;
-            case 'confusion':
-                if (confusion) out[key] = confusion;
-                break;
-        }
+        const value = compute(m, inputs);
+        if (value !== undefined) out[metricKey(m)] = value;
     }
     return out;
 }

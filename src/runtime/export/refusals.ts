@@ -3,6 +3,8 @@
 // The table in docs/export.md lists the same constructs; keep the two in step.
 
 import { LOSS_KINDS } from '../../core/losses.js';
+import { METRIC_KINDS, metricInfo } from '../../core/metrics.js';
+import { listText } from '../../core/util/list-text.js';
 import { LOSS_IMPLEMENTATIONS } from '../train/losses.js';
 import { readFileSync } from 'node:fs';
 import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
@@ -66,8 +68,9 @@ export function sharedRefusals(plan: ExperimentPlan): Refusal[] {
         out.push({ at: statementAt(plan.at, 'threshold'), what: `\`threshold ${plan.threshold.kind === 'fixed' ? plan.threshold.value : 'tuned'}\``, why: 'decision thresholds apply to multi-label heads, which are not exported; remove the statement' });
     }
     for (const m of plan.metrics) {
-        if (m.kind === 'auc' || m.kind === 'map') {
-            out.push({ at: statementAt(plan.at, 'metrics'), what: `\`metrics ${m.kind}\``, why: `${m.kind} is not computed by the exported script; drop it from \`metrics\` (accuracy, top k, precision, recall, f1 and confusion are exported)` });
+        if (!metricInfo(m.kind).exported) {
+            const exported = METRIC_KINDS.filter((k) => metricInfo(k).exported).map((k) => (metricInfo(k).param ? `${k} ${metricInfo(k).param!.name}` : k));
+            out.push({ at: statementAt(plan.at, 'metrics'), what: `\`metrics ${m.kind}\``, why: `${m.kind} is not computed by the exported script; drop it from \`metrics\` (${listText(exported)} are exported)` });
         }
     }
     for (const e of plan.evaluate) {

@@ -7,6 +7,7 @@
 
 import type { ExperimentPlan, MetricPlan } from '../../core/plan/types.js';
 import type { TrainingData } from './feed.js';
+import { metricInfo } from '../../core/metrics.js';
 import { classWeights } from './losses.js';
 import { applyStageFreezing, recalibrateBatchNorm, type AssembledModel } from './model.js';
 import type { PhaseOptions, StageResult } from './phase-types.js';
@@ -20,7 +21,7 @@ export { PRECISE_BN_BATCHES } from './stage-run.js';
 export async function trainPhase(opts: PhaseOptions): Promise<StageResult[]> {
     const { m, plan, data, hooks } = opts;
     if (plan.head.kind !== 'output') return [];
-    const valMetrics: MetricPlan[] = plan.metrics.filter((mm) => mm.kind !== 'confusion');
+    const valMetrics: MetricPlan[] = plan.metrics.filter((mm) => metricInfo(mm.kind).value === 'scalar');
     const results: StageResult[] = [...(opts.resume?.done ?? [])];
     const startStage = opts.resume?.stageIndex ?? 0;
     // Freezing accumulates over stages: a resumed run replays the statements of the stages before.
