@@ -143,31 +143,16 @@ export async function run(args: string[]): Promise<number> {
     const { defaultBackboneLoaders } = await import('../runtime/runs/weights-bridge.js');
     const backend = await chooseBackend(parsed.values.backend, plan.device, (m) => console.error(`graft run: ${m}`));
 
-    // First signal: finish the current batch, write everything, end as cancelled. A second one exits at once.
-    let cancelled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-        if (cancelled) process.exit(130);
-        cancelled = true;
-        if (!parsed.values.events) process.stderr.write(`\n${signal}: cancelling (again to exit at once)…\n`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', onSignal);
-    // A reader that goes away (`graft run --events | head`, a closed editor pipe): stop as cancelled,
-    // writing the run's end, instead of dying on EPIPE with results.json saying `running`.
-    const onBrokenPipe = (err: NodeJS.ErrnoException): void => {
-        if (err.code === 'EPIPE') {
-            cancelled = true;
-            process.stdout.write = (() => true) as typeof process.stdout.write;
-        }
-    };
-    process.stdout.on('error', onBrokenPipe);
+    // First signal: abort the run's waits, write everything, end as cancelled (the process is gone
+    // within 2 s: see cancel-signals.ts). A second one writes the run's end and exits at once.
+    const { cancelOnSignals } = await import('./cancel-signals.js');
+    const stop = cancelOnSignals({ quiet: parsed.values.events, what: 'the run' });
     const human = parsed.values.events ? undefined : humanListener();
     if (human) (await import('./download-progress.js')).showDownloadProgress();
     try {
         const outcome = await runExperiment(
             plan,
-            { plans, runsRoot, backend, backboneLoaders: defaultBackboneLoaders(), cancelled: () => cancelled },
+            { plans, runsRoot, backend, backboneLoaders: defaultBackboneLoaders(stop.signal), cancelled: stop.cancelled, signal: stop.signal },
             { events: parsed.values.events, resume: parsed.values.resume, listeners: human ? [human.listen] : [] }
         );
         human?.stop();
@@ -183,9 +168,6 @@ export async function run(args: string[]): Promise<number> {
         }
         return outcome.status === 'completed' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
     } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGHUP', onSignal);
-        process.stdout.off('error', onBrokenPipe);
+        stop.dispose();
     }
 }

@@ -79,18 +79,12 @@ export async function runSweepCommand(sel: SweepSelection, flags: SweepFlags): P
     const { defaultBackboneLoaders } = await import('../runtime/runs/weights-bridge.js');
     const backend = await chooseBackend(flags.backend, plan.device, (m) => console.error(`graft run: ${m}`));
 
-    let cancelled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-        if (cancelled) process.exit(130);
-        cancelled = true;
-        if (!flags.events) process.stderr.write(`\n${signal}: cancelling the sweep after the current batch (again to exit at once)…\n`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const { cancelOnSignals } = await import('./cancel-signals.js');
+    const stop = cancelOnSignals({ quiet: flags.events, what: 'the sweep' });
     try {
         const outcome = await runSweep(sweep, plan, {
             runsRoot,
-            cancelled: () => cancelled,
+            cancelled: stop.cancelled,
             log: (level, message) => console.error(`${level === 'info' ? '' : `${level}: `}${message}`),
             runTrial: async (trialPlan, trial) => {
                 // The trial's plan replaces the experiment's for this run; its dependencies are shared.
@@ -99,7 +93,7 @@ export async function runSweepCommand(sel: SweepSelection, flags: SweepFlags): P
                 const started = Date.now();
                 const out = await runExperiment(
                     trialPlan,
-                    { plans: trialPlans, runsRoot, backend, backboneLoaders: defaultBackboneLoaders(), cancelled: () => cancelled },
+                    { plans: trialPlans, runsRoot, backend, backboneLoaders: defaultBackboneLoaders(stop.signal), cancelled: stop.cancelled, signal: stop.signal },
                     { events: flags.events, resume: false }
                 );
                 if (!flags.events) {
@@ -127,7 +121,6 @@ export async function runSweepCommand(sel: SweepSelection, flags: SweepFlags): P
         }
         throw err;
     } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.dispose();
     }
 }

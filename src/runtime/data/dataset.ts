@@ -100,6 +100,8 @@ export interface DatasetParts {
     cache: DecodedCache;
     log: SkipLog;
     concurrency: number;
+    /** The run's cancellation: batches and warm() stop with its reason once it is aborted. */
+    signal?: AbortSignal;
 }
 
 export class Dataset {
@@ -276,7 +278,10 @@ export class Dataset {
         try {
             while (next < starts.length && queue.length < prefetch) enqueue();
             while (queue.length > 0) {
+                this.parts.signal?.throwIfAborted();
                 const prepared = await queue.shift()!;
+                // Decodes already under way finish (a cancelled decode must not be taken for a broken image); no batch follows.
+                this.parts.signal?.throwIfAborted();
                 if (next < starts.length) enqueue();
                 if (prepared.rows.length === 0) continue;
                 produced++;

@@ -27,6 +27,8 @@ export interface LoadOptions {
     concurrency?: number;
     /** Check every image's header while indexing (default true). Off = found when decoding. */
     checkHeaders?: boolean;
+    /** Cancels indexing and every later batch (the run's cancellation): they throw its reason. */
+    signal?: AbortSignal;
 }
 
 async function list(plan: DatasetPlan, log: SkipLog): Promise<SourceListing> {
@@ -62,11 +64,12 @@ export async function loadDataset(plan: DatasetPlan, options: LoadOptions): Prom
     const log = new SkipLog(plan.name, warn);
     const concurrency = options.concurrency ?? defaultConcurrency();
     const listing = await list(plan, log);
+    options.signal?.throwIfAborted();
 
     if (options.checkHeaders ?? true) {
         const files = listing.samples.map((s) => (s.source.kind === 'file' ? s.source.path : undefined));
         const paths = files.filter((p): p is string => p !== undefined);
-        const reasons = await checkImageFiles(paths, concurrency);
+        const reasons = await checkImageFiles(paths, concurrency, options.signal);
         const bad = new Map<string, string>();
         paths.forEach((p, k) => reasons[k] && bad.set(p, reasons[k]!));
         if (bad.size > 0) {
@@ -86,6 +89,7 @@ export async function loadDataset(plan: DatasetPlan, options: LoadOptions): Prom
         if (plan.split) warn(`dataset ${plan.name}: the folders in \`splits\` decide the splits; the \`split\` percentages are ignored`);
     }
 
+    options.signal?.throwIfAborted();
     const labeling = buildLabeling(plan, listing);
     if (labeling.samples.length === 0) {
         throw dataError(plan, `no image belongs to the classes ${plan.classes?.map((c) => `"${c}"`).join(', ')}. Fix the \`classes\` list.`);
@@ -107,7 +111,7 @@ export async function loadDataset(plan: DatasetPlan, options: LoadOptions): Prom
     const { image } = plan;
     const cache = new DecodedCache(labeling.samples.length, image.height * image.width * image.channels, options.cache);
     return new Dataset(
-        { plan, seed: options.seed, root: listing.root, samples: labeling.samples, spaces: labeling.spaces, defaultColumn: labeling.defaultColumn, assignment, cache, log, concurrency },
+        { plan, seed: options.seed, root: listing.root, samples: labeling.samples, spaces: labeling.spaces, defaultColumn: labeling.defaultColumn, assignment, cache, log, concurrency, signal: options.signal },
         classWeights
     );
 }

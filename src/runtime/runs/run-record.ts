@@ -12,7 +12,8 @@ import type { RunStartEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
 import { toPlanFile } from './plan-file.js';
-import { currentOwner, shownStatus } from './liveness.js';
+import { currentOwner, shownStatus, startHeartbeat } from './liveness.js';
+import { registerActiveRun } from './active-runs.js';
 import { upgradeResults } from './contract-upgrade.js';
 import { findResumable, newRunId } from './run-dir.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome, RunState } from './run-types.js';
@@ -35,6 +36,8 @@ export class RunRecord {
     /** Continues an earlier run that had trained something. */
     readonly resumed: boolean;
     readonly log: LogFn;
+    /** Stops the heartbeat and takes the run off the active list (see finish()). */
+    private readonly release: () => void;
 
     constructor(
         private readonly plan: ExperimentPlan,
@@ -79,6 +82,16 @@ export class RunRecord {
             writeJsonAtomic(join(runDir, 'plan.json'), toPlanFile(plan));
         }
         this.saveResults();
+        const stopBeat = startHeartbeat(this.results, () => this.saveResults());
+        // A stop that cannot wait for the run to unwind writes its end at once (cli/cancel-signals.ts).
+        const unregister = registerActiveRun((status) => {
+            this.results.status = status;
+            this.finish();
+        });
+        this.release = () => {
+            stopBeat();
+            unregister();
+        };
     }
 
     private openSink(opts: RunOptions): EventSink {
@@ -118,7 +131,8 @@ export class RunRecord {
 
     /** The run stopped on `err`: cancelled, or failed with the error's message and spec location. */
     fail(err: unknown): void {
-        if (err instanceof CancelledError) {
+        // Whatever a wait threw once the run's signal was aborted (a download's "cancelled", an AbortError) is the cancellation.
+        if (err instanceof CancelledError || this.ctx.signal?.aborted || this.ctx.cancelled()) {
             this.results.status = 'cancelled';
             return;
         }
@@ -131,6 +145,7 @@ export class RunRecord {
     /** Records the end (time, status, the run-end event) and returns the outcome. */
     finish(): RunOutcome {
         const { results, runDir } = this;
+        this.release();
         const seconds = (Date.now() - this.started) / 1000;
         results.finished = new Date().toISOString();
         results.seconds = seconds;

@@ -16,6 +16,8 @@ export interface RunContext {
     /** Weights module hooks (model.json / URL / ImageNet). */
     backboneLoaders: Pick<BackboneContext, 'loadModelJson' | 'applyZooWeights'>;
     cancelled(): boolean;
+    /** The run's cancellation, reaching its waits (downloads, decoding, feature caching, batches, evaluation). */
+    signal?: AbortSignal;
 }
 
 export interface RunOptions {

@@ -56,7 +56,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
                 model.dispose();
             }
         } else {
-            loaded = await loadTrainingData(plan, (msg) => record.log('warning', msg, plan.data.at));
+            loaded = await loadTrainingData(plan, (msg) => record.log('warning', msg, plan.data.at), ctx.signal);
             phases = new PhaseRunner(plan, loaded.data, record, deps.backboneContext(), ctx.cancelled);
             await trainAndEvaluate(plan, record, loaded, phases, parent);
         }

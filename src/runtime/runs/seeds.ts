@@ -14,7 +14,8 @@ import type { RunEvent } from './events.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults, type SeedsSummary, type StoredMetricValues } from './results.js';
 import { toPlanFile } from './plan-file.js';
-import { currentOwner } from './liveness.js';
+import { currentOwner, startHeartbeat } from './liveness.js';
+import { registerActiveRun } from './active-runs.js';
 import { findResumable, newRunId } from './run-dir.js';
 import { BASELINE_WORDS, keyOf, plannedStages, runExperiment, type ParentRun, type RunContext, type RunOptions, type RunOutcome } from './runner.js';
 
@@ -102,6 +103,17 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
     // Marks the folder resumable until it completes; each seed keeps its own state.
     writeJsonAtomic(join(runDir, 'state.json'), { runId, seeds });
     saveResults();
+    const stopBeat = startHeartbeat(results, saveResults);
+    // A stop that cannot wait writes this record's end too (its seeds' records end first).
+    const unregister = registerActiveRun((status) => {
+        stopBeat();
+        results.status = status;
+        results.finished = new Date().toISOString();
+        results.seconds = (Date.now() - started) / 1000;
+        delete results.owner;
+        saveResults();
+        if (!parent) sink.emit({ type: 'run-end', status, results: join(runDir, 'results.json'), seconds: results.seconds });
+    });
 
     if (!parent) {
         const single = { ...plan, seeds: undefined };
@@ -180,6 +192,8 @@ export async function runSeeds(plan: ExperimentPlan, ctx: RunContext, opts: RunO
     const failed = summary.runs.filter((r) => r.status === 'failed');
     results.status = cancelled ? 'cancelled' : failed.length ? 'failed' : 'completed';
     if (failed.length) results.error = { message: failed.map((f) => `seed ${f.seed} failed: ${f.error ?? 'see its run folder'}`).join('; '), at: plan.at };
+    stopBeat();
+    unregister();
     const seconds = (Date.now() - started) / 1000;
     results.finished = new Date().toISOString();
     results.seconds = seconds;

@@ -7,11 +7,12 @@ import { loadBackboneModelJson } from '../weights/model-json.js';
 import type { BackboneContext } from '../train/backbone.js';
 import { SpecError } from '../train/model.js';
 
-export function defaultBackboneLoaders(): Pick<BackboneContext, 'loadModelJson' | 'applyZooWeights'> {
+/** `signal` cancels downloads at once (the run's cancellation). */
+export function defaultBackboneLoaders(signal?: AbortSignal): Pick<BackboneContext, 'loadModelJson' | 'applyZooWeights'> {
     return {
         loadModelJson: async (location, sha256, at) => {
             try {
-                return await loadBackboneModelJson(location, { sha256, baseDir: dirname(at.file) });
+                return await loadBackboneModelJson(location, { sha256, baseDir: dirname(at.file), signal });
             } catch (err) {
                 throw new SpecError((err as Error).message, at);
             }
@@ -20,7 +21,7 @@ export function defaultBackboneLoaders(): Pick<BackboneContext, 'loadModelJson' 
             const b = plan.backbone;
             if (b.kind !== 'zoo') return;
             try {
-                await applyWeights(model, b.weights, { arch: b.arch, alpha: b.alpha }, { baseDir: dirname(b.at.file) });
+                await applyWeights(model, b.weights, { arch: b.arch, alpha: b.alpha }, { baseDir: dirname(b.at.file), signal });
             } catch (err) {
                 throw new SpecError((err as Error).message, b.at);
             }

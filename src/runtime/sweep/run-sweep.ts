@@ -5,6 +5,7 @@
 // trial runs/<sweep>/<sweep-run-id>/ gets sweep.json, sweep.csv and sweep.md (written atomically),
 // so an interrupted sweep keeps its table so far.
 
+import { registerActiveRun } from '../runs/active-runs.js';
 import { join, relative } from 'node:path';
 import type { ExperimentPlan, SweepPlan } from '../../core/plan/types.js';
 import type { StoredMetricValues } from '../runs/results.js';
@@ -76,6 +77,8 @@ export async function runSweep(sweep: SweepPlan, plan: ExperimentPlan, options: 
     };
 
     write('running');
+    // A stop that cannot wait for the trial to unwind still leaves the table saying `cancelled`.
+    const unregister = registerActiveRun(() => void write('cancelled'));
     for (let i = 0; i < trials.length; i++) {
         const trial = trials[i];
         if (options.cancelled?.()) {
@@ -103,6 +106,7 @@ export async function runSweep(sweep: SweepPlan, plan: ExperimentPlan, options: 
             break;
         }
     }
+    unregister();
     const ranked = write(status);
     const best = ranked[0]?.rank === 1 ? ranked[0] : undefined;
     return { status, sweepDir, ranked, best, seconds: (Date.now() - started) / 1000 };

@@ -71,10 +71,11 @@ function headColumns(ds: Dataset, heads: OutputHeadPlan[]): (string | undefined)
     });
 }
 
-export async function loadTrainingData(plan: ExperimentPlan, warn: WarnFn): Promise<LoadedData> {
+/** `signal`: the run's cancellation, checked while the datasets are indexed and between batches. */
+export async function loadTrainingData(plan: ExperimentPlan, warn: WarnFn, signal?: AbortSignal): Promise<LoadedData> {
     if (plan.head.kind !== 'output') throw new SpecError('a prototypes head is evaluated by episodes, not trained', plan.head.at);
     const heads = plan.head.heads;
-    const ds = await loadDataset(plan.data, { seed: plan.seed, warn });
+    const ds = await loadDataset(plan.data, { seed: plan.seed, warn, signal });
     const datasets = [ds];
     const columns = headColumns(ds, heads);
     if (!ds.has('train')) throw new SpecError(`dataset ${plan.data.name} has no training images`, plan.data.at);
@@ -85,7 +86,7 @@ export async function loadTrainingData(plan: ExperimentPlan, warn: WarnFn): Prom
             if (ds.has('test')) evaluation.set('test', new DatasetFeed(ds, 'test', columns, displayOf(ds, plan.at.file)));
             else warn(`dataset ${plan.data.name} has no test split: \`evaluate on test\` is skipped`);
         } else if (e.kind === 'dataset') {
-            const other = await loadDataset(e.dataset, { seed: plan.seed, warn });
+            const other = await loadDataset(e.dataset, { seed: plan.seed, warn, signal });
             datasets.push(other);
             const otherClasses = other.classes;
             if (otherClasses.join('\u0000') !== classes[0].join('\u0000')) {

@@ -12,6 +12,10 @@ import { compileFrozenGraph, type FrozenGraph } from '../backend/frozen-graph.js
 import type { ExperimentPlan } from '../../core/plan/types.js';
 import { TensorFeed, type SplitFeed } from './feed.js';
 import type { AssembledModel } from './model.js';
+import { CancelledError } from './phase-types.js';
+
+/** The run's cancellation, asked between batches (a frozen backbone over a large split takes a while). */
+type Cancelled = () => boolean;
 
 /** Features above this many bytes per split are not cached (the feeds stream instead). */
 export const FEATURE_CACHE_LIMIT = 512 * 1024 * 1024;
@@ -37,30 +41,34 @@ export function headModel(m: AssembledModel): tf.LayersModel {
 }
 
 /** Runs the backbone once over a split; undefined when the features would exceed the limit. */
-export async function extractFeatures(m: AssembledModel, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
+export async function extractFeatures(m: AssembledModel, feed: SplitFeed, batchSize: number, cancelled?: Cancelled): Promise<TensorFeed | undefined> {
     // Constant for the whole stage: BatchNorms folded into convs, activations fused.
     const graph = compileFrozenGraph(m.backbone);
     try {
-        return await cacheOutputs((x) => graph.predict(x) as tf.Tensor, m.backbone.outputs[0].shape, feed, batchSize);
+        return await cacheOutputs((x) => graph.predict(x) as tf.Tensor, m.backbone.outputs[0].shape, feed, batchSize, cancelled);
     } finally {
         graph.dispose();
     }
 }
 
 /** Runs a stage's frozen part (see FrozenGraph.boundary) once over a split. */
-export async function extractFrozenOutputs(graph: FrozenGraph, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
+export async function extractFrozenOutputs(graph: FrozenGraph, feed: SplitFeed, batchSize: number, cancelled?: Cancelled): Promise<TensorFeed | undefined> {
     if (graph.boundary === undefined) return undefined;
-    return cacheOutputs((x) => graph.frozenOutput(x), graph.boundary.shape, feed, batchSize);
+    return cacheOutputs((x) => graph.frozenOutput(x), graph.boundary.shape, feed, batchSize, cancelled);
 }
 
 /** `run` over a whole split in order, with the labels; undefined when it would exceed the limit. */
-async function cacheOutputs(run: (x: tf.Tensor4D) => tf.Tensor, shape: tf.Shape, feed: SplitFeed, batchSize: number): Promise<TensorFeed | undefined> {
+async function cacheOutputs(run: (x: tf.Tensor4D) => tf.Tensor, shape: tf.Shape, feed: SplitFeed, batchSize: number, cancelled?: Cancelled): Promise<TensorFeed | undefined> {
     const perImage = (shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
     if (perImage * feed.size * 4 > FEATURE_CACHE_LIMIT) return undefined;
     const features: tf.Tensor[] = [];
     const labels: tf.Tensor2D[][] = [];
     try {
         for await (const batch of feed.batches(batchSize, { shuffle: false, augment: false, seed: 0, epoch: 0 })) {
+            if (cancelled?.()) {
+                tf.dispose([batch.x, ...batch.labels]);
+                throw new CancelledError();
+            }
             features.push(run(batch.x));
             labels.push(batch.labels.map((l) => tf.clone(l)));
             tf.dispose([batch.x, ...batch.labels]);

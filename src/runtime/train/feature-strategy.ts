@@ -44,8 +44,8 @@ export async function chooseFeatureStrategy(
     const { adapt, hooks } = opts;
     if (opts.cacheFeatures !== false && backboneIsConstant(m)) {
         const head = headModel(m);
-        const valFeatures = data.val ? await extractFeatures(m, data.val, 128) : undefined;
-        const trainFeatures = trainSplitCacheable(plan) ? await extractFeatures(m, data.train, 128) : undefined;
+        const valFeatures = data.val ? await extractFeatures(m, data.val, 128, hooks.cancelled) : undefined;
+        const trainFeatures = trainSplitCacheable(plan) ? await extractFeatures(m, data.train, 128, hooks.cancelled) : undefined;
         if (valFeatures) [valModel, valFeed] = [head, valFeatures];
         if (trainFeatures) [trainModel, trainFeed] = [head, trainFeatures];
         cached.push(...[valFeatures, trainFeatures].filter((f): f is TensorFeed => f !== undefined));
@@ -53,9 +53,9 @@ export async function chooseFeatureStrategy(
         if (cached.length) hooks.log('info', `stage ${stage.name}: the backbone is frozen; its features for ${[trainFeatures ? 'train' : '', valFeatures ? 'val' : ''].filter(Boolean).join(' and ')} are computed once`, stage.at);
     } else if (opts.cacheFeatures !== false && graph.boundary !== undefined && graph.compiledLayers.length > 0) {
         const tail: Forward = { apply: (x, kwargs) => graph.applyTail(x as tf.Tensor, kwargs) };
-        const valOutputs = data.val ? await extractFrozenOutputs(graph, data.val, 128) : undefined;
+        const valOutputs = data.val ? await extractFrozenOutputs(graph, data.val, 128, hooks.cancelled) : undefined;
         // Adapting needs source and target images through the whole backbone in each step.
-        const trainOutputs = trainSplitCacheable(plan) && !adapt ? await extractFrozenOutputs(graph, data.train, 128) : undefined;
+        const trainOutputs = trainSplitCacheable(plan) && !adapt ? await extractFrozenOutputs(graph, data.train, 128, hooks.cancelled) : undefined;
         if (valOutputs) [valModel, valFeed] = [tail, valOutputs];
         if (trainOutputs) [trainModel, trainFeed] = [tail, trainOutputs];
         cached.push(...[valOutputs, trainOutputs].filter((f): f is TensorFeed => f !== undefined));

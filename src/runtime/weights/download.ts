@@ -124,7 +124,9 @@ async function download(url: string, placeAt: string, options: FetchOptions): Pr
             backoff *= 2;
         }
     } finally {
-        void dispatcher.close();
+        // Cancelled: drop the sockets now (close() would wait for a hanging server to let go).
+        if (options.signal?.aborted) void dispatcher.destroy().catch(() => undefined);
+        else void dispatcher.close();
     }
     const distinct = [...new Set(failures)];
     const tries = failures.length > 1 ? ` (${failures.length} attempts: ${distinct.join('; ')})` : `: ${failures[0]}`;

@@ -41,7 +41,7 @@ function parse(path: string, origin: string): ModelJsonFile {
  * downloaded with its shards into the cache. `sha256` is checked against the model.json file.
  * Returns the local path of model.json.
  */
-export async function localModelJson(location: string, options: { sha256?: string; baseDir?: string } = {}): Promise<string> {
+export async function localModelJson(location: string, options: { sha256?: string; baseDir?: string; signal?: AbortSignal } = {}): Promise<string> {
     if (!isHttpUrl(location)) {
         const path = resolve(options.baseDir ?? process.cwd(), location);
         if (!existsSync(path)) throw new WeightsError(`${path} does not exist`);
@@ -52,7 +52,7 @@ export async function localModelJson(location: string, options: { sha256?: strin
         return path;
     }
     const dir = cacheDirFor(location);
-    const path = await fetchToCache(location, 'model.json', { sha256: options.sha256 }, dir);
+    const path = await fetchToCache(location, 'model.json', { sha256: options.sha256, signal: options.signal }, dir);
     const file = parse(path, location);
     for (const group of file.weightsManifest) {
         for (const shard of group.paths) {
@@ -60,7 +60,7 @@ export async function localModelJson(location: string, options: { sha256?: strin
             const shardUrl = new URL(shard, location).toString();
             const local = join(dir, shard);
             if (!resolve(local).startsWith(resolve(dir))) throw new WeightsError(`${location}: weight path ${shard} leaves the model's folder`);
-            if (!existsSync(local)) await fetchToCache(shardUrl, shard, {}, dir);
+            if (!existsSync(local)) await fetchToCache(shardUrl, shard, { signal: options.signal }, dir);
         }
     }
     return path;
@@ -127,7 +127,7 @@ export function flatLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * The model of `backbone from "<model.json>"`: loaded (downloaded first for a URL) and cut at
  * `cutAt` (a layer of the model or of a model nested in it), else the model's own output.
  */
-export async function loadBackboneModelJson(location: string, options: { sha256?: string; baseDir?: string; cutAt?: string } = {}): Promise<tf.LayersModel> {
+export async function loadBackboneModelJson(location: string, options: { sha256?: string; baseDir?: string; cutAt?: string; signal?: AbortSignal } = {}): Promise<tf.LayersModel> {
     const path = await localModelJson(location, options);
     const model = await loadLayersModelFile(path);
     if (!options.cutAt) return model;

@@ -30,6 +30,9 @@ export async function checkImageFile(path: string): Promise<string | undefined> 
 }
 
 /** Checks many files with bounded concurrency; returns the reason per path (undefined = fine). */
-export async function checkImageFiles(paths: string[], concurrency: number): Promise<(string | undefined)[]> {
-    return mapLimit(paths, concurrency, (p) => checkImageFile(p));
+export async function checkImageFiles(paths: string[], concurrency: number, signal?: AbortSignal): Promise<(string | undefined)[]> {
+    return mapLimit(paths, concurrency, (p) => {
+        signal?.throwIfAborted();
+        return checkImageFile(p);
+    });
 }

@@ -1,0 +1,35 @@
+// Liveness of a `running` record: its process (same host) and its heartbeat's age.
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { currentOwner, ownerAlive, shownStatus, staleAfterMs } from '../../src/runtime/runs/liveness.js';
+
+describe('liveness', () => {
+    const now = Date.parse('2026-12-04T03:00:00Z');
+    const ago = (ms: number): string => new Date(now - ms).toISOString();
+
+    it('a live process with a fresh heartbeat is running', () => {
+        expect(shownStatus({ status: 'running', owner: { pid: process.pid, host: hostname(), heartbeat: ago(1000) } }, now)).toBe('running');
+        expect(currentOwner().heartbeat).toMatch(/^\d{4}-\d\d-\d\dT/);
+    });
+
+    it('a process that is gone is interrupted, whatever its heartbeat says', () => {
+        // A pid that certainly existed and has ended: a child that ran and exited.
+        const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+        const pid = Number(child.stdout.toString());
+        expect(shownStatus({ status: 'running', owner: { pid, host: hostname(), heartbeat: ago(1000) } }, now)).toBe('interrupted');
+    });
+
+    it('a stale heartbeat means interrupted even when the pid is alive (reused) or on another host', () => {
+        const stale = ago(staleAfterMs() + 1000);
+        expect(ownerAlive({ pid: process.pid, host: hostname(), heartbeat: stale }, now)).toBe(false);
+        expect(shownStatus({ status: 'running', owner: { pid: 1, host: 'another-host.example', heartbeat: stale } }, now)).toBe('interrupted');
+        expect(shownStatus({ status: 'running', owner: { pid: 1, host: 'another-host.example', heartbeat: ago(5000) } }, now)).toBe('running');
+        // Records of an older Graft have no heartbeat: another host's run is then assumed alive.
+        expect(shownStatus({ status: 'running', owner: { pid: 1, host: 'another-host.example' } }, now)).toBe('running');
+    });
+
+    it('ended runs keep their status', () => {
+        expect(shownStatus({ status: 'cancelled', owner: { pid: 1, host: 'x', heartbeat: ago(10 ** 9) } }, now)).toBe('cancelled');
+    });
+});
