@@ -146,6 +146,8 @@ export async function run(args: string[]): Promise<number> {
     // First signal: abort the run's waits, write everything, end as cancelled (the process is gone
     // within 2 s: see cancel-signals.ts). A second one writes the run's end and exits at once.
     const { cancelOnSignals } = await import('./cancel-signals.js');
+    // Scratch folders of earlier runs whose process was killed (SIGKILL, OOM) go now.
+    (await import('../runtime/scratch.js')).sweepStaleScratch();
     const stop = cancelOnSignals({ quiet: parsed.values.events, what: 'the run' });
     const human = parsed.values.events ? undefined : humanListener();
     if (human) (await import('./download-progress.js')).showDownloadProgress();
@@ -167,6 +169,14 @@ export async function run(args: string[]): Promise<number> {
             console.error(summary.join('\n'));
         }
         return outcome.status === 'completed' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
+    } catch (err) {
+        // The runs folder cannot be written at all (read-only, no permission, full): say where and what to do.
+        const { diskError } = await import('../runtime/runs/files.js');
+        const disk = diskError(err, runsRoot);
+        if (!disk) throw err;
+        human?.stop();
+        console.error(`graft run: ${disk.message}`);
+        return 2;
     } finally {
         stop.dispose();
     }

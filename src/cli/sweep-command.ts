@@ -80,6 +80,7 @@ export async function runSweepCommand(sel: SweepSelection, flags: SweepFlags): P
     const backend = await chooseBackend(flags.backend, plan.device, (m) => console.error(`graft run: ${m}`));
 
     const { cancelOnSignals } = await import('./cancel-signals.js');
+    (await import('../runtime/scratch.js')).sweepStaleScratch();
     const stop = cancelOnSignals({ quiet: flags.events, what: 'the sweep' });
     try {
         const outcome = await runSweep(sweep, plan, {

@@ -3,9 +3,10 @@
 // index: a single Uint8Array while the dataset fits the memory budget, else a file of raw
 // tensors on disk (the OS page cache keeps hot parts in memory without counting towards RSS).
 
-import { mkdtempSync, rmSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { makeScratchDir, removeScratchDir } from '../scratch.js';
 
 /** Default memory budget: 1 GiB, or a quarter of RAM on small machines. */
 export function defaultMemoryBudget(): number {
@@ -46,8 +47,8 @@ export class DecodedCache {
             this.memory = new Uint8Array(count * recordBytes);
         } else {
             this.kind = 'disk';
-            this.folder = mkdtempSync(join(options.dir ?? tmpdir(), 'graft-decoded-'));
-            cleanupOnExit.add(this.folder);
+            // Removed on close, at process exit at the latest, or by the next run once this process is gone.
+            this.folder = makeScratchDir('decoded', options.dir ?? tmpdir());
         }
     }
 
@@ -124,15 +125,6 @@ export class DecodedCache {
         this.closed = true;
         await Promise.allSettled([...this.pending.values()]);
         if (this.opening) await (await this.opening).close().catch(() => undefined);
-        if (this.folder) {
-            await fs.rm(this.folder, { recursive: true, force: true });
-            cleanupOnExit.delete(this.folder);
-        }
+        if (this.folder) removeScratchDir(this.folder);
     }
 }
-
-// Disk caches are scratch data: remove them even when the process ends without close().
-const cleanupOnExit = new Set<string>();
-process.once('exit', () => {
-    for (const dir of cleanupOnExit) rmSync(dir, { recursive: true, force: true });
-});

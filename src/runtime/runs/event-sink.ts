@@ -39,8 +39,14 @@ export class EventSink {
         delete rest.runId;
         const event = { type, schemaVersion: EVENTS_SCHEMA_VERSION, time: new Date().toISOString(), runId: this.runId, ...rest } as RunEvent;
         const line = `${JSON.stringify(event)}\n`;
-        if (this.file) appendFileSync(this.file, line);
-        else this.pending.push(line);
+        if (this.file) {
+            try {
+                appendFileSync(this.file, line);
+            } catch {
+                // A full or read-only disk: the run's own writes report it (files.ts DiskError);
+                // the event still reaches stdout and the listeners.
+            }
+        } else this.pending.push(line);
         if (this.stdout) process.stdout.write(line);
         for (const fn of this.listeners) fn(event);
         return event;

@@ -72,7 +72,7 @@ export function loadOptimizerState(dir: string): OptimizerSnapshot | undefined {
  * Saves every weight of `model` (trainable or not, in model.weights order) into `dir`,
  * atomically, with the optimizer's state when given (so that `--resume` continues its moments).
  */
-export async function saveWeights(model: tf.LayersModel, dir: string, optimizer?: OptimizerSnapshot): Promise<void> {
+export async function saveWeights(model: tf.LayersModel, dir: string, optimizer?: OptimizerSnapshot, extraFiles: Record<string, string> = {}): Promise<void> {
     const values = await Promise.all(model.weights.map((w) => w.read().data()));
     const total = values.reduce((s, v) => s + v.length, 0);
     const blob = new Float32Array(total);
@@ -90,6 +90,7 @@ export async function saveWeights(model: tf.LayersModel, dir: string, optimizer?
             writeFileAtomic(join(tmp, 'optimizer.json'), JSON.stringify(opt.manifest));
             writeFileAtomic(join(tmp, 'optimizer.bin'), new Uint8Array(opt.blob.buffer));
         }
+        for (const [name, text] of Object.entries(extraFiles)) writeFileAtomic(join(tmp, name), text);
     });
 }
 

@@ -12,10 +12,38 @@ import { Adaptation } from '../transfer/adapt-step.js';
 import type { Phase } from './events.js';
 import { loadOptimizerState, loadWeights, saveWeights } from './model-io.js';
 import type { RunRecord } from './run-record.js';
+import type { RunState } from './run-types.js';
+import type { PhaseState } from '../train/trainer.js';
+import { readJson, recoverReplacedDir } from './files.js';
 
 export function phaseDirs(runDir: string, phase: Phase): { last: string; best: string } {
     const tag = phase.replace(/[^A-Za-z0-9_-]/g, '_');
     return { last: join(runDir, 'checkpoint', `last-${tag}`), best: join(runDir, 'checkpoint', `best-${tag}`) };
+}
+
+/** Where each phase is, as saved inside its last checkpoint (written with the weights, in one folder swap). */
+const PHASE_STATE_FILE = 'phase-state.json';
+
+/**
+ * Resuming: the phase states of state.json as the checkpoints on disk say. A process killed after
+ * a checkpoint's folder swap but before state.json was rewritten would otherwise resume the
+ * weights of epoch n+1 as if they were epoch n's (and train that epoch twice). Checkpoint folders
+ * caught between the two renames of their swap are put back first.
+ */
+export function reconcileWithCheckpoints(runDir: string, state: RunState, baselines: readonly BaselineKind[]): void {
+    const saved = (phase: Phase): PhaseState | undefined => {
+        const dirs = phaseDirs(runDir, phase);
+        recoverReplacedDir(dirs.best);
+        return recoverReplacedDir(dirs.last) ? readJson<PhaseState>(join(dirs.last, PHASE_STATE_FILE)) : undefined;
+    };
+    if (!state.mainDone) {
+        const main = saved('main');
+        if (main) state.main = main;
+    }
+    for (const kind of baselines) {
+        const s = saved(`baseline:${kind}`);
+        if (s) (state.baselines ??= {})[kind] = s;
+    }
 }
 
 export class PhaseRunner {
@@ -96,7 +124,7 @@ export class PhaseRunner {
             loadBest: async () => loadWeights(m.model, dirs.best),
             loadOptimizer: () => loadOptimizerState(dirs.last),
             saveState: async (s, optimizer) => {
-                await saveWeights(m.model, dirs.last, optimizer);
+                await saveWeights(m.model, dirs.last, optimizer, { [PHASE_STATE_FILE]: JSON.stringify(s) });
                 if (phase === 'main') state.main = s;
                 else if (phase.startsWith('baseline:')) (state.baselines ??= {})[phase.slice('baseline:'.length) as BaselineKind] = s;
                 record.saveState();

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { ExperimentPlan, SpecLoc } from '../../core/plan/types.js';
 import { CancelledError } from '../train/trainer.js';
 import { keyOf } from './dependencies.js';
+import { reconcileWithCheckpoints } from './phase-run.js';
 import { EventSink } from './event-sink.js';
 import type { RunStartEvent } from './events.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { diskError, guardWrite, readJson, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
 import { toPlanFile } from './plan-file.js';
 import { currentOwner, shownStatus, startHeartbeat } from './liveness.js';
@@ -53,8 +54,9 @@ export class RunRecord {
         const runDir = this.runDir;
         this.runId = runDir.split(/[\\/]/).pop()!;
         this.state = (resumeDir && readJson<RunState>(join(runDir, 'state.json'))) || { runId: this.runId };
+        if (resumeDir) reconcileWithCheckpoints(runDir, this.state, plan.baselines);
         this.resumed = resumeDir !== undefined && (this.state.main !== undefined || this.state.mainDone === true);
-        mkdirSync(runDir, { recursive: true });
+        guardWrite(runDir, () => mkdirSync(runDir, { recursive: true }));
 
         this.sink = this.openSink(opts);
         this.log = (level, message, at) => {
@@ -150,7 +152,13 @@ export class RunRecord {
         results.finished = new Date().toISOString();
         results.seconds = seconds;
         delete results.owner;
-        this.saveResults();
+        try {
+            this.saveResults();
+        } catch (err) {
+            // The end cannot be recorded (disk full, folder made read-only): the run did not complete as a record.
+            if (results.status !== 'cancelled') results.status = 'failed';
+            results.error ??= { message: (diskError(err, join(runDir, 'results.json')) ?? (err as Error)).message };
+        }
         if (!this.parent) {
             this.sink.emit({
                 type: 'run-end', status: results.status as 'completed' | 'failed' | 'cancelled', results: join(runDir, 'results.json'),
@@ -161,7 +169,11 @@ export class RunRecord {
         }
         if (results.status === 'completed' && existsSync(join(runDir, 'state.json'))) {
             // A completed run has nothing to resume; keep the checkpoints, drop the resume marker.
-            writeFileAtomic(join(runDir, 'state.json'), JSON.stringify({ ...this.state, completed: true }));
+            try {
+                writeFileAtomic(join(runDir, 'state.json'), JSON.stringify({ ...this.state, completed: true }));
+            } catch {
+                // results.json says completed; a stale resume marker only offers a resume that finds nothing to do.
+            }
         }
         return { status: results.status as RunOutcome['status'], runDir, results };
     }

@@ -4,7 +4,8 @@
 // path where a copy can be placed by hand on an offline machine.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { pidAlive } from '../scratch.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
@@ -47,8 +48,27 @@ function checksumProblem(data: Uint8Array, expected: Checksum): string | undefin
 /** Writes a file atomically so that an interrupted download never leaves a half file in the cache. */
 function writeAtomically(path: string, data: Uint8Array): void {
     const tmp = `${path}.${process.pid}.${Date.now()}.part`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    try {
+        writeFileSync(tmp, data);
+        renameSync(tmp, path);
+    } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+    }
+}
+
+/** Partial files (`<name>.<pid>.<time>.part`) left in `dir` by a process that was killed while writing. */
+function sweepPartials(dir: string): void {
+    let names: string[];
+    try {
+        names = readdirSync(dir).filter((n) => n.endsWith('.part'));
+    } catch {
+        return;
+    }
+    for (const n of names) {
+        const pid = Number(n.split('.').at(-3));
+        if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(dir, n), { force: true });
+    }
 }
 
 function describeFetchFailure(e: unknown): string {
@@ -182,6 +202,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function fetchToCache(url: string, fileName: string, options: FetchOptions = {}, dir = cacheDirFor(url)): Promise<string> {
     const path = join(dir, fileName);
+    sweepPartials(dirname(path));
     if (existsSync(path)) {
         if (!checksumProblem(readFileSync(path), options)) return path;
         rmSync(path, { force: true });
