@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
     test: {
         include: ['test/**/*.test.ts'],
-        exclude: ['test/e2e/**', 'node_modules/**'],
+        // test/faults: `npm run test:faults` (vitest.faults.config.ts).
+        exclude: ['test/e2e/**', 'test/faults/**', 'node_modules/**'],
         // A private TMPDIR for the run, removed at the end (test/temp-dir.setup.ts).
         globalSetup: ['test/temp-dir.setup.ts'],
         pool: 'forks',

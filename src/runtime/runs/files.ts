@@ -5,6 +5,7 @@
 
 import { mkdirSync, renameSync, writeFileSync, readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { pidAlive } from '../scratch.js';
 
 let counter = 0;
 
@@ -109,10 +110,20 @@ export function replaceDirAtomic(dir: string, fill: (tmp: string) => void): void
  * (`<dir>.old-…`). Puts the newest complete one back as `dir`; true when `dir` is (now) there.
  */
 export function recoverReplacedDir(dir: string): boolean {
-    if (existsSync(dir)) return true;
     const parent = dirname(dir);
     if (!existsSync(parent)) return false;
     const name = basename(dir);
+    if (!existsSync(dir) && !putBack(parent, name, dir)) return false;
+    // What killed processes left around it (a partial fill, an old version) goes.
+    for (const f of readdirSync(parent)) {
+        if (!f.startsWith(`${name}.tmp-`) && !f.startsWith(`${name}.old-`)) continue;
+        const pid = Number(f.slice(name.length + 5).split('-')[0]);
+        if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(parent, f), { recursive: true, force: true });
+    }
+    return true;
+}
+
+function putBack(parent: string, name: string, dir: string): boolean {
     // `<name>.tmp-<pid>-<n>` / `<name>.old-<pid>-<n>`.
     const parts = (f: string): { pid: string; n: number } => {
         const [pid, n] = f.slice(name.length + 5).split('-');

@@ -104,14 +104,25 @@ export function loadWeights(model: tf.LayersModel, dir: string): boolean {
     if (manifest.weights.length !== model.weights.length) {
         throw new Error(`checkpoint ${dir} has ${manifest.weights.length} weights, the model ${model.weights.length}: it belongs to a different network`);
     }
-    let offset = 0;
+    // Matched by name: model.weights lists trainable weights first, so its order changes with
+    // freezing (a run resumed inside a later stage builds the network under the first stage's
+    // freezing). By position only for checkpoints whose names do not all match.
+    const offsets: number[] = [];
+    let total = 0;
+    for (const entry of manifest.weights) {
+        offsets.push(total);
+        total += entry.shape.reduce((a, b) => a * b, 1);
+    }
+    const keyOf = (w: tf.LayerVariable): string => (w as tf.LayerVariable & { originalName?: string }).originalName ?? w.name;
+    const byName = new Map(manifest.weights.map((entry, i) => [entry.name, i]));
+    const named = byName.size === manifest.weights.length && model.weights.every((w) => byName.has(keyOf(w)));
     tf.tidy(() => {
         model.weights.forEach((w, i) => {
-            const shape = manifest.weights[i].shape;
+            const j = named ? byName.get(keyOf(w))! : i;
+            const shape = manifest.weights[j].shape;
             const size = shape.reduce((a, b) => a * b, 1);
-            if (shape.join(',') !== (w.shape as number[]).join(',')) throw new Error(`checkpoint ${dir}: weight ${manifest.weights[i].name} has shape [${shape}], the model [${w.shape}]`);
-            (w.read() as tf.Variable).assign(tf.tensor(blob.subarray(offset, offset + size), shape));
-            offset += size;
+            if (shape.join(',') !== (w.shape as number[]).join(',')) throw new Error(`checkpoint ${dir}: weight ${manifest.weights[j].name} has shape [${shape}], the model [${w.shape}]`);
+            (w.read() as tf.Variable).assign(tf.tensor(blob.subarray(offsets[j], offsets[j] + size), shape));
         });
     });
     return true;
