@@ -1,8 +1,12 @@
 // Liveness of a `running` record: its process (same host) and its heartbeat's age.
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentOwner, ownerAlive, shownStatus, staleAfterMs } from '../../src/runtime/runs/liveness.js';
+import { findResumable } from '../../src/runtime/runs/run-dir.js';
 
 describe('liveness', () => {
     const now = Date.parse('2026-12-04T03:00:00Z');
@@ -31,5 +35,23 @@ describe('liveness', () => {
 
     it('ended runs keep their status', () => {
         expect(shownStatus({ status: 'cancelled', owner: { pid: 1, host: 'x', heartbeat: ago(10 ** 9) } }, now)).toBe('cancelled');
+    });
+
+    it('--resume does not take a run that is still going in another process, but takes an interrupted one', () => {
+        const root = mkdtempSync(join(tmpdir(), 'graft-live-'));
+        try {
+            const run = (id: string, owner: object): void => {
+                const dir = join(root, 'exp', id);
+                mkdirSync(dir, { recursive: true });
+                writeFileSync(join(dir, 'results.json'), JSON.stringify({ status: 'running', owner }));
+                writeFileSync(join(dir, 'state.json'), '{}');
+            };
+            const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
+            run('20261204-010000', { pid: dead, host: hostname(), heartbeat: new Date().toISOString() });
+            run('20261204-020000', { pid: process.pid, host: hostname(), heartbeat: new Date().toISOString() });
+            expect(findResumable(root, 'exp')).toBe(join(root, 'exp', '20261204-010000'));
+        } finally {
+            rmSync(root, { recursive: true, force: true });
+        }
     });
 });

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { DatasetPlan, ExperimentPlan } from '../../core/plan/types.js';
 import { readJson } from './files.js';
+import { shownStatus } from './liveness.js';
 import type { RunResults } from './results.js';
 
 /** A sortable, readable id: UTC time to the second, plus a counter when two runs start in the same second. */
@@ -30,11 +31,14 @@ export function listRuns(runsRoot: string, experiment: string): string[] {
         .reverse();
 }
 
-/** The newest run that did not complete and left a state to continue from. */
+/**
+ * The newest run that did not complete and left a state to continue from. A run still going in
+ * another process (live owner, fresh heartbeat) is not taken: two processes would write one folder.
+ */
 export function findResumable(runsRoot: string, experiment: string): string | undefined {
     return listRuns(runsRoot, experiment).find((dir) => {
         const r = readJson<RunResults>(join(dir, 'results.json'));
-        return r !== undefined && r.status !== 'completed' && existsSync(join(dir, 'state.json'));
+        return r !== undefined && r.status !== 'completed' && !(r.owner && shownStatus(r) === 'running') && existsSync(join(dir, 'state.json'));
     });
 }
 
