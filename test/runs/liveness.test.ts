@@ -1,5 +1,5 @@
 // Liveness of a `running` record: its process (same host) and its heartbeat's age.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +48,17 @@ describe('liveness', () => {
             };
             const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
             run('20261204-010000', { pid: dead, host: hostname(), heartbeat: new Date().toISOString() });
-            run('20261204-020000', { pid: process.pid, host: hostname(), heartbeat: new Date().toISOString() });
-            expect(findResumable(root, 'exp')).toBe(join(root, 'exp', '20261204-010000'));
+            // Another live process: a child that waits.
+            const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+            try {
+                run('20261204-020000', { pid: other.pid, host: hostname(), heartbeat: new Date().toISOString() });
+                expect(findResumable(root, 'exp')).toBe(join(root, 'exp', '20261204-010000'));
+            } finally {
+                other.kill();
+            }
+            // This very process's own record: its run has ended (a process does not resume a run it is running).
+            run('20261204-030000', { pid: process.pid, host: hostname(), heartbeat: new Date().toISOString() });
+            expect(findResumable(root, 'exp')).toBe(join(root, 'exp', '20261204-030000'));
         } finally {
             rmSync(root, { recursive: true, force: true });
         }

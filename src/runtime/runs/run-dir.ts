@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import type { DatasetPlan, ExperimentPlan } from '../../core/plan/types.js';
 import { readJson } from './files.js';
@@ -31,6 +32,12 @@ export function listRuns(runsRoot: string, experiment: string): string[] {
         .reverse();
 }
 
+/** A `running` record whose owner is another live process (this process resuming its own record has ended that run). */
+function aliveElsewhere(r: RunResults): boolean {
+    if (!r.owner || (r.owner.pid === process.pid && r.owner.host === hostname())) return false;
+    return shownStatus(r) === 'running';
+}
+
 /**
  * The newest run that did not complete and left a state to continue from. A run still going in
  * another process (live owner, fresh heartbeat) is not taken: two processes would write one folder.
@@ -38,7 +45,7 @@ export function listRuns(runsRoot: string, experiment: string): string[] {
 export function findResumable(runsRoot: string, experiment: string): string | undefined {
     return listRuns(runsRoot, experiment).find((dir) => {
         const r = readJson<RunResults>(join(dir, 'results.json'));
-        return r !== undefined && r.status !== 'completed' && !(r.owner && shownStatus(r) === 'running') && existsSync(join(dir, 'state.json'));
+        return r !== undefined && r.status !== 'completed' && !aliveElsewhere(r) && existsSync(join(dir, 'state.json'));
     });
 }
 
