@@ -178,6 +178,23 @@ describe('SIGTERM in each phase', () => {
         expect(ms).toBeLessThan(2000);
     });
 
+    it('a wait no cancellation check covers (GRAFT_FAILPOINTS=after-data): the watchdog writes the end within the grace period', async () => {
+        const c = newCase();
+        const child = startGraft(['run', c.file, '--events', '--backend', BACKEND], { ...c.env, GRAFT_FAILPOINTS: 'after-data', GRAFT_CANCEL_GRACE_MS: '1000' });
+        const { ms, code, at } = await termWhen(child, child.waitFor((e) => e.type === 'log' && String(e.message).includes('failpoint after-data')));
+        const results = readJson(join(theRun(c.runs), 'results.json'));
+        const jsonOk = jsonProblems(c.runs).length === 0;
+        rows.push({ case: 'SIGTERM while stuck in a wait no check covers (watchdog, 1 s grace)', at, exitMs: ms, code: String(code), status: results.status, jsonOk, metricsEqual: '–' });
+        expect(code).toBe(130);
+        expect(results.status).toBe('cancelled');
+        expect(results.finished).toBeDefined();
+        expect(results.owner).toBeUndefined();
+        expect(jsonOk).toBe(true);
+        // The grace period, not a cooperative stop, ended it: at least 1 s, and still within 2 s.
+        expect(ms).toBeGreaterThanOrEqual(900);
+        expect(ms).toBeLessThan(2000);
+    });
+
     it('a second signal exits at once, still writing the end', async () => {
         const c = newCase();
         const child = startGraft(['run', c.file, '--events', '--backend', BACKEND], c.env);

@@ -16,6 +16,7 @@ import { PhaseRunner } from './phase-run.js';
 import { writePredictions } from './predictions-record.js';
 import { evaluateModel } from './run-evaluation.js';
 import { RunRecord } from './run-record.js';
+import { failpoint } from './failpoints.js';
 import type { ParentRun, RunContext, RunOptions, RunOutcome } from './run-types.js';
 import { transferGain, warnNegativeTransfer } from './transfer-gain.js';
 
@@ -57,6 +58,7 @@ export async function runExperiment(plan: ExperimentPlan, ctx: RunContext, opts:
             }
         } else {
             loaded = await loadTrainingData(plan, (msg) => record.log('warning', msg, plan.data.at), ctx.signal);
+            await failpoint('after-data', (msg) => record.log('info', msg));
             phases = new PhaseRunner(plan, loaded.data, record, deps.backboneContext(), ctx.cancelled);
             await trainAndEvaluate(plan, record, loaded, phases, parent);
         }
