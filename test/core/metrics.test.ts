@@ -9,7 +9,7 @@ import {
 import { keywordDoc } from '../../src/language/lsp/keyword-docs.js';
 import { parseMonitor } from '../../src/language/validation/monitors.js';
 import { computeMetrics, METRIC_COMPUTATIONS, type Predictions } from '../../src/runtime/eval/metrics.js';
-import { createFixture, removeFixture, spec, validate } from '../language/validation-fixture.js';
+import { createFixture, removeFixture, spec, tagsSpec, validate } from '../language/validation-fixture.js';
 
 /** 4 images, 3 classes; argmax is right for 3 of them (image 2, class 2, is predicted 1). */
 const SINGLE: Predictions = {
@@ -128,22 +128,7 @@ describe('the validator reads the metric registry', () => {
     });
 
     test('a metric defined for single-label data only warns on multi-label data', async () => {
-        const tags = `dataset tags {
-  source csv "data/tags/labels.csv" images "data/tags/images"
-  task multi_label
-  image 32 x 32 rgb
-  split train 80%, val 20%
-}
-experiment t {
-  data tags
-  backbone small_cnn filters 8
-  head {
-    pool average
-    output sigmoid
-  }
-  metrics map, top 1, confusion
-}
-`;
+        const tags = tagsSpec('sigmoid', '  metrics map, top 1, confusion\n');
         const diagnostics = (await validate(root, tags)).diagnostics;
         const warnings = diagnostics.filter((d) => d.severity === 2).map((d) => d.message);
         expect(warnings).toEqual([

@@ -170,74 +170,69 @@ export interface TestServer {
     close(): Promise<void>;
 }
 
-/** Accepts connections and never answers. */
-export async function hangingServer(): Promise<TestServer> {
-    const sockets = new Set<import('node:net').Socket>();
-    let hit!: () => void;
-    const hitP = new Promise<void>((r) => (hit = r));
-    const server: TcpServer = createTcpServer((s) => {
-        sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('data', () => hit());
-    });
+/** A promise and the function that resolves it: a server's "first request arrived". */
+function signalled(): { promise: Promise<void>; fire: () => void } {
+    let fire!: () => void;
+    const promise = new Promise<void>((r) => (fire = r));
+    return { promise, fire };
+}
+
+/** Starts `server` on a free port of 127.0.0.1; `close` runs `stop` (drop its connections) first. */
+async function onLocalPort(server: TcpServer | Server, hit: Promise<void>, stop: () => void): Promise<TestServer> {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as import('node:net').AddressInfo).port;
     return {
         url: `http://127.0.0.1:${port}/model.json`,
-        hit: hitP,
+        hit,
         close: () => new Promise((r) => {
-            for (const s of sockets) s.destroy();
+            stop();
             server.close(() => r());
         })
     };
 }
 
+/** Accepts connections and never answers. */
+export async function hangingServer(): Promise<TestServer> {
+    const sockets = new Set<import('node:net').Socket>();
+    const hit = signalled();
+    const server: TcpServer = createTcpServer((s) => {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('data', () => hit.fire());
+    });
+    return onLocalPort(server, hit.promise, () => {
+        for (const s of sockets) s.destroy();
+    });
+}
+
 /** Answers 200 with a large Content-Length, then sends one byte every `everyMs`. */
 export async function tricklingServer(everyMs = 100): Promise<TestServer> {
-    let hit!: () => void;
-    const hitP = new Promise<void>((r) => (hit = r));
+    const hit = signalled();
     const timers = new Set<NodeJS.Timeout>();
     const server: Server = createHttpServer((req, res) => {
-        hit();
+        hit.fire();
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
         res.write('{');
         const t = setInterval(() => res.write(' '), everyMs);
         timers.add(t);
         res.on('close', () => clearInterval(t));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as import('node:net').AddressInfo).port;
-    return {
-        url: `http://127.0.0.1:${port}/model.json`,
-        hit: hitP,
-        close: () => new Promise((r) => {
-            for (const t of timers) clearInterval(t);
-            server.closeAllConnections();
-            server.close(() => r());
-        })
-    };
+    return onLocalPort(server, hit.promise, () => {
+        for (const t of timers) clearInterval(t);
+        server.closeAllConnections();
+    });
 }
 
 /** Promises 1000 bytes, sends 100, then cuts the connection. */
 export async function cuttingServer(): Promise<TestServer> {
-    let hit!: () => void;
-    const hitP = new Promise<void>((r) => (hit = r));
+    const hit = signalled();
     const server: Server = createHttpServer((req, res) => {
-        hit();
+        hit.fire();
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
         res.write('{"modelTopology": ' + ' '.repeat(82));
         setTimeout(() => res.socket?.destroy(), 50);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as import('node:net').AddressInfo).port;
-    return {
-        url: `http://127.0.0.1:${port}/model.json`,
-        hit: hitP,
-        close: () => new Promise((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-        })
-    };
+    return onLocalPort(server, hit.promise, () => server.closeAllConnections());
 }
 
 // ---- the table
@@ -258,14 +253,5 @@ export function table(rows: Row[]): string {
     return head + rows.map((r) => `| ${r.case} | ${r.at} | ${r.exitMs === undefined ? '–' : `${r.exitMs} ms`} | ${r.code} | ${r.status} | ${r.jsonOk ? 'yes' : 'NO'} | ${r.metricsEqual} |`).join('\n') + '\n';
 }
 
-/** A seeded PRNG (mulberry32) for the kill moments. */
-export function seeded(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+/** The seeded PRNG of the kill moments: the project's own (src/runtime/data/prng.ts). */
+export { mulberry32 as seeded } from '../../src/runtime/data/prng.js';

@@ -3,7 +3,7 @@
 import { TextDocument } from 'langium';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver';
-import { createFixture, listDiagnostics, removeFixture, services, spec, validate } from './validation-fixture.js';
+import { createFixture, listDiagnostics, removeFixture, services, spec, tagsSpec, validate } from './validation-fixture.js';
 
 let root = '';
 beforeAll(() => {
@@ -73,22 +73,7 @@ describe('quick fixes', () => {
     });
 
     test('task-activation: softmax → sigmoid on multi-label data, and back on single-label', async () => {
-        const tags = `dataset tags {
-  source csv "data/tags/labels.csv" images "data/tags/images"
-  task multi_label
-  image 32 x 32 rgb
-  split train 80%, val 20%
-}
-experiment t {
-  data tags
-  backbone small_cnn filters 8
-  head {
-    pool average
-    output softmax
-  }
-}
-`;
-        const toSigmoid = await fixesFor(tags, 'task-activation');
+        const toSigmoid = await fixesFor(tagsSpec('softmax'), 'task-activation');
         expect(toSigmoid.actions.map((a) => a.title)).toEqual(['Use sigmoid']);
         const fixed = toSigmoid.apply(toSigmoid.actions[0]);
         expect(fixed).toContain('output sigmoid');

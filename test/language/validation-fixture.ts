@@ -125,6 +125,25 @@ export const BASE_EXPERIMENT = `experiment e {
 }
 `;
 
+/** Multi-label data on the fixture's CSV, and an experiment `t` on it with `output <output>` and `extra` lines. */
+export function tagsSpec(output: 'softmax' | 'sigmoid', extra = ''): string {
+    return `dataset tags {
+  source csv "data/tags/labels.csv" images "data/tags/images"
+  task multi_label
+  image 32 x 32 rgb
+  split train 80%, val 20%
+}
+experiment t {
+  data tags
+  backbone small_cnn filters 8
+  head {
+    pool average
+    output ${output}
+  }
+${extra}}
+`;
+}
+
 /** BASE_DATASET + BASE_EXPERIMENT with `replace` pairs applied (each must match). */
 export function spec(...replacements: Array<[string, string]>): string {
     let text = BASE_DATASET + '\n' + BASE_EXPERIMENT;

@@ -48,17 +48,22 @@ export function guardWrite<T>(path: string, write: () => T): T {
     }
 }
 
+/** Writes `data` to `tmp`, then renames it over `path`; a failed write removes `tmp` (the old `path` stays). */
+export function replaceFile(path: string, tmp: string, data: string | Uint8Array): void {
+    try {
+        writeFileSync(tmp, data);
+        renameSync(tmp, path);
+    } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+    }
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
     guardWrite(path, () => {
         mkdirSync(dirname(path), { recursive: true });
-        try {
-            writeFileSync(tmp, data);
-            renameSync(tmp, path);
-        } catch (err) {
-            rmSync(tmp, { force: true });
-            throw err;
-        }
+        replaceFile(path, tmp, data);
     });
 }
 

@@ -4,8 +4,9 @@
 // path where a copy can be placed by hand on an offline machine.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { pidAlive } from '../scratch.js';
+import { replaceFile } from '../runs/files.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
@@ -47,14 +48,7 @@ function checksumProblem(data: Uint8Array, expected: Checksum): string | undefin
 
 /** Writes a file atomically so that an interrupted download never leaves a half file in the cache. */
 function writeAtomically(path: string, data: Uint8Array): void {
-    const tmp = `${path}.${process.pid}.${Date.now()}.part`;
-    try {
-        writeFileSync(tmp, data);
-        renameSync(tmp, path);
-    } catch (err) {
-        rmSync(tmp, { force: true });
-        throw err;
-    }
+    replaceFile(path, `${path}.${process.pid}.${Date.now()}.part`, data);
 }
 
 /** Partial files (`<name>.<pid>.<time>.part`) left in `dir` by a process that was killed while writing. */
