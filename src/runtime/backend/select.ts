@@ -8,6 +8,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerNativeKernels, type NativeState } from './native-kernels/index.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 import { threadedWasmWorks, withThreadedWasm } from './wasm-threads.js';
 
@@ -176,7 +177,7 @@ async function tryWasm(warnings: string[], options: SelectOptions): Promise<Atte
             warnings.push(`wasm is already running with ${wasmThreads} thread(s) in this process; ${wanted} take effect in a new process.`);
         }
         if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the wasm backend did not initialise' };
-        return { ok: true, detail: wasmDetail() };
+        return { ok: true, detail: wasmDetail(warnings) };
     }
     if (wanted > 1 && tf.findBackend('wasm') === null) {
         const registration = tf.engine().registryFactory['wasm'];
@@ -185,7 +186,7 @@ async function tryWasm(warnings: string[], options: SelectOptions): Promise<Atte
             if (!probe.ok) throw new Error(probe.reason ?? 'the threaded build failed its trial run');
             await withThreadedWasm(wanted, () => tf.setBackend('wasm'));
             wasmThreads = getThreadsCount();
-            return { ok: true, detail: wasmDetail() };
+            return { ok: true, detail: wasmDetail(warnings) };
         } catch (err) {
             warnings.push(`Multi-threaded wasm unavailable (${firstLine(err)}); using one thread.`);
             // Clear the failed instance so the single-threaded build initialises afresh.
@@ -197,12 +198,26 @@ async function tryWasm(warnings: string[], options: SelectOptions): Promise<Atte
     }
     if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the wasm backend did not initialise' };
     wasmThreads = getThreadsCount();
-    return { ok: true, detail: wasmDetail() };
+    return { ok: true, detail: wasmDetail(warnings) };
 }
 
-function wasmDetail(): string {
+/** What runs the convolutions and matrix products: oneDNN (native) where the addon loads. */
+let native: NativeState | undefined;
+
+function wasmDetail(warnings: string[]): string {
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
-    return `wasm (${simd}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}, Graft training kernels)`;
+    const first = native === undefined;
+    native = registerNativeKernels(wasmThreads);
+    if (first && !native.active && process.env['GRAFT_NATIVE'] !== '0') {
+        warnings.push(`Native kernels unavailable, convolutions run on wasm (slower): ${native.reason}.`);
+    }
+    const kernels = native.active ? `Graft training kernels, native ${native.version} convolutions and matrix products` : 'Graft training kernels';
+    return `wasm (${simd}, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'}, ${kernels})`;
+}
+
+/** Whether convolutions and matrix products run natively (oneDNN), for reports. */
+export function nativeKernelState(): NativeState | undefined {
+    return native;
 }
 
 function requestedThreads(options: SelectOptions): number {

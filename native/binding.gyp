@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "graft_kernels",
+      "sources": ["graft_kernels.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["-ldnnl", "-fopenmp"]
+    }
+  ]
+}

@@ -1,0 +1,54 @@
+// Loading Graft's native kernels (native/graft_kernels.cc, built by `npm install` where a C++
+// compiler and oneDNN's headers are present). Their absence is normal: the wasm kernels then do
+// all the work. GRAFT_NATIVE=0 turns them off (for A/B measurements and to rule them out).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions; offsets are byte offsets into `heap`, a view of the whole wasm memory. */
+export interface NativeAddon {
+    conv(heap: Uint8Array, geometry: Int32Array, offsets: Float64Array, mode: number, alpha: number): void;
+    matmul(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, alpha: number): void;
+    binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
+    batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
+    setThreads(threads: number): void;
+    version(): string;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+export const ADDON_FILE = join('native', 'build', 'Release', 'graft_kernels.node');
+
+let loaded: AddonLoad | undefined;
+
+/** The addon, loaded once per process, or why not. */
+export function loadNativeAddon(): AddonLoad {
+    if (loaded !== undefined) return loaded;
+    if (process.env['GRAFT_NATIVE'] === '0') return (loaded = { ok: false, reason: 'turned off by GRAFT_NATIVE=0' });
+    const path = findAddon(dirname(fileURLToPath(import.meta.url)));
+    if (path === undefined) {
+        return (loaded = {
+            ok: false,
+            reason: `${ADDON_FILE} is not built (it needs g++ and oneDNN: apt-get install g++ libdnnl-dev, then npm run build:native)`
+        });
+    }
+    try {
+        const addon = createRequire(import.meta.url)(path) as NativeAddon;
+        addon.version();
+        return (loaded = { ok: true, addon, path });
+    } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        return (loaded = { ok: false, reason: `${path} did not load (${text.split('\n')[0]}); rebuild it with npm run build:native` });
+    }
+}
+
+/** The project root's addon, searched upwards (sources run from src/, the build from out/). */
+function findAddon(from: string): string | undefined {
+    for (let dir = from, i = 0; i < 8; i++, dir = dirname(dir)) {
+        const candidate = join(dir, ADDON_FILE);
+        if (existsSync(candidate)) return candidate;
+        if (dirname(dir) === dir) break;
+    }
+    return undefined;
+}

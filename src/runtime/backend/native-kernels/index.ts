@@ -1,0 +1,31 @@
+// Graft's native kernels for the wasm backend (see native/graft_kernels.cc): the convolutions and
+// matrix products, which are most of a training step's time, run by oneDNN on the wasm heap, and
+// the per-channel element-wise work of BatchNorm.
+// Everything else stays on wasm. Registered after the wasm training kernels, over them.
+import { loadNativeAddon } from './addon.js';
+import { registerNativeChannelwise } from './channelwise.js';
+import { registerNativeConv } from './conv.js';
+import { registerNativeMatMul } from './matmul.js';
+
+export type NativeState = { active: true; version: string; threads: number } | { active: false; reason: string };
+
+let state: NativeState | undefined;
+
+/** Registers the native kernels once per process (threads: the same count wasm uses). */
+export function registerNativeKernels(threads: number): NativeState {
+    if (state !== undefined) {
+        if (state.active && state.threads !== threads) {
+            const load = loadNativeAddon();
+            if (load.ok) load.addon.setThreads(threads);
+            state = { ...state, threads };
+        }
+        return state;
+    }
+    const load = loadNativeAddon();
+    if (!load.ok) return (state = { active: false, reason: load.reason });
+    load.addon.setThreads(threads);
+    registerNativeConv(load.addon);
+    registerNativeMatMul(load.addon);
+    registerNativeChannelwise(load.addon);
+    return (state = { active: true, version: load.addon.version(), threads });
+}

@@ -1,0 +1,24 @@
+// One native call writing a fresh wasm output: allocate, call, and on failure free the output
+// before the error reaches register.ts (which then runs the replaced kernel).
+import type * as tf from '@tensorflow/tfjs';
+import { heapOf, internals, offsetOf } from './wasm-heap.js';
+
+export function withOutput(
+    backend: tf.KernelBackend,
+    shape: number[],
+    inputs: (tf.TensorInfo | undefined)[],
+    call: (heap: Uint8Array, offsets: Float64Array) => void
+): tf.TensorInfo {
+    const out = internals(backend).makeOutput(shape, 'float32');
+    try {
+        // [inputs..., output]; an absent input is -1 (the addon does not read it).
+        const offsets = new Float64Array(inputs.length + 1);
+        inputs.forEach((t, i) => (offsets[i] = t === undefined ? -1 : offsetOf(backend, t)));
+        offsets[inputs.length] = offsetOf(backend, out);
+        call(heapOf(backend), offsets);
+        return out;
+    } catch (err) {
+        backend.disposeData(out.dataId);
+        throw err;
+    }
+}

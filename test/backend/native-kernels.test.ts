@@ -1,0 +1,135 @@
+// Graft's native kernels (oneDNN on the wasm heap, native/graft_kernels.cc) against the pure JS
+// cpu backend on random signed inputs, and proof that the native path (not its wasm fallback) ran.
+// The suite skips, saying why, where the addon is not built (no g++ or libdnnl-dev).
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadNativeAddon } from '../../src/runtime/backend/native-kernels/addon.js';
+import { nativeCalls, nativeFallbacks } from '../../src/runtime/backend/native-kernels/register.js';
+import { nativeKernelState } from '../../src/runtime/backend/select.js';
+import { compareKernel, spec, useWasm } from './compare.js';
+
+const load = loadNativeAddon();
+const skipReason = load.ok ? '' : `native kernels not built here: ${load.reason}`;
+if (!load.ok) console.warn(`test/backend/native-kernels.test.ts skipped: ${skipReason}`);
+
+type Inputs = Record<string, { shape: number[]; values: Float32Array }>;
+
+/** cpu vs wasm+native: the result agrees and `kernel` ran natively (`native` false: it must fall back). */
+async function check(kernel: string, inputs: Inputs, attrs: Record<string, unknown>, native = true, tolerance = 2e-5): Promise<void> {
+    const before = nativeCalls.get(kernel) ?? 0;
+    const { maxDiff, maxRef } = await compareKernel(kernel, inputs, attrs);
+    expect(maxDiff).toBeLessThanOrEqual(tolerance * Math.max(1, maxRef));
+    // compareKernel runs the kernel once on wasm.
+    expect((nativeCalls.get(kernel) ?? 0) - before).toBe(native ? 1 : 0);
+}
+
+describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () => {
+    beforeAll(async () => {
+        await useWasm();
+        expect(nativeKernelState()).toMatchObject({ active: true });
+    });
+
+    const conv = (x: number[], f: number[], attrs: Record<string, unknown>, seed: number) =>
+        [{ x: spec(x, seed), filter: spec(f, seed + 1) }, { strides: [1, 1], pad: 'same', dilations: [1, 1], dataFormat: 'NHWC', ...attrs }] as const;
+
+    it.each([
+        ['3x3 same', ...conv([2, 7, 7, 3], [3, 3, 3, 5], {}, 1)],
+        ['3x3 stride 2 same, odd size', ...conv([2, 9, 7, 4], [3, 3, 4, 6], { strides: [2, 2] }, 3)],
+        ['3x3 stride 2 valid', ...conv([1, 10, 10, 2], [3, 3, 2, 3], { strides: [2, 2], pad: 'valid' }, 5)],
+        ['5x5 explicit asymmetric padding', ...conv([2, 11, 10, 3], [5, 5, 3, 2], { strides: [3, 3], pad: [[0, 0], [2, 1], [1, 2], [0, 0]] }, 7)],
+        ['3x3 dilation 2', ...conv([2, 9, 9, 3], [3, 3, 3, 4], { dilations: [2, 2] }, 9)],
+        ['1x1 pointwise', ...conv([2, 6, 6, 16], [1, 1, 16, 24], {}, 11)],
+        ['one input channel (small_cnn stem)', ...conv([4, 12, 12, 1], [3, 3, 1, 8], {}, 13)]
+    ])('Conv2D %s', async (_name, inputs, attrs) => check('Conv2D', inputs, attrs));
+
+    it.each(['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'])('FusedConv2D with bias and %s', async (activation) => {
+        const [inputs, attrs] = conv([2, 8, 8, 4], [3, 3, 4, 6], { strides: [2, 2], activation, leakyreluAlpha: 0.3 }, 21);
+        await check('FusedConv2D', { ...inputs, bias: spec([6], 23) }, attrs);
+    });
+
+    it('FusedConv2D with prelu falls back to wasm and stays right', async () => {
+        const [inputs, attrs] = conv([1, 5, 5, 2], [3, 3, 2, 3], { activation: 'prelu' }, 25);
+        await check('FusedConv2D', { ...inputs, bias: spec([3], 27), preluActivationWeights: spec([3], 28) }, attrs, false);
+    });
+
+    it('a filter gradient in NCHW falls back to the wasm kernel and stays right', async () => {
+        await check('Conv2DBackpropFilter', { x: spec([2, 3, 7, 7], 29), dy: spec([2, 5, 7, 7], 30) }, { strides: [1, 1], pad: 'same', filterShape: [3, 3, 3, 5], dataFormat: 'NCHW' }, false);
+    });
+
+    it.each([
+        ['stride 1 same', [2, 7, 7, 6], [3, 3, 6, 1], { strides: [1, 1], pad: 'same' }],
+        ['stride 2 same, multiplier 2', [2, 9, 9, 3], [3, 3, 3, 2], { strides: [2, 2], pad: 'same' }],
+        ['stride 2 valid, non-square', [1, 9, 7, 5], [3, 3, 5, 1], { strides: [2, 2], pad: 'valid' }]
+    ])('DepthwiseConv2dNative %s, forward and both gradients', async (_name, x, f, attrs) => {
+        const base = { dilations: [1, 1], ...attrs };
+        await check('DepthwiseConv2dNative', { x: spec(x, 31), filter: spec(f, 32) }, base);
+        const out = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], f as [number, number, number, number], base.strides as [number, number], 1, base.pad as 'same', undefined, true);
+        const dy = [out.batchSize, out.outHeight, out.outWidth, out.outChannels];
+        await check('DepthwiseConv2dNativeBackpropInput', { dy: spec(dy, 33), filter: spec(f, 34) }, { ...base, inputShape: x });
+        await check('DepthwiseConv2dNativeBackpropFilter', { x: spec(x, 35), dy: spec(dy, 36) }, { ...base, filterShape: f });
+    });
+
+    it('FusedDepthwiseConv2D with bias and relu6 (MobileNet blocks)', async () => {
+        await check(
+            'FusedDepthwiseConv2D',
+            { x: spec([2, 8, 8, 12], 37), filter: spec([3, 3, 12, 1], 38), bias: spec([12], 39) },
+            { strides: [2, 2], pad: 'same', dilations: [1, 1], activation: 'relu6' }
+        );
+    });
+
+    it('Conv2D gradients: input (stride 2, same) and filter (valid, stride 2)', async () => {
+        await check('Conv2DBackpropInput', { dy: spec([2, 4, 4, 5], 41), filter: spec([3, 3, 3, 5], 42) }, { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [2, 8, 8, 3] });
+        await check('Conv2DBackpropFilter', { x: spec([2, 9, 9, 4], 43), dy: spec([2, 4, 4, 2], 44) }, { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 4, 2] });
+    });
+
+    it.each([
+        ['plain', [5, 7], [7, 3], false, false],
+        ['a transposed (dense weight gradient)', [7, 5], [7, 3], true, false],
+        ['b transposed (dense input gradient)', [5, 7], [3, 7], false, true],
+        ['both transposed, batched', [2, 7, 5], [2, 3, 7], true, true],
+        ['batched a, one b (folded into one product)', [2, 4, 5, 7], [7, 3], false, false],
+        ['one a, batched b', [5, 7], [3, 7, 2], false, false]
+    ])('BatchMatMul %s', async (_name, a, b, transposeA, transposeB) => {
+        await check('BatchMatMul', { a: spec(a as number[], 51), b: spec(b as number[], 52) }, { transposeA, transposeB }, true, 1e-5);
+    });
+
+    it.each(['linear', 'relu', 'sigmoid'])('_FusedMatMul with bias and %s', async (activation) => {
+        await check('_FusedMatMul', { a: spec([6, 9], 53), b: spec([9, 4], 54), bias: spec([4], 55) }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 }, true, 1e-5);
+    });
+
+    it.each([
+        ['Sub', [4, 5, 5, 6], [6]],
+        ['Sub', [1, 1, 1, 6], [4, 5, 5, 6]],
+        ['Multiply', [4, 5, 5, 6], [1, 1, 1, 6]],
+        ['Add', [3, 8], [8]],
+        ['RealDiv', [4, 5, 5, 6], []],
+        ['RealDiv', [], [4, 6]]
+    ])('%s broadcast along channels: %j with %j', async (kernel, a, b) => {
+        // Divisors away from zero: the comparison is about the broadcast, not about 1/ε.
+        const offset = kernel === 'RealDiv' ? 3 : 0;
+        await check(kernel, { a: spec(a, 61, offset), b: spec(b, 62, offset) }, {});
+    });
+
+    it('a broadcast over a middle axis falls back to wasm', async () => {
+        await check('Add', { a: spec([4, 5, 6], 63), b: spec([4, 1, 6], 64) }, {}, false);
+    });
+
+    it.each([
+        ['per-channel parameters', [6], true],
+        ['rank-4 parameters, no offset or scale', [1, 1, 1, 6], false]
+    ])('FusedBatchNorm with %s', async (_name, p, affine) => {
+        const inputs: Inputs = { x: spec([3, 4, 4, 6], 71), mean: spec(p as number[], 72), variance: spec(p as number[], 73, 1.5) };
+        if (affine) Object.assign(inputs, { offset: spec(p as number[], 74), scale: spec(p as number[], 75) });
+        await check('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 });
+    });
+
+    it('no native kernel failed and fell back during the suite', () => {
+        expect([...nativeFallbacks.entries()]).toEqual([]);
+    });
+});
+
+describe.skipIf(load.ok)('native kernels (not built)', () => {
+    it(`skips: ${skipReason || 'built'}`, () => {
+        expect(skipReason).toMatch(/native|GRAFT_NATIVE/);
+    });
+});
