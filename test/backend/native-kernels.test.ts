@@ -123,6 +123,34 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         await check('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 });
     });
 
+    it.each([
+        ['2x2 stride 2 (small_cnn)', [2, 8, 8, 5], [2, 2], [2, 2], 'valid'],
+        ['2x2 stride 2, odd input', [2, 7, 7, 3], [2, 2], [2, 2], 'valid'],
+        ['3x3 stride 2 same, overlapping (ResNet)', [2, 9, 9, 4], [3, 3], [2, 2], 'same'],
+        ['3x3 stride 1 same', [1, 5, 6, 3], [3, 3], [1, 1], 'same']
+    ])('MaxPoolGrad %s, signed inputs and ties', async (_name, x, filterSize, strides, pad) => {
+        // Negative windows (wasm's own kernel got these wrong) and exact ties (rounded values).
+        const values = spec(x as number[], 81).values.map((v) => Math.round(v * 4) / 4);
+        const xt = tf.tensor(values, x as number[]) as tf.Tensor4D;
+        const pooled = tf.maxPool(xt, filterSize as [number, number], strides as [number, number], pad as 'same');
+        const output = { shape: pooled.shape, values: pooled.dataSync() as Float32Array };
+        tf.dispose([xt, pooled]);
+        await check('MaxPoolGrad', { dy: spec(output.shape, 82), input: { shape: x as number[], values }, output }, { filterSize, strides, pad });
+    });
+
+    it.each([
+        ['Sum', [4, 5, 5, 6], [0, 1, 2], false],
+        ['Mean', [4, 5, 5, 6], [0, 1, 2], true],
+        ['Mean', [300, 7, 7, 64], [2, 0, 1], false],
+        ['Sum', [9, 3], [0], true]
+    ])('%s of %j over axes %j (keepDims %s)', async (kernel, x, axis, keepDims) => {
+        await check(kernel as string, { x: spec(x as number[], 91) }, { axis, keepDims }, true, 1e-4);
+    });
+
+    it('a sum over the last axis falls back to wasm', async () => {
+        await check('Sum', { x: spec([4, 6], 92) }, { axis: [1], keepDims: false }, false);
+    });
+
     it('no native kernel failed and fell back during the suite', () => {
         expect([...nativeFallbacks.entries()]).toEqual([]);
     });

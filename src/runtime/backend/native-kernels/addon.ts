@@ -12,6 +12,8 @@ export interface NativeAddon {
     matmul(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, alpha: number): void;
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
+    maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
+    channelSum(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     setThreads(threads: number): void;
     version(): string;
 }

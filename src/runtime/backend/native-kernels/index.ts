@@ -1,11 +1,12 @@
 // Graft's native kernels for the wasm backend (see native/graft_kernels.cc): the convolutions and
 // matrix products, which are most of a training step's time, run by oneDNN on the wasm heap, and
-// the per-channel element-wise work of BatchNorm.
+// the per-channel element-wise work and reductions of BatchNorm, and the max-pool gradient.
 // Everything else stays on wasm. Registered after the wasm training kernels, over them.
 import { loadNativeAddon } from './addon.js';
 import { registerNativeChannelwise } from './channelwise.js';
 import { registerNativeConv } from './conv.js';
 import { registerNativeMatMul } from './matmul.js';
+import { registerNativePooling } from './pooling.js';
 
 export type NativeState = { active: true; version: string; threads: number } | { active: false; reason: string };
 
@@ -27,5 +28,6 @@ export function registerNativeKernels(threads: number): NativeState {
     registerNativeConv(load.addon);
     registerNativeMatMul(load.addon);
     registerNativeChannelwise(load.addon);
+    registerNativePooling(load.addon);
     return (state = { active: true, version: load.addon.version(), threads });
 }
