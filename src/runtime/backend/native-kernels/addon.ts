@@ -13,7 +13,6 @@ export interface NativeAddon {
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
-    channelSum(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     setThreads(threads: number): void;
     version(): string;
 }

@@ -56,26 +56,7 @@ function batchNorm(addon: NativeAddon): NativeKernelFunc {
     };
 }
 
-/** Sum or Mean over every axis but the last (BatchNorm's statistics and its parameter gradients). */
-function channelSum(addon: NativeAddon, mean: boolean): NativeKernelFunc {
-    return ({ inputs, attrs, backend }) => {
-        const { x } = inputs as Record<string, tf.TensorInfo | undefined>;
-        if (x === undefined || x.shape.length < 2 || !allFloat32([x])) return undefined;
-        const rank = x.shape.length;
-        const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], x.shape).sort((p, q) => p - q);
-        if (axes.length !== rank - 1 || axes.some((a, i) => a !== i)) return undefined;
-        const channels = x.shape[rank - 1]!;
-        const rows = tf.util.sizeFromShape(x.shape) / Math.max(channels, 1);
-        if (channels === 0 || rows === 0) return undefined;
-        const outShape = attrs['keepDims'] === true ? [...new Array<number>(rank - 1).fill(1), channels] : [channels];
-        const shape = Float64Array.from([rows, channels, mean ? 1 : 0]);
-        return withOutput(backend, outShape, [x], (heap, off) => addon.channelSum(heap, shape, off));
-    };
-}
-
 export function registerNativeChannelwise(addon: NativeAddon): void {
-    registerNative('Sum', channelSum(addon, false));
-    registerNative('Mean', channelSum(addon, true));
     for (const [name, op] of Object.entries(BINARY_OPS)) registerNative(name, binary(addon, op));
     registerNative('FusedBatchNorm', batchNorm(addon));
 }

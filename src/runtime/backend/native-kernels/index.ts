@@ -1,6 +1,7 @@
 // Graft's native kernels for the wasm backend (see native/graft_kernels.cc): the convolutions and
 // matrix products, which are most of a training step's time, run by oneDNN on the wasm heap, and
-// the per-channel element-wise work and reductions of BatchNorm, and the max-pool gradient.
+// the per-channel element-wise work of BatchNorm, and the max-pool gradient. (Sums over leading
+// axes stay on Graft's wasm kernel, a product with ones, which now runs on the native sgemm.)
 // Everything else stays on wasm. Registered after the wasm training kernels, over them.
 import { loadNativeAddon } from './addon.js';
 import { registerNativeChannelwise } from './channelwise.js';
