@@ -5,6 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, LossKind, LossPlan } from '../../core/losses.js';
+import { fusedCrossentropy } from './fused-loss.js';
 
 export interface LossInput {
     /** [batch, classes] pre-activation outputs. */
@@ -19,14 +20,13 @@ function weightedMean(perSample: tf.Tensor1D, sampleWeights?: tf.Tensor1D): tf.S
     return sampleWeights ? tf.mean(tf.mul(perSample, sampleWeights)) : tf.mean(perSample);
 }
 
-/** Softmax crossentropy; smoothing s mixes the targets with the uniform distribution: y(1-s) + s/C. */
+/**
+ * Softmax crossentropy; smoothing s mixes the targets with the uniform distribution: y(1-s) + s/C.
+ * The weighted mean of -Σ_c t_c log softmax(logits)_c, computed with its gradient in one kernel
+ * (fused-loss.ts): the step of a dense head is mostly kernel dispatches otherwise.
+ */
 export function crossentropy({ logits, labels, sampleWeights }: LossInput, smoothing = 0): tf.Scalar {
-    return tf.tidy(() => {
-        const classes = labels.shape[1];
-        const targets = smoothing > 0 ? tf.add(tf.mul(labels, 1 - smoothing), smoothing / classes) : labels;
-        const perSample = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
-        return weightedMean(perSample, sampleWeights);
-    });
+    return fusedCrossentropy(logits, labels, sampleWeights, smoothing);
 }
 
 /** Elementwise -[y log σ(x) + (1-y) log(1-σ(x))] in the stable form max(x,0) - xy + log(1+e^-|x|). */
