@@ -1,7 +1,8 @@
 // The head workload as Graft's runtime runs it: trainPhase (src/runtime/train/trainer.ts) on
 // 5,000 cached 1,280-d features, batch 32, Adam, with the per-step work a run does (layers-model
-// head, loss, accuracy, per-step loss read, cancellation turn). bench/run.ts' own head loop is a
-// lean hand-written one; this says what a user's `graft run` gets for the same epoch.
+// head, the plan's `crossentropy` loss, the accuracy and loss tally, cancellation checks).
+// bench/run.ts' own head loop is a lean hand-written one (same loss and optimizer); this says
+// what a user's `graft run` gets for the same epoch.
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentPlan } from '../src/core/plan/types.js';
 import { TensorFeed } from '../src/runtime/train/feed.js';

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { autoThreads, selectBackend } from '../src/runtime/backend/select.js';
+import { crossentropy } from '../src/runtime/train/losses.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
 import { median, mobilenetV2, smallCnnModel } from './backend-nets.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
@@ -125,7 +126,8 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     const targets = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32'), 10);
     const w = tf.variable(tf.randomNormal([1280, 10], 0, 0.01));
     const b = tf.variable(tf.zeros([10]));
-    // The trainer's optimizer (GroupOptimizer: FlatAdam over all variables at once), not tf.train.adam.
+    // The trainer's optimizer (GroupOptimizer: FlatAdam over all variables at once), not tf.train.adam,
+    // and the trainer's loss (train/losses.ts crossentropy, a fused kernel), not tf.losses'.
     const headOpt = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const epoch = async () => {
         const order = tf.tensor1d(Array.from(tf.util.createShuffledIndices(n)), 'int32');
@@ -137,8 +139,8 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
             last?.dispose();
             last = headOpt.step({ head: [w, b], backbone: [] }, () => {
                 const xb = tf.slice(xs!, [i, 0], [size, 1280]);
-                const yb = tf.slice(ys!, [i, 0], [size, 10]);
-                return tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(xb, w), b)) as tf.Scalar;
+                const yb = tf.slice(ys!, [i, 0], [size, 10]) as tf.Tensor2D;
+                return crossentropy({ logits: tf.add(tf.matMul(xb, w), b) as tf.Tensor2D, labels: yb });
             });
         }
         await last!.data();
