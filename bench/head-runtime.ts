@@ -27,6 +27,7 @@ export async function runtimeHeadEpochs(n: number, dims: number, classes: number
         stages: [{ name: 'train', at, epochs, batch, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'constant' }, freeze: [], batchnorm: 'frozen' }],
         metrics: [{ kind: 'accuracy' }],
         evaluate: [],
+        baselines: [],
         seed: 1,
         device: 'auto',
         dependsOn: []
