@@ -1,6 +1,9 @@
 // Small tf.layers networks for the backend benchmark and kernel coverage checks: the same layer
 // kinds the zoo uses (conv+batchnorm+relu, depthwise, ReLU6, ZeroPadding, Add, pooling, dense).
 import * as tf from '@tensorflow/tfjs';
+// Graft's BatchNormalization (tf.layers' own, fused in training mode where the backend can): the
+// benches and backend tests measure the layer the runtime builds.
+import { batchNormalization } from '../src/runtime/zoo/batchnorm-layer.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 
@@ -11,7 +14,7 @@ function makeDivisible(v: number, divisor = 8): number {
 
 function convBn(x: SymbolicTensor, filters: number, kernel: number, stride: number, name: string, act: 'relu' | 'relu6' | null): SymbolicTensor {
     let y = tf.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, name: `${name}_conv` }).apply(x) as SymbolicTensor;
-    y = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.999, name: `${name}_bn` }).apply(y) as SymbolicTensor;
+    y = batchNormalization({ epsilon: 1e-3, momentum: 0.999, name: `${name}_bn` }).apply(y) as SymbolicTensor;
     if (act === 'relu') y = tf.layers.reLU({ name: `${name}_relu` }).apply(y) as SymbolicTensor;
     if (act === 'relu6') y = tf.layers.reLU({ maxValue: 6, name: `${name}_relu6` }).apply(y) as SymbolicTensor;
     return y;
@@ -38,7 +41,7 @@ export function mobilenetV2(alpha: number, size: number, classes = 10, channels 
                 y = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `${name}_pad` }).apply(y) as SymbolicTensor;
             }
             y = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false, name: `${name}_depthwise` }).apply(y) as SymbolicTensor;
-            y = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.999, name: `${name}_depthwise_bn` }).apply(y) as SymbolicTensor;
+            y = batchNormalization({ epsilon: 1e-3, momentum: 0.999, name: `${name}_depthwise_bn` }).apply(y) as SymbolicTensor;
             y = tf.layers.reLU({ maxValue: 6, name: `${name}_depthwise_relu` }).apply(y) as SymbolicTensor;
             y = convBn(y, outC, 1, 1, `${name}_project`, null);
             if (stride === 1 && inC === outC) y = tf.layers.add({ name: `${name}_add` }).apply([shortcut, y]) as SymbolicTensor;
@@ -71,7 +74,7 @@ export function smallCnnModel(filters: number[]): tf.LayersModel {
     let x = input as tf.SymbolicTensor;
     for (const f of filters) {
         x = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
-        x = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
+        x = batchNormalization({ epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
         x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
         x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
     }
@@ -85,7 +88,7 @@ export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.La
     const input = tf.input({ shape: [size, size, 3] });
     let x = tf.layers.zeroPadding2d({ padding: 3 }).apply(input) as SymbolicTensor;
     x = tf.layers.conv2d({ filters: widths[0]!, kernelSize: 7, strides: 2, useBias: false }).apply(x) as SymbolicTensor;
-    x = tf.layers.batchNormalization().apply(x) as SymbolicTensor;
+    x = batchNormalization().apply(x) as SymbolicTensor;
     x = tf.layers.activation({ activation: 'relu' }).apply(x) as SymbolicTensor;
     x = tf.layers.zeroPadding2d({ padding: 1 }).apply(x) as SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(x) as SymbolicTensor;
@@ -95,7 +98,7 @@ export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.La
         let shortcut = x;
         if (stride !== 1 || inC !== w) {
             shortcut = tf.layers.conv2d({ filters: w, kernelSize: 1, strides: stride, useBias: false }).apply(x) as SymbolicTensor;
-            shortcut = tf.layers.batchNormalization().apply(shortcut) as SymbolicTensor;
+            shortcut = batchNormalization().apply(shortcut) as SymbolicTensor;
         }
         let y = convBn(x, w, 3, stride, `s${stage}a`, 'relu');
         y = convBn(y, w, 3, 1, `s${stage}b`, null);

@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/runtime/backend/native-kernels/addon.js';
+import { BATCHNORM_TRAIN } from '../../src/runtime/backend/native-kernels/batchnorm-train.js';
 import { nativeCalls, nativeFallbacks } from '../../src/runtime/backend/native-kernels/register.js';
+import { batchNormalization } from '../../src/runtime/zoo/batchnorm-layer.js';
 import { nativeKernelState } from '../../src/runtime/backend/select.js';
 import { compareKernel, spec, useWasm } from './compare.js';
 
@@ -136,6 +138,47 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         const output = { shape: pooled.shape, values: pooled.dataSync() as Float32Array };
         tf.dispose([xt, pooled]);
         await check('MaxPoolGrad', { dy: spec(output.shape, 82), input: { shape: x as number[], values }, output }, { filterSize, strides, pad });
+    });
+
+    it('BatchNorm in training mode: output, moving statistics and every gradient as tf.layers computes them on cpu', async () => {
+        // Values far from zero (mean ≈ 5): the variance must not cancel.
+        const shape = [6, 5, 5, 7];
+        const xValues = spec(shape, 101, 5).values;
+        const run = async (backend: string) => {
+            await tf.setBackend(backend);
+            const layer = batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+            layer.build(shape);
+            layer.setWeights([tf.tensor1d(spec([7], 102, 1).values), tf.tensor1d(spec([7], 103).values), ...layer.getWeights().slice(2)]);
+            const x = tf.tensor(xValues, shape);
+            const dy = tf.tensor(spec(shape, 104).values, shape);
+            const before = nativeCalls.get(BATCHNORM_TRAIN) ?? 0;
+            const f = (xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, dy));
+            const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable));
+            const dx = tf.grad((xi: tf.Tensor) => f(xi))(x);
+            const out = {
+                loss: value.dataSync()[0]!,
+                grads: Object.values(grads).map((g) => Array.from(g.dataSync())),
+                dx: Array.from(dx.dataSync()),
+                moving: layer.getWeights().slice(2).map((w) => Array.from(w.dataSync())),
+                fusedCalls: (nativeCalls.get(BATCHNORM_TRAIN) ?? 0) - before
+            };
+            tf.dispose([x, dy, value, dx, ...Object.values(grads)]);
+            for (const w of layer.weights) w.dispose();
+            return out;
+        };
+        const cpu = await run('cpu');
+        const wasm = await run('wasm');
+        // The fused kernels ran on wasm (the moving statistics were updated twice: grad and variableGrads).
+        expect(cpu.fusedCalls).toBe(0);
+        expect(wasm.fusedCalls).toBeGreaterThan(0);
+        expect(wasm.loss).toBeCloseTo(cpu.loss, 3);
+        const close = (a: number[], b: number[], tol: number) => a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!))));
+        wasm.grads.forEach((g, i) => close(g, cpu.grads[i]!, 1e-4));
+        close(wasm.dx, cpu.dx, 1e-4);
+        wasm.moving.forEach((m, i) => close(m, cpu.moving[i]!, 1e-5));
+        // The moving mean moved towards the batch mean (≈5) from 0.
+        expect(Math.min(...wasm.moving[0]!)).toBeGreaterThan(0.5);
+        await useWasm();
     });
 
     it('no native kernel failed and fell back during the suite', () => {

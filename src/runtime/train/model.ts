@@ -5,6 +5,7 @@
 // editor show is what trains.
 
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../zoo/batchnorm-layer.js';
 import type { ExperimentPlan, HeadLayerPlan, OutputHeadPlan, SpecLoc, StagePlan } from '../../core/plan/types.js';
 import type { BackboneDescription, LayerInfo } from '../../core/zoo/catalog-types.js';
 import { applyFreezeOps, FreezeError, initialMask, type TrainableMask } from '../../core/plan/freezing.js';
@@ -92,7 +93,7 @@ function headLayer(spec: HeadLayerPlan, name: string, index: number): tf.layers.
         case 'dropout':
             return tf.layers.dropout({ rate: spec.rate, name: layerName });
         case 'batchnorm':
-            return tf.layers.batchNormalization({ name: layerName });
+            return batchNormalization({ name: layerName });
     }
 }
 

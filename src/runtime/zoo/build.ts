@@ -3,6 +3,7 @@
 // that trains is exactly the one the editor describes.
 
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batchnorm-layer.js';
 import type { BackboneDescription, LayerConfig, LayerInfo } from '../../core/zoo/catalog-types.js';
 import type { ZooArch } from '../../core/zoo/catalog.js';
 import { describeZoo, type DescribeZooOptions } from '../../core/zoo/catalog.js';
@@ -63,7 +64,7 @@ function makeLayer(layer: LayerInfo, config: LayerConfig, seed: number | undefin
                 depthwiseInitializer: init.depthwise ?? 'glorotUniform'
             });
         case 'BatchNormalization':
-            return tf.layers.batchNormalization({ name, axis: -1, epsilon: config.epsilon ?? 1e-3, momentum: config.momentum ?? 0.99 });
+            return batchNormalization({ name, axis: -1, epsilon: config.epsilon ?? 1e-3, momentum: config.momentum ?? 0.99 });
         case 'ReLU':
             return tf.layers.reLU({ name, ...(config.maxValue !== undefined ? { maxValue: config.maxValue } : {}) });
         case 'Activation':

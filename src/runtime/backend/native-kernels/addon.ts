@@ -13,6 +13,8 @@ export interface NativeAddon {
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
+    batchNormTrain(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
+    batchNormTrainGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     setThreads(threads: number): void;
     version(): string;
 }

@@ -4,6 +4,7 @@
 // axes stay on Graft's wasm kernel, a product with ones, which now runs on the native sgemm.)
 // Everything else stays on wasm. Registered after the wasm training kernels, over them.
 import { loadNativeAddon } from './addon.js';
+import { registerNativeBatchNormTraining } from './batchnorm-train.js';
 import { registerNativeChannelwise } from './channelwise.js';
 import { registerNativeConv } from './conv.js';
 import { registerNativeMatMul } from './matmul.js';
@@ -30,5 +31,6 @@ export function registerNativeKernels(threads: number): NativeState {
     registerNativeMatMul(load.addon);
     registerNativeChannelwise(load.addon);
     registerNativePooling(load.addon);
+    registerNativeBatchNormTraining(load.addon);
     return (state = { active: true, version: load.addon.version(), threads });
 }
