@@ -45,6 +45,7 @@ class GraftBatchNormalization extends Base {
                     moving.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - f.momentum)));
                 });
             }
+            tf.dispose([mean, variance]);
             return y;
         });
     }

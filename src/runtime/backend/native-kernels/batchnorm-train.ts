@@ -65,7 +65,8 @@ export function batchNormTrainingAvailable(): boolean {
 /**
  * y = (x - mean) / sqrt(variance + ε) · gamma + beta over the batch statistics of `x` (every axis
  * but the last; biased variance, as tf.moments), differentiable in x, gamma and beta. `mean` and
- * `variance` are returned for the moving averages and carry no gradient.
+ * `variance` are returned for the moving averages, carry no gradient, and are the caller's to
+ * dispose (no enclosing tidy frees them).
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
     let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
@@ -73,7 +74,9 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         const [xi, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
         const [y, mean, variance] = tf.engine().runKernel(BATCHNORM_TRAIN, { x: xi, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
         save([xi, mean!, variance!, g]);
-        stats = [mean as tf.Tensor1D, variance as tf.Tensor1D];
+        // The engine runs this forward in a tidy that keeps only `value`: the statistics leave it
+        // kept, and the caller disposes them.
+        stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
         return {
             value: y!,
             gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
