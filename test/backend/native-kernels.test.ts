@@ -158,7 +158,7 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
             const f = (xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, dy));
             const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable));
             // Outside any tape too (BatchNorm recalibration calls layers in training mode this way).
-            tf.tidy(() => layer.apply(x, { training: true }));
+            tf.tidy(() => layer.apply(x, { training: true }) as tf.Tensor);
             const dx = tf.grad((xi: tf.Tensor) => f(xi))(x);
             const out = {
                 loss: value.dataSync()[0]!,
