@@ -33,6 +33,8 @@ export class FlatAdam {
     private m: tf.Tensor1D | undefined;
     private v: tf.Tensor1D | undefined;
     private signature = '';
+    /** The variables `signature` was computed for: the same ones next step skip rebuilding it. */
+    private signed: tf.Variable[] = [];
     private step = 0;
 
     constructor(
@@ -47,11 +49,15 @@ export class FlatAdam {
     /** One Adam step for `vars` with `grads` (same order). The moments restart if the variable set changes. */
     applyGradients(vars: tf.Variable[], grads: tf.Tensor[]): void {
         if (vars.length === 0) return;
-        const signature = variablesSignature(vars);
+        // A variable's shape never changes, so the same variables keep their signature: comparing
+        // references saves formatting every shape at every step (hundreds when fine-tuning).
+        const same = vars.length === this.signed.length && vars.every((v, i) => v === this.signed[i]);
+        const signature = same ? this.signature : variablesSignature(vars);
         if (signature !== this.signature) {
             this.reset();
             this.signature = signature;
         }
+        if (!same) this.signed = vars.slice();
         const total = vars.reduce((n, v) => n + v.size, 0);
         this.m ??= tf.keep(tf.zeros([total]) as tf.Tensor1D);
         this.v ??= tf.keep(tf.zeros([total]) as tf.Tensor1D);
@@ -126,12 +132,14 @@ export class FlatAdam {
     restore(state: FlatAdamState): void {
         this.reset();
         this.signature = state.signature;
+        this.signed = [];
         this.step = state.step;
         this.m = tf.keep(tf.tensor1d(state.m));
         this.v = tf.keep(tf.tensor1d(state.v));
     }
 
     private reset(): void {
+        this.signed = [];
         this.m?.dispose();
         this.v?.dispose();
         this.m = undefined;
