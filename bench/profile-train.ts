@@ -219,7 +219,7 @@ async function make(name: string): Promise<Workload> {
 }
 
 if (args.includes('--child')) {
-    await selectBackend('wasm', { threads: 1 });
+    await selectBackend('wasm', { threads: Number(process.env['GRAFT_WASM_THREADS'] ?? 1) });
     const out: Record<string, number> = {};
     for (const name of wanted) {
         const w = await make(name);
@@ -250,7 +250,7 @@ if (args.includes('--child')) {
         console.log(`${name}: new ${median(a).toFixed(1)} [${fmt(a)}], baseline ${median(b).toFixed(1)} [${fmt(b)}], ${(median(a) / median(b)).toFixed(2)}x`);
     }
 } else {
-    const chosen = await selectBackend('wasm', { threads: 1 });
+    const chosen = await selectBackend('wasm', { threads: Number(process.env['GRAFT_WASM_THREADS'] ?? 1) });
     console.log(chosen.detail + (process.env['GRAFT_WASM_BASELINE'] === '1' ? ' (baseline kernels)' : ''));
     for (const name of wanted) await run(await make(name), steps, top, args.includes('--by-shape'));
 }

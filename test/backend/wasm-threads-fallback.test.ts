@@ -2,6 +2,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 
+// The threaded build is what this file tests: without the native kernels, which keep wasm on
+// one thread (select.ts).
+process.env['GRAFT_NATIVE'] = '0';
+
 vi.mock('../../src/runtime/backend/wasm-threads.js', async (importOriginal) => {
     const actual = await importOriginal<typeof import('../../src/runtime/backend/wasm-threads.js')>();
     return { ...actual, threadedWasmWorks: () => ({ ok: false, reason: 'worker failed to load (simulated)' }) };

@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/runtime/backend/select.js';
 import { randomValues } from './compare.js';
 
+// The threaded build is what this file tests: without the native kernels, which keep wasm on
+// one thread (select.ts).
+process.env['GRAFT_NATIVE'] = '0';
+
 describe('multi-threaded wasm', () => {
     it('initialises with 2 threads and computes what the cpu backend computes', async () => {
         const chosen = await selectBackend('wasm', { threads: 2 });

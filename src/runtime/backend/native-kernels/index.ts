@@ -14,8 +14,15 @@ export type NativeState = { active: true; version: string; threads: number } | {
 
 let state: NativeState | undefined;
 
-/** Registers the native kernels once per process (threads: the same count wasm uses). */
-export function registerNativeKernels(threads: number): NativeState {
+/** GRAFT_NATIVE_THREADS, when set to a positive number, overrides the count given. */
+function threadsFor(wanted: number): number {
+    const fromEnv = Number(process.env['GRAFT_NATIVE_THREADS']);
+    return Number.isFinite(fromEnv) && fromEnv >= 1 ? Math.floor(fromEnv) : wanted;
+}
+
+/** Registers the native kernels once per process (threads: the count the backend was given). */
+export function registerNativeKernels(wanted: number): NativeState {
+    const threads = threadsFor(wanted);
     if (state !== undefined) {
         if (state.active && state.threads !== threads) {
             const load = loadNativeAddon();
