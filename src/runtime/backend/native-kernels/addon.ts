@@ -36,6 +36,11 @@ export function loadNativeAddon(): AddonLoad {
             reason: `${ADDON_FILE} is not built (it needs g++ and oneDNN: apt-get install g++ libdnnl-dev, then npm run build:native)`
         });
     }
+    // oneDNN's OpenMP threads spin after each kernel by default. On a busy machine the spinning
+    // threads hold the cores the next kernel needs: a small_cnn step took 220-840 ms instead of
+    // 46 ms at a load average of 4 on 2 cores. Passive waiting costs nothing measurable when the
+    // machine is idle. OpenMP reads this once, when the addon loads it; a user's setting wins.
+    process.env['OMP_WAIT_POLICY'] ??= 'passive';
     try {
         const addon = createRequire(import.meta.url)(path) as NativeAddon;
         addon.version();
