@@ -46,6 +46,30 @@ describe('FlatAdam', () => {
         flat.dispose();
     });
 
+    it('keeps its moments across steps given new arrays of the same variables, and restarts for other ones', () => {
+        const x = tf.variable(tf.tensor1d([1, 2]), true, 'fa_k1');
+        const y = tf.variable(tf.tensor1d([3]), true, 'fa_k2');
+        const z = tf.variable(tf.tensor1d([5]), true, 'fa_k3');
+        const flat = new FlatAdam(0.1);
+        // Two steps of the same gradient (the second with a new array of the same variables), then
+        // the opposite gradient: with the moments kept x moves back by ~0.026 (m̂ is still mostly
+        // the old direction); a reset would move it back by lr = 0.1.
+        flat.applyGradients([x, y], [tf.tensor1d([1, -1]), tf.tensor1d([2])]);
+        flat.applyGradients([x, y].slice(), [tf.tensor1d([1, -1]), tf.tensor1d([2])]);
+        expect(x.dataSync()[0]).toBeCloseTo(0.8, 5);
+        flat.applyGradients([x, y], [tf.tensor1d([-1, 1]), tf.tensor1d([-2])]);
+        expect(x.dataSync()[0]).toBeCloseTo(0.7738, 3);
+        // Another variable of y's shape: the signature (shapes only, see variablesSignature) is the
+        // same, so the moments continue: x moves by ~0.0105, not by lr.
+        flat.applyGradients([x, z], [tf.tensor1d([-1, 1]), tf.tensor1d([2])]);
+        expect(x.dataSync()[0]).toBeCloseTo(0.7843, 3);
+        // Other shapes restart the moments: a first step again, exactly lr against the gradient.
+        const before = z.dataSync()[0]!;
+        flat.applyGradients([z], [tf.tensor1d([-2])]);
+        expect(z.dataSync()[0]).toBeCloseTo(before + 0.1, 5);
+        flat.dispose();
+    });
+
     it('runs its arithmetic once for all variables: far fewer kernels than tf.train.adam', async () => {
         const many = Array.from({ length: 40 }, (_, i) => tf.variable(tf.ones([3, 2]), true, `fa_m${i}`));
         const others = Array.from({ length: 40 }, (_, i) => tf.variable(tf.ones([3, 2]), true, `fa_o${i}`));
