@@ -294,11 +294,20 @@ napi_value matmulEntryPoint(napi_env env, napi_callback_info info) {
     const float *b = at(base, off[1]);
     const float *bias = hasBias ? at(base, off[2]) : nullptr;
     float *c = at(base, off[3]);
+    // A product of a few million multiply-adds or less (a dense head's step) runs on one thread:
+    // waking a passive OpenMP worker costs more than it saves there.
+    const int threads = omp_get_max_threads();
+    const bool small = static_cast<double>(batch) * m * n * k < 2e6;
+    if (small && threads > 1) omp_set_num_threads(1);
     for (int64_t i = 0; i < batch; i++) {
         dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a + i * aStride, ta ? m : k,
                                       b + i * bStride, tb ? k : n, 0.f, c + i * m * n, n);
-        if (st != dnnl_success) return fail(env, "oneDNN sgemm failed");
+        if (st != dnnl_success) {
+            if (small && threads > 1) omp_set_num_threads(threads);
+            return fail(env, "oneDNN sgemm failed");
+        }
     }
+    if (small && threads > 1) omp_set_num_threads(threads);
     const int64_t total = batch * m * n;
     if (hasBias) {
         if (biasSize == 1) {
