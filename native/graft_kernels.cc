@@ -8,6 +8,8 @@
 // over the whole wasm memory, which may be a SharedArrayBuffer) and byte offsets into it.
 #include <node_api.h>
 #include <omp.h>
+#include <csignal>
+#include <pthread.h>
 #include <dnnl.hpp>
 #include <algorithm>
 #include <cmath>
@@ -32,6 +34,28 @@ stream &strm() {
     static stream s(cpu());
     return s;
 }
+
+// --- signals ------------------------------------------------------------------------------------
+// oneDNN 2.6's JIT kernels corrupt memory when a signal handler runs on their thread mid-kernel
+// (reproduced in plain C++: sgemm under a 100 µs SIGPROF timer aborts with "double free or
+// corruption"; in Node, `--cpu-prof` crashed the same way, and Ctrl-C, SIGTERM or SIGCHLD could hit
+// a kernel too). Each entry point therefore holds the signals for the length of the call: they
+// stay pending and are delivered the moment it returns. OpenMP's worker threads, created inside
+// the first call, inherit the held mask and never take a signal.
+class SignalsHeld {
+  public:
+    SignalsHeld() {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &previous_);
+    }
+    ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+    SignalsHeld(const SignalsHeld &) = delete;
+    SignalsHeld &operator=(const SignalsHeld &) = delete;
+
+  private:
+    sigset_t previous_;
+};
 
 // --- argument helpers -------------------------------------------------------------------------
 
@@ -207,6 +231,7 @@ float *at(char *base, int64_t offset) { return reinterpret_cast<float *>(base + 
 // mode 0: y = act(conv(x, filter) + bias); 1: x = backprop-input(y = dy, filter);
 // 2: filter = backprop-filter(x, y = dy).
 napi_value convEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 5;
     napi_value args[5];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -274,6 +299,7 @@ napi_value convEntryPoint(napi_env env, napi_callback_info info) {
 // matmul(heap, shape[batch, m, n, k, transA, transB, aBatchStride, bBatchStride, hasBias, biasSize, act],
 //        offsets[a, b, bias, c], alpha): c[i] = act(op(a[i]) · op(b[i]) + bias)
 napi_value matmulEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 4;
     napi_value args[4];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -354,6 +380,7 @@ void binaryLoop(const float *a, const float *b, float *out, int64_t total, int64
 
 // binary(heap, [op, total, channels, aMode, bMode], offsets[a, b, out]); op 0 add, 1 sub, 2 mul, 3 div
 napi_value binaryEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 3;
     napi_value args[3];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -382,6 +409,7 @@ napi_value binaryEntryPoint(napi_env env, napi_callback_info info) {
 // offset, scale, out], epsilon): out = (x - mean) / sqrt(var + eps) * scale + offset; an absent
 // offset or scale has mode -1. Per channel one multiply-add per element.
 napi_value batchNormEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 4;
     napi_value args[4];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -422,6 +450,7 @@ napi_value batchNormEntryPoint(napi_env env, napi_callback_info info) {
 // pooled value takes dy: the cpu backend's rule (Graft's wasm loop does the same, slower).
 // Images are independent, so they run in parallel even when windows overlap.
 napi_value maxPoolGradEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 3;
     napi_value args[3];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -541,6 +570,7 @@ void channelSums(const float *x, const float *x2, int64_t rows, int64_t channels
 }
 
 napi_value batchNormTrainEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 4;
     napi_value args[4];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -585,6 +615,7 @@ napi_value batchNormTrainEntryPoint(napi_env env, napi_callback_info info) {
 }
 
 napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 4;
     napi_value args[4];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
@@ -635,6 +666,7 @@ napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
 }
 
 napi_value setThreads(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
     size_t argc = 1;
     napi_value args[1];
     napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);

@@ -1,6 +1,11 @@
 // Graft's native kernels (oneDNN on the wasm heap, native/graft_kernels.cc) against the pure JS
 // cpu backend on random signed inputs, and proof that the native path (not its wasm fallback) ran.
 // The suite skips, saying why, where the addon is not built (no g++ or libdnnl-dev).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/runtime/backend/native-kernels/addon.js';
@@ -187,6 +192,16 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         expect(Math.min(...wasm.moving[0]!)).toBeGreaterThan(0.5);
         await useWasm();
     });
+
+    it('signals arriving inside native kernels (V8 profiler, SIGPROF) corrupt nothing', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'graft-native-signals-'));
+        const script = fileURLToPath(new URL('../fixtures/native-under-signals.mts', import.meta.url));
+        const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', script], { encoding: 'utf8', timeout: 120_000 });
+        rmSync(dir, { recursive: true, force: true });
+        expect(run.stderr).not.toMatch(/corrupt|double free/);
+        expect(run.status).toBe(0);
+        expect(run.stdout.trim()).toBe('done true');
+    }, 130_000);
 
     it('no native kernel failed and fell back during the suite', () => {
         expect([...nativeFallbacks.entries()]).toEqual([]);
