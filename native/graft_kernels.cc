@@ -665,6 +665,66 @@ napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
     return undefinedValue(env);
 }
 
+// --- Adam -------------------------------------------------------------------------------------
+// adam(heap, sizes[count, total, len_0..len_{k-1}], offsets[m, v, g_0..g_{k-1}, x_0..x_{k-1}, m', v',
+// x'_0..x'_{k-1}], params[b1, b2, 1-b1, 1-b2, c2, eps, lr/c1]): one Adam step for every variable of
+// a group (FlatAdam), the same arithmetic as wasm-kernels/adam-update.ts, operation by operation in
+// float32 (no contraction into fused multiply-adds: -ffp-contract=off), so both give the same bits.
+napi_value adamEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
+    size_t argc = 4;
+    napi_value args[4];
+    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+    char *base;
+    size_t bytes;
+    std::vector<int64_t> sizes, off;
+    std::vector<double> params;
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    napi_value buffer;
+    size_t offset;
+    if (argc < 4 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], sizes) || sizes.size() < 2 ||
+        !intArray(env, args[2], off) ||
+        napi_get_typedarray_info(env, args[3], &type, &length, &data, &buffer, &offset) != napi_ok ||
+        type != napi_float64_array || length != 7)
+        return fail(env, "adam(heap, sizes, offsets, params[7]): bad arguments");
+    const int64_t count = sizes[0];
+    if (static_cast<int64_t>(sizes.size()) != count + 2 || static_cast<int64_t>(off.size()) != 4 + 3 * count)
+        return fail(env, "adam: sizes and offsets do not match the variable count");
+    const double *p = static_cast<const double *>(data);
+    const float b1 = static_cast<float>(p[0]), b2 = static_cast<float>(p[1]), ob1 = static_cast<float>(p[2]),
+                ob2 = static_cast<float>(p[3]), c2 = static_cast<float>(p[4]), eps = static_cast<float>(p[5]),
+                step = static_cast<float>(p[6]);
+    const float *m = at(base, off[0]);
+    const float *v = at(base, off[1]);
+    float *m1 = at(base, off[2 + 2 * count]);
+    float *v1 = at(base, off[3 + 2 * count]);
+    int64_t start = 0;
+    for (int64_t k = 0; k < count; k++) {
+        const int64_t len = sizes[2 + k];
+        const float *__restrict g = at(base, off[2 + k]);
+        const float *__restrict x = at(base, off[2 + count + k]);
+        float *__restrict out = at(base, off[4 + 2 * count + k]);
+        const float *__restrict mk = m + start;
+        const float *__restrict vk = v + start;
+        float *__restrict mo = m1 + start;
+        float *__restrict vo = v1 + start;
+#pragma omp parallel for if (len > 262144)
+        for (int64_t i = 0; i < len; i++) {
+            const float gi = g[i];
+            const float mj = mk[i] * b1 + gi * ob1;
+            const float vj = vk[i] * b2 + (gi * gi) * ob2;
+            mo[i] = mj;
+            vo[i] = vj;
+            const float denominator = std::sqrt(vj / c2) + eps;
+            out[i] = x[i] - (mj / denominator) * step;
+        }
+        start += len;
+    }
+    return undefinedValue(env);
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
     size_t argc = 1;
@@ -693,7 +753,7 @@ NAPI_MODULE_INIT() {
         napi_callback fn;
     } fns[] = {{"conv", convEntryPoint}, {"matmul", matmulEntryPoint}, {"binary", binaryEntryPoint}, {"batchNorm", batchNormEntryPoint},
                  {"maxPoolGrad", maxPoolGradEntryPoint},
-                 {"batchNormTrain", batchNormTrainEntryPoint}, {"batchNormTrainGrad", batchNormTrainGradEntryPoint}, {"setThreads", setThreads}, {"version", version}};
+                 {"adam", adamEntryPoint}, {"batchNormTrain", batchNormTrainEntryPoint}, {"batchNormTrainGrad", batchNormTrainGradEntryPoint}, {"setThreads", setThreads}, {"version", version}};
     for (const auto &f : fns) {
         napi_value fn;
         napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn);

@@ -193,6 +193,40 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         await useWasm();
     });
 
+    it('GraftAdamUpdate natively gives the bits of the float32 formulation (wasm-kernels/adam-update.ts)', () => {
+        const shapes = [[3, 3, 4, 5], [5], [40, 7]];
+        const total = shapes.reduce((n, s) => n + tf.util.sizeFromShape(s), 0);
+        const m = spec([total], 111).values.map((x) => x * 0.1);
+        const v = spec([total], 112).values.map((x) => Math.abs(x) * 0.01);
+        const gs = shapes.map((s, i) => spec(s, 113 + i).values);
+        const xs = shapes.map((s, i) => spec(s, 120 + i).values);
+        const attrs = { count: shapes.length, lr: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, c1: 1 - 0.9 ** 3, c2: 1 - 0.999 ** 3 };
+        const before = nativeCalls.get('GraftAdamUpdate') ?? 0;
+        const outs = tf.tidy(() => {
+            const inputs: Record<string, tf.Tensor> = { m: tf.tensor1d(m), v: tf.tensor1d(v) };
+            shapes.forEach((s, i) => {
+                inputs[`g${i}`] = tf.tensor(gs[i]!, s);
+                inputs[`x${i}`] = tf.tensor(xs[i]!, s);
+            });
+            return (tf.engine().runKernel('GraftAdamUpdate', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
+        });
+        expect((nativeCalls.get('GraftAdamUpdate') ?? 0) - before).toBe(1);
+        // The reference: the JavaScript kernel's arithmetic, every operation rounded to float32.
+        const f = Math.fround;
+        const [b1, b2, ob1, ob2, c2, eps, step] = [f(0.9), f(0.999), f(1 - 0.9), f(1 - 0.999), f(attrs.c2), f(1e-7), f(attrs.lr / attrs.c1)];
+        let j = 0;
+        shapes.forEach((_s, k) => {
+            gs[k]!.forEach((g, i) => {
+                const mj = f(f(m[j]! * b1) + f(g * ob1));
+                const vj = f(f(v[j]! * b2) + f(f(g * g) * ob2));
+                expect(outs[0]![j]).toBe(mj);
+                expect(outs[1]![j]).toBe(vj);
+                expect(outs[2 + k]![i]).toBe(f(xs[k]![i]! - f(f(mj / f(f(Math.sqrt(f(vj / c2))) + eps)) * step)));
+                j++;
+            });
+        });
+    });
+
     it('signals arriving inside native kernels (V8 profiler, SIGPROF) corrupt nothing', () => {
         const dir = mkdtempSync(join(tmpdir(), 'graft-native-signals-'));
         const script = fileURLToPath(new URL('../fixtures/native-under-signals.mts', import.meta.url));

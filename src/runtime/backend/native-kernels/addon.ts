@@ -15,6 +15,7 @@ export interface NativeAddon {
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
     batchNormTrain(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     batchNormTrainGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
+    adam(heap: Uint8Array, sizes: Float64Array, offsets: Float64Array, params: Float64Array): void;
     setThreads(threads: number): void;
     version(): string;
 }

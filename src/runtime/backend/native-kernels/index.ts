@@ -3,6 +3,7 @@
 // the per-channel element-wise work of BatchNorm, and the max-pool gradient. (Sums over leading
 // axes stay on Graft's wasm kernel, a product with ones, which now runs on the native sgemm.)
 // Everything else stays on wasm. Registered after the wasm training kernels, over them.
+import { registerNativeAdam } from './adam.js';
 import { loadNativeAddon } from './addon.js';
 import { registerNativeBatchNormTraining } from './batchnorm-train.js';
 import { registerNativeChannelwise } from './channelwise.js';
@@ -39,5 +40,6 @@ export function registerNativeKernels(wanted: number): NativeState {
     registerNativeChannelwise(load.addon);
     registerNativePooling(load.addon);
     registerNativeBatchNormTraining(load.addon);
+    registerNativeAdam(load.addon);
     return (state = { active: true, version: load.addon.version(), threads });
 }

@@ -3,7 +3,7 @@
 // to the kernel it replaced, so a shape oneDNN rejects costs speed, never a wrong result.
 import * as tf from '@tensorflow/tfjs';
 
-export type NativeKernelFunc = (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend }) => tf.TensorInfo | undefined;
+export type NativeKernelFunc = (args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend }) => tf.TensorInfo | tf.TensorInfo[] | undefined;
 
 /** Native runs per kernel name (tests check that the native path, not the fallback, ran). */
 export const nativeCalls = new Map<string, number>();
@@ -21,7 +21,7 @@ export function registerNative(kernelName: string, native: NativeKernelFunc): vo
         setupFunc: previous.setupFunc,
         kernelFunc: (args) => {
             const typed = args as Parameters<NativeKernelFunc>[0];
-            let out: tf.TensorInfo | undefined;
+            let out: tf.TensorInfo | tf.TensorInfo[] | undefined;
             try {
                 out = native(typed);
             } catch (err) {
