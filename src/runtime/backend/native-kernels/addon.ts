@@ -39,8 +39,10 @@ export function loadNativeAddon(): AddonLoad {
     }
     // oneDNN's OpenMP threads spin after each kernel by default. On a busy machine the spinning
     // threads hold the cores the next kernel needs: a small_cnn step took 220-840 ms instead of
-    // 46 ms at a load average of 4 on 2 cores. Passive waiting costs nothing measurable when the
-    // machine is idle. OpenMP reads this once, when the addon loads it; a user's setting wins.
+    // 46 ms at a load average of 4 on 2 cores; even a short spin (GOMP_SPINCOUNT=20000) doubled
+    // it under two busy processes. Passive waiting costs ≈10% on an idle machine (29 vs 32 ms),
+    // which buys steady speed on a shared one. OpenMP reads this once, when the addon loads it;
+    // a user's setting wins.
     process.env['OMP_WAIT_POLICY'] ??= 'passive';
     try {
         const addon = createRequire(import.meta.url)(path) as NativeAddon;
