@@ -93,7 +93,7 @@ export function graftDigits(threads: number): E2eSide | string {
 }
 
 export function torchDigits(python: string, threads: number): E2eSide | string {
-    const r = timedSpawn(python, [join(here, 'torch_digits.py'), String(threads), DIGITS], { ...process.env, OMP_NUM_THREADS: String(threads) });
+    const r = timedSpawn(python, [join(here, 'torch_digits.py'), String(threads), DIGITS], { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) return `torch_digits.py failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`;
     const out = JSON.parse(line) as { train_images: number; test_accuracy: number; baseline_test_accuracy: number; random_features_test_accuracy: number };

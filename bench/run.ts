@@ -277,7 +277,11 @@ function parent(): void {
             else native.push(nr);
         }
         if (torchProblem === undefined) {
-            const t = spawnSync(PYTHON, [join(here, 'torch_bench.py'), String(torchThreads)], { encoding: 'utf8' });
+            // OpenBLAS (torch's dense layers) keeps its own thread pool: held to the same count.
+            const t = spawnSync(PYTHON, [join(here, 'torch_bench.py'), String(torchThreads)], {
+                encoding: 'utf8',
+                env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) }
+            });
             const tr = lastJsonLine(t.stdout) as TorchSide | undefined;
             if (tr === undefined) process.stderr.write(`bench: PyTorch run failed (exit ${t.status}):\n${t.stderr}\n`);
             else torch.push(tr);
