@@ -12,7 +12,7 @@ const [runs, ...experiments] = process.argv.slice(2);
  * from the first step; on fashion_from_digits (100 test images) Graft alone gives 0.75, 0.77 and
  * 0.79 with 1 thread, WebAssembly only and 2 threads — the same recipe, a 4-image spread — so a
  * 5-image bound there would test the rounding, not the export. 8 images (0.08) at n = 100;
- * digits_transfer (975 test images) keeps 0.05.
+ * digits_transfer (1,947 test images) keeps 0.05.
  */
 const tolerance = (n) => Math.max(0.05, 0.8 / Math.sqrt(n));
 const WORLD = 2;
