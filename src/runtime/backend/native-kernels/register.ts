@@ -8,7 +8,7 @@ export type NativeKernelFunc = (args: { inputs: tf.NamedTensorInfoMap; attrs: tf
 /** Native runs per kernel name (tests check that the native path, not the fallback, ran). */
 export const nativeCalls = new Map<string, number>();
 
-/** Kernel names that fell back after a native error, with the first error (for `graft doctor`-style reports). */
+/** Kernel names that fell back after a native error, with the first error (tests check it stays empty). */
 export const nativeFallbacks = new Map<string, string>();
 
 export function registerNative(kernelName: string, native: NativeKernelFunc): void {
