@@ -93,6 +93,23 @@ bool intArray(napi_env env, napi_value v, std::vector<int64_t> &out) {
     return false;
 }
 
+/** The common call shape (heap, shape, byte offsets[, number]) of most entry points, checked. */
+struct Call {
+    char *base = nullptr;
+    std::vector<int64_t> shape, off;
+    double number = 0;
+};
+
+bool readCall(napi_env env, napi_callback_info info, size_t shapeLen, size_t offLen, bool withNumber, Call &c) {
+    size_t argc = 4;
+    napi_value args[4];
+    size_t bytes;
+    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+    return argc >= (withNumber ? 4u : 3u) && heapPointer(env, args[0], &c.base, &bytes) && intArray(env, args[1], c.shape) &&
+           c.shape.size() == shapeLen && intArray(env, args[2], c.off) && c.off.size() == offLen &&
+           (!withNumber || napi_get_value_double(env, args[3], &c.number) == napi_ok);
+}
+
 napi_value fail(napi_env env, const std::string &message) {
     napi_throw_error(env, nullptr, message.c_str());
     return nullptr;
@@ -300,16 +317,12 @@ napi_value convEntryPoint(napi_env env, napi_callback_info info) {
 //        offsets[a, b, bias, c], alpha): c[i] = act(op(a[i]) · op(b[i]) + bias)
 napi_value matmulEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 4;
-    napi_value args[4];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> s, off;
-    double alpha = 0;
-    if (argc < 4 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], s) || s.size() != 11 ||
-        !intArray(env, args[2], off) || off.size() != 4 || napi_get_value_double(env, args[3], &alpha) != napi_ok)
+    Call call;
+    if (!readCall(env, info, 11, 4, true, call))
         return fail(env, "matmul(heap, shape[11], offsets[4], alpha): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
+    const double alpha = call.number;
     const int64_t batch = s[0], m = s[1], n = s[2], k = s[3];
     const bool ta = s[4] != 0, tb = s[5] != 0;
     const int64_t aStride = s[6], bStride = s[7];
@@ -381,15 +394,11 @@ void binaryLoop(const float *a, const float *b, float *out, int64_t total, int64
 // binary(heap, [op, total, channels, aMode, bMode], offsets[a, b, out]); op 0 add, 1 sub, 2 mul, 3 div
 napi_value binaryEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 3;
-    napi_value args[3];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> s, off;
-    if (argc < 3 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], s) || s.size() != 5 ||
-        !intArray(env, args[2], off) || off.size() != 3 || s[2] < 1)
+    Call call;
+    if (!readCall(env, info, 5, 3, false, call) || call.shape[2] < 1)
         return fail(env, "binary(heap, [op, total, channels, aMode, bMode], offsets[3]): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
     const float *a = at(base, off[0]);
     const float *b = at(base, off[1]);
     float *out = at(base, off[2]);
@@ -410,16 +419,12 @@ napi_value binaryEntryPoint(napi_env env, napi_callback_info info) {
 // offset or scale has mode -1. Per channel one multiply-add per element.
 napi_value batchNormEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 4;
-    napi_value args[4];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> s, off;
-    double eps = 0;
-    if (argc < 4 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], s) || s.size() != 6 ||
-        !intArray(env, args[2], off) || off.size() != 6 || napi_get_value_double(env, args[3], &eps) != napi_ok || s[1] < 1)
+    Call call;
+    if (!readCall(env, info, 6, 6, true, call) || call.shape[1] < 1)
         return fail(env, "batchNorm(heap, shape[6], offsets[6], epsilon): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
+    const double eps = call.number;
     const int64_t total = s[0], channels = s[1];
     const float *x = at(base, off[0]);
     float *out = at(base, off[5]);
@@ -451,15 +456,11 @@ napi_value batchNormEntryPoint(napi_env env, napi_callback_info info) {
 // Images are independent, so they run in parallel even when windows overlap.
 napi_value maxPoolGradEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 3;
-    napi_value args[3];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> g, off;
-    if (argc < 3 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], g) || g.size() != 12 ||
-        !intArray(env, args[2], off) || off.size() != 4)
+    Call call;
+    if (!readCall(env, info, 12, 4, false, call))
         return fail(env, "maxPoolGrad(heap, geometry[12], offsets[4]): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &g = call.shape, &off = call.off;
     const int64_t n = g[0], h = g[1], w = g[2], c = g[3], kh = g[4], kw = g[5], sh = g[6], sw = g[7], top = g[8],
                   left = g[9], oh = g[10], ow = g[11];
     const float *x = at(base, off[0]);
@@ -571,17 +572,12 @@ void channelSums(const float *x, const float *x2, int64_t rows, int64_t channels
 
 napi_value batchNormTrainEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 4;
-    napi_value args[4];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> s, off;
-    double eps = 0;
-    if (argc < 4 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], s) || s.size() != 2 ||
-        !intArray(env, args[2], off) || off.size() != 6 || napi_get_value_double(env, args[3], &eps) != napi_ok || s[0] < 1 ||
-        s[1] < 1)
+    Call call;
+    if (!readCall(env, info, 2, 6, true, call) || call.shape[0] < 1 || call.shape[1] < 1)
         return fail(env, "batchNormTrain(heap, [rows, channels], offsets[6], epsilon): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
+    const double eps = call.number;
     const int64_t rows = s[0], channels = s[1];
     const float *x = at(base, off[0]);
     const float *gamma = at(base, off[1]);
@@ -616,17 +612,12 @@ napi_value batchNormTrainEntryPoint(napi_env env, napi_callback_info info) {
 
 napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
-    size_t argc = 4;
-    napi_value args[4];
-    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-    char *base;
-    size_t bytes;
-    std::vector<int64_t> s, off;
-    double eps = 0;
-    if (argc < 4 || !heapPointer(env, args[0], &base, &bytes) || !intArray(env, args[1], s) || s.size() != 2 ||
-        !intArray(env, args[2], off) || off.size() != 8 || napi_get_value_double(env, args[3], &eps) != napi_ok || s[0] < 1 ||
-        s[1] < 1)
+    Call call;
+    if (!readCall(env, info, 2, 8, true, call) || call.shape[0] < 1 || call.shape[1] < 1)
         return fail(env, "batchNormTrainGrad(heap, [rows, channels], offsets[8], epsilon): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
+    const double eps = call.number;
     const int64_t rows = s[0], channels = s[1];
     const float *dy = at(base, off[0]);
     const float *x = at(base, off[1]);

@@ -2,6 +2,7 @@
 // wasm-kernels/max-pool-grad.ts has the same routing rule and stays as the fallback).
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
+import { poolInfo } from '../wasm-kernels/max-pool-grad.js';
 import { registerNative, type NativeKernelFunc } from './register.js';
 import { withOutput } from './run-native.js';
 import { allFloat32 } from './wasm-heap.js';
@@ -10,14 +11,7 @@ function maxPoolGrad(addon: NativeAddon): NativeKernelFunc {
     return ({ inputs, attrs, backend }) => {
         const { dy, input, output } = inputs as Record<string, tf.TensorInfo | undefined>;
         if (dy === undefined || input === undefined || output === undefined || input.shape.length !== 4 || !allFloat32([dy, input, output])) return undefined;
-        const info = tf.backend_util.computePool2DInfo(
-            input.shape as [number, number, number, number],
-            attrs['filterSize'] as [number, number],
-            attrs['strides'] as [number, number],
-            1,
-            attrs['pad'] as 'same',
-            attrs['dimRoundingMode'] as 'floor' | undefined
-        );
+        const info = poolInfo(input.shape, attrs);
         const [n, h, w, c] = input.shape as [number, number, number, number];
         const g = Float64Array.from([n, h, w, c, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth]);
         return withOutput(backend, input.shape, [input, dy, output], (heap, off) => addon.maxPoolGrad(heap, g, off));

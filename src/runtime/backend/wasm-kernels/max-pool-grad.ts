@@ -10,18 +10,23 @@ import { registerComposite, registerDirect, type TensorMap } from './composite.j
 import { outputAndViews } from './heap.js';
 import { fromPhases, placeWindow, toPhases, toWide, wideLayout, windowOf } from './windows.js';
 
-export function maxPoolGrad(inputs: TensorMap, attrs: Record<string, unknown>): tf.Tensor4D {
-    const dy = inputs['dy'] as tf.Tensor4D;
-    const x = inputs['input'] as tf.Tensor4D;
-    const y = inputs['output'] as tf.Tensor4D;
-    const info = tf.backend_util.computePool2DInfo(
-        x.shape,
+/** A 2-D pooling's geometry from its NHWC input shape and kernel attributes (shared with the native kernel). */
+export function poolInfo(inputShape: number[], attrs: Record<string, unknown>): tf.backend_util.Conv2DInfo {
+    return tf.backend_util.computePool2DInfo(
+        inputShape as [number, number, number, number],
         attrs['filterSize'] as [number, number],
         attrs['strides'] as [number, number],
         1,
         attrs['pad'] as 'same',
         attrs['dimRoundingMode'] as 'floor' | undefined
     );
+}
+
+export function maxPoolGrad(inputs: TensorMap, attrs: Record<string, unknown>): tf.Tensor4D {
+    const dy = inputs['dy'] as tf.Tensor4D;
+    const x = inputs['input'] as tf.Tensor4D;
+    const y = inputs['output'] as tf.Tensor4D;
+    const info = poolInfo(x.shape, attrs);
     const [n, h, w, c] = x.shape;
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo, outHeight: oh, outWidth: ow } = info;
     const lay = wideLayout({ n, h, w, c, kh, kw, sh, sw, top: padInfo.top, left: padInfo.left, outH: oh, outW: ow });
@@ -58,15 +63,7 @@ export function maxPoolGradDirect(
 ): tf.TensorInfo {
     const { dy, input, output } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
     if (input.dtype !== 'float32' || dy.dtype !== 'float32' || output.dtype !== 'float32') return original(args) as tf.TensorInfo;
-    const { attrs } = args;
-    const info = tf.backend_util.computePool2DInfo(
-        input.shape as [number, number, number, number],
-        attrs['filterSize'] as [number, number],
-        attrs['strides'] as [number, number],
-        1,
-        attrs['pad'] as 'same',
-        attrs['dimRoundingMode'] as 'floor' | undefined
-    );
+    const info = poolInfo(input.shape, args.attrs);
     const [n, h, w, c] = input.shape as [number, number, number, number];
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo, outHeight: oh, outWidth: ow } = info;
     const { out, dst, srcs } = outputAndViews(args.backend, [n, h, w, c], 'float32', [input, dy, output]);
