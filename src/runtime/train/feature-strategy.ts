@@ -25,6 +25,8 @@ export interface FeatureStrategy {
     valFeed?: SplitFeed;
     /** Training steps see images (not cached features or outputs): adaptation and BatchNorm need that. */
     throughBackbone: boolean;
+    /** Training steps run only the heads, on the backbone's cached features. */
+    headOnly: boolean;
     dispose(): void;
 }
 
@@ -41,13 +43,14 @@ export async function chooseFeatureStrategy(
     let trainFeed: SplitFeed = data.train;
     let valFeed: SplitFeed | undefined = data.val;
     const cached: TensorFeed[] = [];
+    let headOnly = false;
     const { adapt, hooks } = opts;
     if (opts.cacheFeatures !== false && backboneIsConstant(m)) {
         const head = headModel(m);
         const valFeatures = data.val ? await extractFeatures(m, data.val, 128, hooks.cancelled) : undefined;
         const trainFeatures = trainSplitCacheable(plan) ? await extractFeatures(m, data.train, 128, hooks.cancelled) : undefined;
         if (valFeatures) [valModel, valFeed] = [head, valFeatures];
-        if (trainFeatures) [trainModel, trainFeed] = [head, trainFeatures];
+        if (trainFeatures) [trainModel, trainFeed, headOnly] = [head, trainFeatures, true];
         cached.push(...[valFeatures, trainFeatures].filter((f): f is TensorFeed => f !== undefined));
         if (adapt) hooks.log('warning', `adapt to ${adapt.spec.target.name} has no effect in stage ${stage.name}: the backbone is frozen, so its features cannot move`, adapt.spec.at);
         if (cached.length) hooks.log('info', `stage ${stage.name}: the backbone is frozen; its features for ${[trainFeatures ? 'train' : '', valFeatures ? 'val' : ''].filter(Boolean).join(' and ')} are computed once`, stage.at);
@@ -69,6 +72,7 @@ export async function chooseFeatureStrategy(
         valModel,
         valFeed,
         throughBackbone: trainModel === graph,
+        headOnly,
         dispose: () => {
             graph.dispose();
             for (const f of cached) f.dispose();

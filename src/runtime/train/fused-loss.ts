@@ -147,21 +147,26 @@ function crossentropyOps(logits: tf.Tensor2D, labels: tf.Tensor2D, sampleWeights
  */
 export function fusedCrossentropy(logits: tf.Tensor2D, labels: tf.Tensor2D, sampleWeights: tf.Tensor1D | undefined, smoothing: number, ops = false): tf.Scalar {
     const op = tf.customGrad((z: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-        let value: tf.Scalar;
-        let grad: tf.Tensor;
-        if (!ops && heapKernels()) {
-            const inputs: tf.NamedTensorMap = { logits: z as tf.Tensor, labels };
-            if (sampleWeights) inputs['weights'] = sampleWeights;
-            const attrs: CrossentropyAttrs = { smoothing };
-            [value, grad] = tf.engine().runKernel(SOFTMAX_CROSSENTROPY, inputs, attrs as unknown as tf.NamedAttrMap) as [tf.Scalar, tf.Tensor];
-        } else {
-            [value, grad] = crossentropyOps(z as tf.Tensor2D, labels, sampleWeights, smoothing);
-        }
+        const [value, grad] = crossentropyAndGradient(z as tf.Tensor2D, labels, sampleWeights, smoothing, ops);
         // Saved (the engine keeps a copy) only while a gradient tape records.
         (save as tf.GradSaveFunc)([grad]);
         return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0]!, dy) };
     });
     return op(logits) as tf.Scalar;
+}
+
+/**
+ * The same loss and its gradient for the logits as plain tensors, for a step that does its own
+ * backward (train/dense-head-step.ts): one kernel on wasm, tfjs ops elsewhere (or with `ops`).
+ */
+export function crossentropyAndGradient(logits: tf.Tensor2D, labels: tf.Tensor2D, sampleWeights: tf.Tensor1D | undefined, smoothing: number, ops = false): [tf.Scalar, tf.Tensor2D] {
+    if (!ops && heapKernels()) {
+        const inputs: tf.NamedTensorMap = { logits, labels };
+        if (sampleWeights) inputs['weights'] = sampleWeights;
+        const attrs: CrossentropyAttrs = { smoothing };
+        return tf.engine().runKernel(SOFTMAX_CROSSENTROPY, inputs, attrs as unknown as tf.NamedAttrMap) as [tf.Scalar, tf.Tensor2D];
+    }
+    return crossentropyOps(logits, labels, sampleWeights, smoothing);
 }
 
 /**

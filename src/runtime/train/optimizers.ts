@@ -169,8 +169,16 @@ export class GroupOptimizer {
 
     /** One step: gradients of `lossFn` for both groups, clipped, applied. Returns the loss value (kept; caller disposes). */
     step(groups: ParamGroups, lossFn: () => tf.Scalar): tf.Scalar {
-        const all = [...groups.head, ...groups.backbone];
-        const { value, grads } = tf.variableGrads(lossFn, all);
+        const { value, grads } = tf.variableGrads(lossFn, [...groups.head, ...groups.backbone]);
+        this.applyGradients(groups, grads);
+        return value;
+    }
+
+    /**
+     * Clips `grads` (by variable name) and applies them to both groups; takes ownership of them.
+     * `step` computes them by autodiff; train/dense-head-step.ts in closed form.
+     */
+    applyGradients(groups: ParamGroups, grads: tf.NamedTensorMap): void {
         try {
             if (this.clipNorm !== undefined) clipByGlobalNorm(grads, this.clipNorm);
             if (this.plan.kind === 'adamw') {
@@ -184,7 +192,6 @@ export class GroupOptimizer {
         } finally {
             tf.dispose(Object.values(grads).filter((g): g is tf.Tensor => g != null));
         }
-        return value;
     }
 
     /** The moments and step counts of both groups (saved with the weights after each epoch). */

@@ -5,6 +5,7 @@
 import type { MetricPlan, StagePlan } from '../../core/plan/types.js';
 import { BestCheckpoint } from './best-checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
+import { DenseHeadStep } from './dense-head-step.js';
 import { chooseFeatureStrategy } from './feature-strategy.js';
 import { applyStageFreezing, batchNormInTraining, paramGroups, recalibrateBatchNorm, SpecError } from './model.js';
 import { checkpointMonitor } from './monitor.js';
@@ -53,7 +54,11 @@ export async function runStage(c: StageContext, s: number, mask: boolean[] | und
     const best = new BestCheckpoint(m, phase, stage, monitor, hooks, resuming?.best);
     const stopping = new EarlyStopping(stage.earlyStop, resuming?.waited ?? 0, resuming?.stoppedEarly ?? false);
     try {
-        const epochContext = { plan, phase, stage, stageIndex: s, heads: plan.head.kind === 'output' ? plan.head.heads : [], classWeights: c.classWeights, valMetrics: c.valMetrics, groups, optimizer, scheduler, features, adapt: c.opts.adapt, hooks };
+        const heads = plan.head.kind === 'output' ? plan.head.heads : [];
+        // A dense head on cached features: its backward in closed form, not through autodiff.
+        const dense = features.headOnly ? DenseHeadStep.of(m.heads.map((h) => h.layers), heads, groups) : undefined;
+        const denseStep = dense instanceof DenseHeadStep ? dense : undefined;
+        const epochContext = { plan, phase, stage, stageIndex: s, heads, classWeights: c.classWeights, valMetrics: c.valMetrics, groups, optimizer, scheduler, features, adapt: c.opts.adapt, hooks, denseStep };
         for (let epoch = resuming?.epochsDone ?? 0; epoch < stage.epochs && !stopping.stopped; epoch++) {
             const record = await trainEpoch(epochContext, epoch);
             result.history.push(record);

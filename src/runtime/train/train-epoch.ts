@@ -6,6 +6,7 @@ import type { ExperimentPlan, MetricPlan, OutputHeadPlan, StagePlan } from '../.
 import type { Phase } from '../runs/events.js';
 import { metricsOf, predictSplit } from '../eval/evaluate.js';
 import { scalarMetrics } from '../eval/metrics.js';
+import type { DenseHeadStep } from './dense-head-step.js';
 import type { FeatureStrategy } from './feature-strategy.js';
 import { EpochTally } from './fused-loss.js';
 import { multiTaskLoss, sampleWeightsFor } from './losses.js';
@@ -32,6 +33,8 @@ export interface EpochContext {
     features: FeatureStrategy;
     adapt?: Adaptation;
     hooks: TrainHooks;
+    /** The stage's closed-form step for a dense head on cached features (dense-head-step.ts), when it applies. */
+    denseStep?: DenseHeadStep;
 }
 
 /** An epoch just trained: its metrics are numbers (NaN only becomes null once written to JSON). */
@@ -75,30 +78,38 @@ export async function trainEpoch(c: EpochContext, epoch: number): Promise<Traine
             const n = batch.x.shape[0];
             const sw = c.classWeights.map((w, i) => (w ? sampleWeightsFor(batch.labels[i], w) : undefined));
             let logits0: tf.Tensor2D | undefined;
-            // Adaptation needs the backbone in the step (not cached features).
-            const tx = c.adapt && features.throughBackbone ? await c.adapt.nextTarget(stage.batch) : undefined;
-            // The frozen part runs before the gradient tape starts: it needs no gradients,
-            // and tfjs fuses a conv's activation only when no tape is recording.
-            const frozenPart = trainModel === graph && !tx && graph.hasFrozenPart ? graph.runFrozen(batch.x) : undefined;
-            const value = optimizer.step(c.groups, () => {
-                const adapted = tx ? c.adapt!.forward(batch.x, tx) : undefined;
-                const raw = adapted
-                    ? adapted.logits
-                    : frozenPart
-                      ? graph.applyFrom(frozenPart, { training: true })
-                      : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
-                const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
-                // Kept past the step for the accuracy tally (no kernel runs on it inside the tape).
-                if (accuracy) logits0 = tf.keep(logits[0]);
-                const total = multiTaskLoss(
-                    logits.map((l, i) => ({ plan: heads[i].loss, activation: heads[i].activation, weight: heads[i].weight, logits: l, labels: batch.labels[i], sampleWeights: sw[i] }))
-                );
-                return adapted ? (tf.add(total, adapted.loss) as tf.Scalar) : total;
-            });
+            let value: tf.Scalar;
+            if (c.denseStep) {
+                const out = c.denseStep.run(batch.x, batch.labels[0]!, sw[0], optimizer, c.groups);
+                value = out.loss;
+                logits0 = out.logits;
+            } else {
+                // Adaptation needs the backbone in the step (not cached features).
+                const tx = c.adapt && features.throughBackbone ? await c.adapt.nextTarget(stage.batch) : undefined;
+                // The frozen part runs before the gradient tape starts: it needs no gradients,
+                // and tfjs fuses a conv's activation only when no tape is recording.
+                const frozenPart = trainModel === graph && !tx && graph.hasFrozenPart ? graph.runFrozen(batch.x) : undefined;
+                value = optimizer.step(c.groups, () => {
+                    const adapted = tx ? c.adapt!.forward(batch.x, tx) : undefined;
+                    const raw = adapted
+                        ? adapted.logits
+                        : frozenPart
+                          ? graph.applyFrom(frozenPart, { training: true })
+                          : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
+                    const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
+                    // Kept past the step for the accuracy tally (no kernel runs on it inside the tape).
+                    if (accuracy) logits0 = tf.keep(logits[0]);
+                    const total = multiTaskLoss(
+                        logits.map((l, i) => ({ plan: heads[i].loss, activation: heads[i].activation, weight: heads[i].weight, logits: l, labels: batch.labels[i], sampleWeights: sw[i] }))
+                    );
+                    return adapted ? (tf.add(total, adapted.loss) as tf.Scalar) : total;
+                });
+                frozenPart?.dispose();
+                tx?.dispose();
+            }
             tally.add(value, n, logits0, accuracy ? batch.labels[0] : undefined);
             seen += n;
-            frozenPart?.dispose();
-            tf.dispose([value, logits0, tx, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
+            tf.dispose([value, logits0, batch.x, ...batch.labels, ...sw.filter((t): t is tf.Tensor1D => t !== undefined)]);
             step++;
         }
         totals = await tally.read();

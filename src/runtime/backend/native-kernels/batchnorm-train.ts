@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { nativeCalls } from './register.js';
-import { heapOf, internals, offsetOf } from './wasm-heap.js';
+import { withOutputs as run } from './run-native.js';
 
 export const BATCHNORM_TRAIN = 'GraftBatchNormTrain';
 export const BATCHNORM_TRAIN_GRAD = 'GraftBatchNormTrainGrad';
@@ -17,18 +17,6 @@ type Args = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf
 function rowsAndChannels(x: tf.TensorInfo): Float64Array {
     const channels = x.shape[x.shape.length - 1]!;
     return Float64Array.from([tf.util.sizeFromShape(x.shape) / channels, channels]);
-}
-
-/** Fresh outputs, the native call, and on failure the outputs freed before the error goes on. */
-function run(backend: tf.KernelBackend, shapes: number[][], inputs: tf.TensorInfo[], call: (heap: Uint8Array, offsets: Float64Array) => void): tf.TensorInfo[] {
-    const outs = shapes.map((shape) => internals(backend).makeOutput(shape, 'float32'));
-    try {
-        call(heapOf(backend), Float64Array.from([...inputs, ...outs].map((t) => offsetOf(backend, t))));
-        return outs;
-    } catch (err) {
-        for (const out of outs) backend.disposeData(out.dataId);
-        throw err;
-    }
 }
 
 export function registerNativeBatchNormTraining(addon: NativeAddon): void {

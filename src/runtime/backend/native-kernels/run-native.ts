@@ -1,5 +1,5 @@
-// One native call writing a fresh wasm output: allocate, call, and on failure free the output
-// before the error reaches register.ts (which then runs the replaced kernel).
+// One native call writing fresh wasm outputs: allocate, call, and on failure free the outputs
+// before the error goes on (to register.ts, which then runs the replaced kernel, or to the op).
 import type * as tf from '@tensorflow/tfjs';
 import { heapOf, internals, offsetOf } from './wasm-heap.js';
 
@@ -19,6 +19,18 @@ export function withOutput(
         return out;
     } catch (err) {
         backend.disposeData(out.dataId);
+        throw err;
+    }
+}
+
+/** As withOutput for several outputs: offsets are [inputs..., outputs...]. */
+export function withOutputs(backend: tf.KernelBackend, shapes: number[][], inputs: tf.TensorInfo[], call: (heap: Uint8Array, offsets: Float64Array) => void): tf.TensorInfo[] {
+    const outs = shapes.map((shape) => internals(backend).makeOutput(shape, 'float32'));
+    try {
+        call(heapOf(backend), Float64Array.from([...inputs, ...outs].map((t) => offsetOf(backend, t))));
+        return outs;
+    } catch (err) {
+        for (const out of outs) backend.disposeData(out.dataId);
         throw err;
     }
 }
