@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchEnv } from './child-env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -72,7 +73,7 @@ export function graftDigits(threads: number): E2eSide | string {
         const r = timedSpawn(
             process.execPath,
             [join(root, 'bin/graft.js'), 'run', SPEC, '--experiment', 'digits_transfer', '--backend', 'wasm', '--runs-dir', runsDir],
-            { ...process.env, GRAFT_WASM_THREADS: String(threads) }
+            benchEnv({ GRAFT_WASM_THREADS: String(threads) })
         );
         if (r.status !== 0) return `graft run failed (exit ${r.status}; run \`npm run build\` first?):\n${r.stderr.slice(-2000)}`;
         const transfer = runDir(runsDir, 'digits_transfer');
@@ -93,7 +94,7 @@ export function graftDigits(threads: number): E2eSide | string {
 }
 
 export function torchDigits(python: string, threads: number): E2eSide | string {
-    const r = timedSpawn(python, [join(here, 'torch_digits.py'), String(threads), DIGITS], { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) });
+    const r = timedSpawn(python, [join(here, 'torch_digits.py'), String(threads), DIGITS], benchEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }));
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) return `torch_digits.py failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`;
     const out = JSON.parse(line) as { train_images: number; test_accuracy: number; baseline_test_accuracy: number; random_features_test_accuracy: number };

@@ -32,6 +32,7 @@ import type { OutputHeadPlan } from '../src/core/plan/types.js';
 import { DenseHeadStep } from '../src/runtime/train/dense-head-step.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
 import { median, mobilenetV2, smallCnnModel } from './backend-nets.js';
+import { benchEnv } from './child-env.js';
 import { graftDigits, torchDigits, type E2eSide } from './digits-e2e.js';
 import { runtimeHeadEpochs } from './head-runtime.js';
 
@@ -271,7 +272,7 @@ function parent(): void {
     const native: GraftSide[] = [];
     let nativeProblem: string | undefined;
     const child = (config: string): GraftSide | { unavailable: string } | undefined => {
-        const g = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', config], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        const g = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', config], { encoding: 'utf8', maxBuffer: 1 << 24, env: benchEnv() });
         const out = lastJsonLine(g.stdout) as GraftSide | { unavailable: string } | undefined;
         if (out === undefined) process.stderr.write(`bench: Graft run (${config}) failed (exit ${g.status}):\n${g.stderr}\n`);
         return out;
@@ -289,7 +290,7 @@ function parent(): void {
             // OpenBLAS (torch's dense layers) keeps its own thread pool: held to the same count.
             const t = spawnSync(PYTHON, [join(here, 'torch_bench.py'), String(torchThreads)], {
                 encoding: 'utf8',
-                env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) }
+                env: benchEnv({ OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) })
             });
             const tr = lastJsonLine(t.stdout) as TorchSide | undefined;
             if (tr === undefined) process.stderr.write(`bench: PyTorch run failed (exit ${t.status}):\n${t.stderr}\n`);

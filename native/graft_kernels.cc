@@ -656,13 +656,52 @@ napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
     return undefinedValue(env);
 }
 
-// --- dense layer gradients ----------------------------------------------------------------------
-// denseGrad(heap, shape[batch, in, out, act, hasMult, needDx], offsets[x, dz, w, a, mult, dw, db, dx]):
-// the backward of y = x·w + b for a dense head layer, in one call instead of autodiff's
+// --- dense layers of a head ----------------------------------------------------------------------
+// The backward of y = x·w + b for a dense head layer, in one call instead of autodiff's
 // BatchMatMul, Sum, BatchMatMul and mask ops:
-//   dw = xᵀ·dz, db = Σ_rows dz, and (needDx) dx = (dz·wᵀ) ⊙ mult ⊙ act'(a),
+//   dw = xᵀ·dz, db = Σ_rows dz, and (dx non-null) dx = (dz·wᵀ) ⊙ mult ⊙ act'(a),
 // where a is the activation output of the layer below before dropout, mult dropout's multiplier
-// (hasMult) and x = a ⊙ mult the layer's input. act: 0 linear, 1 relu (a > 0), 2 tanh (1 - a²).
+// (may be null) and x = a ⊙ mult the layer's input. act: 0 linear, 1 relu (a > 0), 2 tanh (1 - a²).
+struct DenseBackward {
+    int64_t rows, in, out;
+    int act;
+    const float *x, *dz, *w, *a, *mult;
+    float *dw, *db, *dx;
+};
+
+/** Runs one; false when oneDNN's sgemm fails. */
+bool denseBackward(const DenseBackward &d) {
+    // As in matmul: a head's products are too small to be worth waking a second thread.
+    const int threads = omp_get_max_threads();
+    const bool small = static_cast<double>(d.rows) * d.in * d.out < 2e6;
+    if (small && threads > 1) omp_set_num_threads(1);
+    dnnl_status_t st = dnnl_sgemm('T', 'N', d.in, d.out, d.rows, 1.f, d.x, d.in, d.dz, d.out, 0.f, d.dw, d.out);
+    if (st == dnnl_success && d.dx) st = dnnl_sgemm('N', 'T', d.rows, d.in, d.out, 1.f, d.dz, d.out, d.w, d.out, 0.f, d.dx, d.in);
+    if (small && threads > 1) omp_set_num_threads(threads);
+    if (st != dnnl_success) return false;
+    for (int64_t j = 0; j < d.out; j++) d.db[j] = 0.f;
+    for (int64_t r = 0; r < d.rows; r++) {
+        const float *row = d.dz + r * d.out;
+        for (int64_t j = 0; j < d.out; j++) d.db[j] += row[j];
+    }
+    if (d.dx && (d.act != 0 || d.mult)) {
+        float *__restrict dx = d.dx;
+        const float *__restrict a = d.a;
+        const float *__restrict mult = d.mult;
+        const int64_t total = d.rows * d.in;
+        if (d.act == 1) {
+            for (int64_t i = 0; i < total; i++) dx[i] = a[i] > 0.f ? dx[i] : 0.f;
+        } else if (d.act == 2) {
+            for (int64_t i = 0; i < total; i++) dx[i] *= 1.f - a[i] * a[i];
+        }
+        if (mult != nullptr) {
+            for (int64_t i = 0; i < total; i++) dx[i] *= mult[i];
+        }
+    }
+    return true;
+}
+
+// denseGrad(heap, shape[batch, in, out, act, hasMult, needDx], offsets[x, dz, w, a, mult, dw, db, dx])
 napi_value denseGradEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
     Call call;
@@ -670,41 +709,67 @@ napi_value denseGradEntryPoint(napi_env env, napi_callback_info info) {
         return fail(env, "denseGrad(heap, shape[6], offsets[8]): bad arguments");
     char *base = call.base;
     const std::vector<int64_t> &s = call.shape, &off = call.off;
-    const int64_t rows = s[0], in = s[1], out = s[2];
-    const int act = static_cast<int>(s[3]);
     const bool hasMult = s[4] != 0, needDx = s[5] != 0;
-    const float *x = at(base, off[0]);
-    const float *dz = at(base, off[1]);
-    const float *w = at(base, off[2]);
-    float *dw = at(base, off[5]);
-    float *db = at(base, off[6]);
-    // As in matmul: a head's products are too small to be worth waking a second thread.
+    const DenseBackward d{s[0], s[1], s[2], static_cast<int>(s[3]), at(base, off[0]), at(base, off[1]), at(base, off[2]),
+                          at(base, off[3]), hasMult ? at(base, off[4]) : nullptr, at(base, off[5]), at(base, off[6]),
+                          needDx ? at(base, off[7]) : nullptr};
+    if (!denseBackward(d)) return fail(env, "oneDNN sgemm failed");
+    return undefinedValue(env);
+}
+
+// denseSoftmax(heap, shape[batch, in, out, act, hasMult, needDx, hasWeights],
+//              offsets[x, w, b, labels, weights, a, mult, loss, logits, dw, db, dx], smoothing):
+// a head's logits layer and its softmax crossentropy, forward and backward, in one call:
+//   logits = x·w + b; loss = mean over rows of weight · -Σ_c t_c log softmax(logits)_c with
+//   t = labels·(1 - s) + s/C; dz = weight/B · (softmax · Σ_c t_c - t); then denseBackward.
+// The loss and its gradient are train/fused-loss.ts' crossentropy kernel (sums in double).
+napi_value denseSoftmaxEntryPoint(napi_env env, napi_callback_info info) {
+    const SignalsHeld held;
+    Call call;
+    if (!readCall(env, info, 7, 12, true, call))
+        return fail(env, "denseSoftmax(heap, shape[7], offsets[12], smoothing): bad arguments");
+    char *base = call.base;
+    const std::vector<int64_t> &s = call.shape, &off = call.off;
+    const int64_t rows = s[0], in = s[1], out = s[2];
+    const bool hasMult = s[4] != 0, needDx = s[5] != 0, hasWeights = s[6] != 0;
+    const double smoothing = call.number;
+    const float *x = at(base, off[0]), *w = at(base, off[1]), *b = at(base, off[2]), *y = at(base, off[3]);
+    const float *weights = hasWeights ? at(base, off[4]) : nullptr;
+    float *loss = at(base, off[7]), *z = at(base, off[8]);
     const int threads = omp_get_max_threads();
     const bool small = static_cast<double>(rows) * in * out < 2e6;
     if (small && threads > 1) omp_set_num_threads(1);
-    dnnl_status_t st = dnnl_sgemm('T', 'N', in, out, rows, 1.f, x, in, dz, out, 0.f, dw, out);
-    if (st == dnnl_success && needDx) st = dnnl_sgemm('N', 'T', rows, in, out, 1.f, dz, out, w, out, 0.f, at(base, off[7]), in);
+    const dnnl_status_t st = dnnl_sgemm('N', 'N', rows, out, in, 1.f, x, in, w, out, 0.f, z, out);
     if (small && threads > 1) omp_set_num_threads(threads);
     if (st != dnnl_success) return fail(env, "oneDNN sgemm failed");
-    for (int64_t j = 0; j < out; j++) db[j] = 0.f;
+    std::vector<float> dz(static_cast<size_t>(rows * out));
+    std::vector<double> e(static_cast<size_t>(out));
+    const double keep = 1 - smoothing, spread = smoothing / static_cast<double>(out);
+    double total = 0;
     for (int64_t r = 0; r < rows; r++) {
-        const float *row = dz + r * out;
-        for (int64_t j = 0; j < out; j++) db[j] += row[j];
-    }
-    if (needDx && (act != 0 || hasMult)) {
-        float *__restrict dx = at(base, off[7]);
-        const float *__restrict a = at(base, off[3]);
-        const float *__restrict mult = hasMult ? at(base, off[4]) : nullptr;
-        const int64_t total = rows * in;
-        if (act == 1) {
-            for (int64_t i = 0; i < total; i++) dx[i] = a[i] > 0.f ? dx[i] : 0.f;
-        } else if (act == 2) {
-            for (int64_t i = 0; i < total; i++) dx[i] *= 1.f - a[i] * a[i];
+        float *zr = z + r * out;
+        const float *yr = y + r * out;
+        for (int64_t c = 0; c < out; c++) zr[c] += b[c];
+        double max = -INFINITY;
+        for (int64_t c = 0; c < out; c++) max = std::max(max, static_cast<double>(zr[c]));
+        double sumExp = 0;
+        for (int64_t c = 0; c < out; c++) sumExp += (e[c] = std::exp(zr[c] - max));
+        const double logSum = std::log(sumExp);
+        double rowLoss = 0, targetSum = 0;
+        for (int64_t c = 0; c < out; c++) {
+            const double t = yr[c] * keep + spread;
+            targetSum += t;
+            rowLoss -= t * (zr[c] - max - logSum);
         }
-        if (mult != nullptr) {
-            for (int64_t i = 0; i < total; i++) dx[i] *= mult[i];
-        }
+        const double weight = weights ? weights[r] : 1.0;
+        total += weight * rowLoss;
+        const double scale = weight / static_cast<double>(rows);
+        for (int64_t c = 0; c < out; c++) dz[r * out + c] = static_cast<float>(scale * (e[c] / sumExp * targetSum - (yr[c] * keep + spread)));
     }
+    loss[0] = static_cast<float>(total / static_cast<double>(rows));
+    const DenseBackward d{rows, in, out, static_cast<int>(s[3]), x, dz.data(), w, at(base, off[5]), hasMult ? at(base, off[6]) : nullptr,
+                          at(base, off[9]), at(base, off[10]), needDx ? at(base, off[11]) : nullptr};
+    if (!denseBackward(d)) return fail(env, "oneDNN sgemm failed");
     return undefinedValue(env);
 }
 
@@ -808,7 +873,7 @@ NAPI_MODULE_INIT() {
     const struct {
         const char *name;
         napi_callback fn;
-    } fns[] = {{"conv", convEntryPoint}, {"matmul", matmulEntryPoint}, {"denseGrad", denseGradEntryPoint}, {"binary", binaryEntryPoint}, {"batchNorm", batchNormEntryPoint},
+    } fns[] = {{"conv", convEntryPoint}, {"matmul", matmulEntryPoint}, {"denseGrad", denseGradEntryPoint}, {"denseSoftmax", denseSoftmaxEntryPoint}, {"binary", binaryEntryPoint}, {"batchNorm", batchNormEntryPoint},
                  {"maxPoolGrad", maxPoolGradEntryPoint},
                  {"adam", adamEntryPoint}, {"batchNormTrain", batchNormTrainEntryPoint}, {"batchNormTrainGrad", batchNormTrainGradEntryPoint}, {"setThreads", setThreads}, {"version", version}};
     for (const auto &f : fns) {

@@ -7,10 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExperimentPlan, HeadLayerPlan, OutputHeadPlan } from '../../src/core/plan/types.js';
 import { loadNativeAddon } from '../../src/runtime/backend/native-kernels/addon.js';
-import { DENSE_FORWARD, DENSE_GRAD } from '../../src/runtime/backend/native-kernels/dense.js';
+import { DENSE_FORWARD, DENSE_GRAD, DENSE_SOFTMAX } from '../../src/runtime/backend/native-kernels/dense.js';
 import { nativeCalls, nativeFallbacks } from '../../src/runtime/backend/native-kernels/register.js';
 import { selectBackend } from '../../src/runtime/backend/select.js';
 import { DenseHeadStep, denseBackward, denseBackwardOps, denseHeadSteps } from '../../src/runtime/train/dense-head-step.js';
+import { crossentropyAndGradient } from '../../src/runtime/train/fused-loss.js';
 import { assembleModel, paramGroups } from '../../src/runtime/train/model.js';
 import { trainPhase, type StageResult, type TrainHooks } from '../../src/runtime/train/trainer.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
@@ -94,14 +95,15 @@ describe.each([
     it.skipIf(!available).each(cases)('trains %s as autodiff does', async (_name, plan) => {
         if (backend === 'cpu') await tf.setBackend('cpu');
         else await selectBackend('wasm', { threads: 1 });
-        const calls = nativeCalls.get(DENSE_GRAD) ?? 0;
+        const calls = nativeCalls.get(DENSE_SOFTMAX) ?? 0;
         const tape = await train(plan, false);
         const closed = await train(plan, true);
         expect(tape.steps).toBe(0);
         // 24 training images in batches of 8, three epochs.
         expect(closed.steps).toBe(9);
         if (backend !== 'cpu') {
-            expect((nativeCalls.get(DENSE_GRAD) ?? 0) - calls).toBeGreaterThanOrEqual(9);
+            // The logits layer and the loss: one native kernel per step.
+            expect((nativeCalls.get(DENSE_SOFTMAX) ?? 0) - calls).toBe(9);
             expect(nativeFallbacks.size).toBe(0);
         }
         expect(closed.history.length).toBe(tape.history.length);
@@ -221,5 +223,49 @@ describe.skipIf(!native.ok)('GraftDense and GraftDenseGrad (native) match the tf
         const before = nativeCalls.get(DENSE_FORWARD) ?? 0;
         expect(maxDiff(run('wasm'), ref)).toBeLessThan(1e-5);
         expect((nativeCalls.get(DENSE_FORWARD) ?? 0) - before).toBe(1);
+    });
+
+    it.each([
+        ['a linear probe', undefined, false, false, 0],
+        ['relu below, class weights, smoothing', 'relu', false, true, 0.1],
+        ['tanh below with dropout', 'tanh', true, false, 0.2]
+    ] as const)('the logits layer with the loss (GraftDenseSoftmax): %s', async (_name, below, dropout, weighted, smoothing) => {
+        const run = (backend: string) =>
+            tf.tidy(() => {
+                const t = tensors({ x: [6, 11], w: [11, 4], b: [4], a: [6, 11], u: [6, 11], sw: [6] }, 51);
+                const labels = tf.cast(tf.oneHot(tf.tensor1d([0, 3, 1, 2, 3, 0], 'int32'), 4), 'float32') as tf.Tensor2D;
+                const w = tf.variable(t['w']!);
+                const weights = weighted ? (tf.add(tf.abs(t['sw']!), 0.5) as tf.Tensor1D) : undefined;
+                const mult = dropout ? (tf.div(tf.floor(tf.add(tf.abs(t['u']!), 0.6)), 0.6) as tf.Tensor2D) : undefined;
+                const a = (below === 'relu' ? tf.relu(t['a']!) : below === 'tanh' ? tf.tanh(t['a']!) : t['a']!) as tf.Tensor2D;
+                const b = below ? { activation: below, out: a, mult } : undefined;
+                let out: (tf.Tensor | undefined)[];
+                if (backend === 'cpu') {
+                    const z = tf.add(tf.matMul(t['x'] as tf.Tensor2D, w as tf.Tensor as tf.Tensor2D), t['b']!) as tf.Tensor2D;
+                    const [loss, dz] = crossentropyAndGradient(z, labels, weights, smoothing, true);
+                    const g = denseBackwardOps(t['x'] as tf.Tensor2D, dz, w, b);
+                    out = [loss, z, g.dw, g.db, g.dx];
+                } else {
+                    const inputs: tf.NamedTensorMap = { x: t['x']!, w, b: t['b']!, labels };
+                    if (weights) inputs['weights'] = weights;
+                    if (b) inputs['a'] = a;
+                    if (mult) inputs['mult'] = mult;
+                    out = tf.engine().runKernel(DENSE_SOFTMAX, inputs, { below: below === 'relu' ? 1 : below === 'tanh' ? 2 : 0, needDx: b !== undefined, smoothing }) as tf.Tensor[];
+                }
+                const values = out.map((v) => (v ? (v.dataSync() as Float32Array).slice() : undefined));
+                w.dispose();
+                return values;
+            });
+        await tf.setBackend('cpu');
+        const ref = run('cpu');
+        await selectBackend('wasm', { threads: 1 });
+        const before = nativeCalls.get(DENSE_SOFTMAX) ?? 0;
+        const got = run('wasm');
+        expect((nativeCalls.get(DENSE_SOFTMAX) ?? 0) - before).toBe(1);
+        expect(got.length).toBe(below ? 5 : 4);
+        for (let i = 0; i < 5; i++) {
+            if (ref[i] === undefined) expect(got[i]).toBeUndefined();
+            else expect(maxDiff(got[i], ref[i])).toBeLessThan(1e-5);
+        }
     });
 });

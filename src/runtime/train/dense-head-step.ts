@@ -5,19 +5,20 @@
 // 32×1,280 by 1,280×10 product, a loss and an Adam update, microseconds of arithmetic. Through
 // tfjs' gradient tape the same step was about 20 kernel dispatches (the forward, the tape's copies
 // of what it saves, a backward op per forward op, a Sum for the bias) and took twice PyTorch's
-// time. Here the forward is one fused matmul per layer, the loss one kernel that also gives its
-// gradient (fused-loss.ts), the backward one GraftDenseGrad kernel per layer (the weight, bias and
-// input gradients, masked by dropout and the activation below: backend/native-kernels/
-// dense.ts; tfjs ops where that kernel is absent), and the update goes through the stage's
-// GroupOptimizer like any other step (clipping, weight decay, learning-rate groups).
+// time. Here each hidden layer is one forward kernel and one backward kernel (the weight, bias and
+// input gradients, masked by dropout and the activation below), and the logits layer with the
+// loss is a single kernel, forward and backward (backend/native-kernels/dense.ts). Where those
+// kernels are absent the same runs as a fused matmul per layer, the loss kernel of fused-loss.ts
+// and tfjs ops. The update goes through the stage's GroupOptimizer like any other step
+// (clipping, weight decay, learning-rate groups).
 //
 // It covers the heads a spec writes most (`pool`, `dense N relu|tanh|linear`, `dropout`, the
 // softmax output with crossentropy) and says why for any other; those train through autodiff as
 // before. Same arithmetic, same random draws: both paths give the same weights to float rounding
-// (test/runtime/dense-head-step.test.ts).
+// (test/train/dense-head-step.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { OutputHeadPlan } from '../../core/plan/types.js';
-import { BELOW_ACTIVATION, DENSE_FORWARD, DENSE_GRAD, type DenseGradAttrs } from '../backend/native-kernels/dense.js';
+import { BELOW_ACTIVATION, DENSE_FORWARD, DENSE_GRAD, DENSE_SOFTMAX, type DenseGradAttrs, type DenseSoftmaxAttrs } from '../backend/native-kernels/dense.js';
 import { crossentropyAndGradient } from './fused-loss.js';
 import type { GroupOptimizer, ParamGroups } from './optimizers.js';
 
@@ -103,27 +104,41 @@ export class DenseHeadStep {
             for (const layer of this.prefix) h = layer.apply(h, { training: true }) as tf.Tensor;
             const saved: Saved[] = [];
             let input = h as tf.Tensor2D;
-            for (const link of this.chain) {
+            const top = this.chain.length - 1;
+            for (const link of this.chain.slice(0, top)) {
                 const out = denseForward(input, link);
                 // The same draws, in the same order, as tf.layers' Dropout (tf.dropout) would make.
                 const mult = link.dropout ? dropoutMultiplier(out.shape, link.dropout.rate, link.dropout.seed) : undefined;
                 saved.push({ input, out, mult });
                 input = mult ? (tf.mul(out, mult) as tf.Tensor2D) : out;
             }
-            const z = saved[saved.length - 1]!.out;
-            let [value, dz] = crossentropyAndGradient(z, labels, sampleWeights, this.head.loss.smoothing);
-            if (this.head.weight !== 1) {
-                value = tf.mul(value, this.head.weight) as tf.Scalar;
-                dz = tf.mul(dz, this.head.weight) as tf.Tensor2D;
-            }
             const named: tf.NamedTensorMap = {};
-            for (let j = this.chain.length - 1; j >= 0; j--) {
-                const link = this.chain[j]!;
-                const below = j > 0 ? { activation: this.chain[j - 1]!.activation, out: saved[j - 1]!.out, mult: saved[j - 1]!.mult } : undefined;
-                const g = denseBackward(saved[j]!.input, dz, link.kernel, below);
+            const below = (j: number) => (j > 0 ? { activation: this.chain[j - 1]!.activation, out: saved[j - 1]!.out, mult: saved[j - 1]!.mult } : undefined);
+            const record = (link: DenseLink, g: { dw: tf.Tensor; db: tf.Tensor }) => {
                 named[link.kernel.name] = g.dw;
                 named[link.bias.name] = g.db;
-                if (g.dx) dz = g.dx;
+            };
+            // The logits layer and the loss: one kernel where it exists, else forward, loss, backward.
+            const fused = this.head.weight === 1 ? denseSoftmax(input, this.chain[top]!, labels, sampleWeights, this.head.loss.smoothing, below(top)) : undefined;
+            let value: tf.Scalar;
+            let z: tf.Tensor2D;
+            let dz: tf.Tensor2D | undefined;
+            if (fused) {
+                ({ loss: value, logits: z, dx: dz } = fused);
+                record(this.chain[top]!, fused);
+            } else {
+                z = denseForward(input, this.chain[top]!);
+                saved.push({ input, out: z });
+                [value, dz] = crossentropyAndGradient(z, labels, sampleWeights, this.head.loss.smoothing);
+                if (this.head.weight !== 1) {
+                    value = tf.mul(value, this.head.weight) as tf.Scalar;
+                    dz = tf.mul(dz, this.head.weight) as tf.Tensor2D;
+                }
+            }
+            for (let j = fused ? top - 1 : top; j >= 0; j--) {
+                const g = denseBackward(saved[j]!.input, dz!, this.chain[j]!.kernel, below(j));
+                record(this.chain[j]!, g);
+                dz = g.dx;
             }
             return { loss: value, logits: z, grads: named };
         });
@@ -143,6 +158,31 @@ function denseForward(x: tf.Tensor2D, link: DenseLink): tf.Tensor2D {
     const w = link.kernel as tf.Tensor as tf.Tensor2D;
     if (link.activation === 'tanh') return tf.tanh(tf.fused.matMul({ a: x, b: w, bias: link.bias })) as tf.Tensor2D;
     return tf.fused.matMul({ a: x, b: w, bias: link.bias, activation: link.activation }) as tf.Tensor2D;
+}
+
+/**
+ * The logits layer with the softmax crossentropy in one native kernel (GraftDenseSoftmax): the
+ * loss, the logits, the layer's gradients and dx as denseBackward gives it; undefined where the
+ * kernel is absent.
+ */
+function denseSoftmax(
+    x: tf.Tensor2D,
+    link: DenseLink,
+    labels: tf.Tensor2D,
+    sampleWeights: tf.Tensor1D | undefined,
+    smoothing: number,
+    below?: { activation: Activation; out: tf.Tensor2D; mult?: tf.Tensor2D }
+): { loss: tf.Scalar; logits: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } | undefined {
+    if (link.activation !== 'linear' || tf.getKernel(DENSE_SOFTMAX, tf.getBackend()) === undefined) return undefined;
+    // The kernel reads float32 only (labels from tf.oneHot are int32).
+    if (![x, labels, sampleWeights].every((t) => t === undefined || t.dtype === 'float32')) return undefined;
+    const inputs: tf.NamedTensorMap = { x, w: link.kernel, b: link.bias, labels };
+    if (sampleWeights) inputs['weights'] = sampleWeights;
+    if (below) inputs['a'] = below.out;
+    if (below?.mult) inputs['mult'] = below.mult;
+    const attrs: DenseSoftmaxAttrs = { below: below ? BELOW_ACTIVATION[below.activation] : 0, needDx: below !== undefined, smoothing };
+    const [loss, logits, dw, db, dx] = tf.engine().runKernel(DENSE_SOFTMAX, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { loss: loss as tf.Scalar, logits: logits as tf.Tensor2D, dw: dw as tf.Tensor2D, db: db as tf.Tensor1D, dx: dx as tf.Tensor2D | undefined };
 }
 
 /** tf.dropout's multiplier: floor(u + keep) / keep, u uniform in [0, 1). */

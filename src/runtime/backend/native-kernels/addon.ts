@@ -11,6 +11,7 @@ export interface NativeAddon {
     conv(heap: Uint8Array, geometry: Int32Array, offsets: Float64Array, mode: number, alpha: number): void;
     matmul(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, alpha: number): void;
     denseGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
+    denseSoftmax(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, smoothing: number): void;
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;

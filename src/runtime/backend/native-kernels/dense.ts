@@ -7,6 +7,8 @@
 //   gradient for the layer's input already multiplied by the dropout mask and the derivative of
 //   the activation below. Autodiff runs the same as two BatchMatMuls, a Sum and a mask op or two,
 //   each with its own dispatch and tape copy.
+// - GraftDenseSoftmax: the logits layer with its softmax crossentropy, forward and backward: the
+//   three calls above in one (logits, the loss and its gradient, then GraftDenseGrad's work).
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { nativeCalls } from './register.js';
@@ -15,9 +17,15 @@ import { withOutput, withOutputs } from './run-native.js';
 
 export const DENSE_FORWARD = 'GraftDense';
 export const DENSE_GRAD = 'GraftDenseGrad';
+export const DENSE_SOFTMAX = 'GraftDenseSoftmax';
 
 /** The activation of the layer below, whose output `a` feeds this one: its derivative from `a`. */
 export const BELOW_ACTIVATION = { linear: 0, relu: 1, tanh: 2 } as const;
+
+export interface DenseSoftmaxAttrs extends DenseGradAttrs {
+    /** Label smoothing s: targets y(1 - s) + s/C. */
+    smoothing: number;
+}
 
 export interface DenseGradAttrs {
     /** BELOW_ACTIVATION code; ignored without needDx. */
@@ -67,6 +75,28 @@ export function registerNativeDense(addon: NativeAddon): void {
                 addon.denseGrad(heap, Float64Array.from([rows, inputSize, outputSize, below, mult ? 1 : 0, needDx ? 1 : 0]), offsets);
             });
             nativeCalls.set(DENSE_GRAD, (nativeCalls.get(DENSE_GRAD) ?? 0) + 1);
+            return outs;
+        }
+    } as tf.KernelConfig);
+    tf.registerKernel({
+        kernelName: DENSE_SOFTMAX,
+        backendName: 'wasm',
+        // Inputs x, w, b, labels [B, out], optionally weights [B] (per sample), and a, mult as for
+        // GraftDenseGrad. Outputs the batch loss (a scalar), the logits, dw, db, and with needDx dx.
+        kernelFunc: ({ inputs, attrs, backend }: Args) => {
+            const { x, w, b, labels, weights, a, mult } = inputs as Record<string, tf.TensorInfo | undefined>;
+            const { below, needDx, smoothing } = attrs as unknown as DenseSoftmaxAttrs;
+            const [rows, inputSize] = x!.shape as [number, number];
+            const outputSize = w!.shape[1]!;
+            const shapes = [[], [rows, outputSize], [inputSize, outputSize], [outputSize], ...(needDx ? [[rows, inputSize]] : [])];
+            // Absent inputs are read at x's offset, never used (the shape's flags say so).
+            const outs = withOutputs(backend, shapes, [x!, w!, b!, labels!, weights ?? x!, a ?? x!, mult ?? x!], (heap, off) => {
+                // [inputs (7)..., loss, logits, dw, db, dx]: dx's slot repeats db's when there is no dx.
+                const offsets = needDx ? off : Float64Array.from([...off, off[10]!]);
+                const shape = Float64Array.from([rows, inputSize, outputSize, below, mult ? 1 : 0, needDx ? 1 : 0, weights ? 1 : 0]);
+                addon.denseSoftmax(heap, shape, offsets, smoothing);
+            });
+            nativeCalls.set(DENSE_SOFTMAX, (nativeCalls.get(DENSE_SOFTMAX) ?? 0) + 1);
             return outs;
         }
     } as tf.KernelConfig);
