@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 // Graft's BatchNormalization (tf.layers' own, fused in training mode where the backend can): the
 // benches and backend tests measure the layer the runtime builds.
 import { batchNormalization } from '../src/runtime/zoo/batchnorm-layer.js';
+import { conv2d } from '../src/runtime/zoo/conv-layer.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 
@@ -13,7 +14,7 @@ function makeDivisible(v: number, divisor = 8): number {
 }
 
 function convBn(x: SymbolicTensor, filters: number, kernel: number, stride: number, name: string, act: 'relu' | 'relu6' | null): SymbolicTensor {
-    let y = tf.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, name: `${name}_conv` }).apply(x) as SymbolicTensor;
+    let y = conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, name: `${name}_conv` }).apply(x) as SymbolicTensor;
     y = batchNormalization({ epsilon: 1e-3, momentum: 0.999, name: `${name}_bn` }).apply(y) as SymbolicTensor;
     if (act === 'relu') y = tf.layers.reLU({ name: `${name}_relu` }).apply(y) as SymbolicTensor;
     if (act === 'relu6') y = tf.layers.reLU({ maxValue: 6, name: `${name}_relu6` }).apply(y) as SymbolicTensor;
@@ -73,7 +74,7 @@ export function smallCnnModel(filters: number[]): tf.LayersModel {
     const input = tf.input({ shape: [28, 28, 1] });
     let x = input as tf.SymbolicTensor;
     for (const f of filters) {
-        x = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
+        x = conv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
         x = batchNormalization({ epsilon: 1e-3, momentum: 0.99 }).apply(x) as tf.SymbolicTensor;
         x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
         x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
@@ -87,7 +88,7 @@ export function smallCnnModel(filters: number[]): tf.LayersModel {
 export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.LayersModel {
     const input = tf.input({ shape: [size, size, 3] });
     let x = tf.layers.zeroPadding2d({ padding: 3 }).apply(input) as SymbolicTensor;
-    x = tf.layers.conv2d({ filters: widths[0]!, kernelSize: 7, strides: 2, useBias: false }).apply(x) as SymbolicTensor;
+    x = conv2d({ filters: widths[0]!, kernelSize: 7, strides: 2, useBias: false }).apply(x) as SymbolicTensor;
     x = batchNormalization().apply(x) as SymbolicTensor;
     x = tf.layers.activation({ activation: 'relu' }).apply(x) as SymbolicTensor;
     x = tf.layers.zeroPadding2d({ padding: 1 }).apply(x) as SymbolicTensor;
@@ -97,7 +98,7 @@ export function tinyResnet(size: number, classes = 10, widths = [16, 32]): tf.La
         const stride = stage === 0 ? 1 : 2;
         let shortcut = x;
         if (stride !== 1 || inC !== w) {
-            shortcut = tf.layers.conv2d({ filters: w, kernelSize: 1, strides: stride, useBias: false }).apply(x) as SymbolicTensor;
+            shortcut = conv2d({ filters: w, kernelSize: 1, strides: stride, useBias: false }).apply(x) as SymbolicTensor;
             shortcut = batchNormalization().apply(shortcut) as SymbolicTensor;
         }
         let y = convBn(x, w, 3, stride, `s${stage}a`, 'relu');
@@ -116,7 +117,7 @@ export function tinyVgg(size: number, classes = 10, dropout = 0.5): tf.LayersMod
     const input = tf.input({ shape: [size, size, 3] });
     let x: SymbolicTensor = input;
     for (const [f, n] of [[16, 2], [32, 2]] as const) {
-        for (let i = 0; i < n; i++) x = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as SymbolicTensor;
+        for (let i = 0; i < n; i++) x = conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as SymbolicTensor;
         x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as SymbolicTensor;
     }
     x = tf.layers.flatten().apply(x) as SymbolicTensor;

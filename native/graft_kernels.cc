@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -247,6 +248,18 @@ float *at(char *base, int64_t offset) { return reinterpret_cast<float *>(base + 
 // conv(heap, geometry, offsets[x, filter, bias, y], mode, alpha)
 // mode 0: y = act(conv(x, filter) + bias); 1: x = backprop-input(y = dy, filter);
 // 2: filter = backprop-filter(x, y = dy).
+// Multiply-adds below which a convolution runs on one thread. Waking a passively waiting OpenMP
+// worker took 25-70 µs here (the longer after an idle gap), and one core does about 50 million
+// multiply-adds in 1 ms: a convolution under ≈4 M (80 µs) loses more to the wake-up than the split
+// saves. GRAFT_SERIAL_CONV_MACS overrides it (for measurements).
+double serialConvMacs() {
+    static const double value = [] {
+        const char *text = std::getenv("GRAFT_SERIAL_CONV_MACS");
+        return text ? std::atof(text) : 4e6;
+    }();
+    return value;
+}
+
 napi_value convEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
     size_t argc = 5;
@@ -262,6 +275,19 @@ napi_value convEntryPoint(napi_env env, napi_callback_info info) {
         !intArray(env, args[2], off) || off.size() != 4 || napi_get_value_int32(env, args[3], &mode) != napi_ok ||
         napi_get_value_double(env, args[4], &alpha) != napi_ok)
         return fail(env, "conv(heap, geometry[20], offsets[4], mode, alpha): bad arguments");
+    // A small convolution runs on this thread alone: waking a passively waiting OpenMP worker
+    // costs about what splitting it saves (see serialConvMacs).
+    const double macs = static_cast<double>(g.n) * g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups);
+    const int threads = omp_get_max_threads();
+    const bool serial = threads > 1 && macs < serialConvMacs();
+    if (serial) omp_set_num_threads(1);
+    struct Restore {
+        bool on;
+        int threads;
+        ~Restore() {
+            if (on) omp_set_num_threads(threads);
+        }
+    } restore{serial, threads};
     try {
         ConvGeometry key = g;
         if (mode != 0) {
@@ -656,6 +682,48 @@ napi_value batchNormTrainGradEntryPoint(napi_env env, napi_callback_info info) {
     return undefinedValue(env);
 }
 
+// --- ReLU --------------------------------------------------------------------------------------
+// Plain functions of restrict pointers so that they vectorise (inside an OpenMP region's outlined
+// body they stayed scalar and branchy: 3 ns an element), cloned for AVX-512 and AVX2.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void reluSpan(const float *__restrict x, float *__restrict out,
+                                                                            int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) out[i] = x[i] < 0.f ? 0.f : x[i];
+}
+
+// dy · step(x) as tfjs computes it: step is 1 above 0, 0 at or below, NaN for NaN.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void reluGradSpan(const float *__restrict dy, const float *__restrict x,
+                                                                                float *__restrict out, int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) {
+        const float step = x[i] > 0.f ? 1.f : (x[i] == x[i] ? 0.f : x[i]);
+        out[i] = dy[i] * step;
+    }
+}
+
+// relu(heap, shape[count, mode], offsets[a, b, out]): mode 0, out = max(a, 0) (b unused); mode 1,
+// the gradient, out = a · step(b) (a = dy, b = the ReLU's input). One pass instead of tfjs' Step
+// and Multiply; large tensors are split over the threads.
+napi_value reluEntryPoint(napi_env env, napi_callback_info info) {
+    Call call;
+    if (!readCall(env, info, 2, 3, false, call)) return fail(env, "relu(heap, shape[2], offsets[3]): bad arguments");
+    const int64_t count = call.shape[0];
+    const bool grad = call.shape[1] != 0;
+    const float *a = at(call.base, call.off[0]);
+    const float *b = at(call.base, call.off[1]);
+    float *out = at(call.base, call.off[2]);
+    const int64_t chunk = 65536;
+    const bool parallel = count > 4 * chunk && omp_get_max_threads() > 1;
+    // Signals are held only around the OpenMP region (see SignalsHeld); the loop alone needs none.
+    std::unique_ptr<SignalsHeld> held;
+    if (parallel) held = std::make_unique<SignalsHeld>();
+#pragma omp parallel for if (parallel)
+    for (int64_t c = 0; c < (count + chunk - 1) / chunk; c++) {
+        const int64_t from = c * chunk, to = std::min(count, from + chunk);
+        if (grad) reluGradSpan(a, b, out, from, to);
+        else reluSpan(a, out, from, to);
+    }
+    return undefinedValue(env);
+}
+
 // --- dense layers of a head ----------------------------------------------------------------------
 // The backward of y = x·w + b for a dense head layer, in one call instead of autodiff's
 // BatchMatMul, Sum, BatchMatMul and mask ops:
@@ -873,7 +941,7 @@ NAPI_MODULE_INIT() {
     const struct {
         const char *name;
         napi_callback fn;
-    } fns[] = {{"conv", convEntryPoint}, {"matmul", matmulEntryPoint}, {"denseGrad", denseGradEntryPoint}, {"denseSoftmax", denseSoftmaxEntryPoint}, {"binary", binaryEntryPoint}, {"batchNorm", batchNormEntryPoint},
+    } fns[] = {{"conv", convEntryPoint}, {"matmul", matmulEntryPoint}, {"denseGrad", denseGradEntryPoint}, {"denseSoftmax", denseSoftmaxEntryPoint}, {"relu", reluEntryPoint}, {"binary", binaryEntryPoint}, {"batchNorm", batchNormEntryPoint},
                  {"maxPoolGrad", maxPoolGradEntryPoint},
                  {"adam", adamEntryPoint}, {"batchNormTrain", batchNormTrainEntryPoint}, {"batchNormTrainGrad", batchNormTrainGradEntryPoint}, {"setThreads", setThreads}, {"version", version}};
     for (const auto &f : fns) {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../src/runtime/backend/native-kernels/addon.js';
 import { BATCHNORM_TRAIN } from '../../src/runtime/backend/native-kernels/batchnorm-train.js';
+import { RELU_GRAD } from '../../src/runtime/backend/native-kernels/relu.js';
 import { nativeCalls, nativeFallbacks } from '../../src/runtime/backend/native-kernels/register.js';
 import { batchNormalization } from '../../src/runtime/zoo/batchnorm-layer.js';
 import { nativeKernelState } from '../../src/runtime/backend/select.js';
@@ -190,6 +191,33 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         wasm.moving.forEach((m, i) => close(m, cpu.moving[i]!, 1e-5));
         // The moving mean moved towards the batch mean (≈5) from 0.
         expect(Math.min(...wasm.moving[0]!)).toBeGreaterThan(0.5);
+        await useWasm();
+    });
+
+    it('Relu and its gradient (GraftReluGrad, one pass) match the cpu backend, zeros and NaN included', async () => {
+        // Large enough to be split over the threads; exact zeros and a NaN on the boundary cases.
+        const specials = (t: Record<string, tf.Tensor>) => {
+            const x = tf.round(tf.mul(t['x']!, 4));
+            const withNan = tf.where(tf.equal(tf.range(0, x.size).reshape(x.shape), 7), tf.fill(x.shape, NaN), x);
+            return { x: withNan, dy: t['dy']! };
+        };
+        const inputs = { x: spec([4, 40, 40, 48], 151), dy: spec([4, 40, 40, 48], 152) };
+        await check('Relu', { x: inputs.x }, {}, true, 0);
+        const grads: Float32Array[] = [];
+        for (const backend of ['cpu', 'wasm']) {
+            await tf.setBackend(backend);
+            grads.push(
+                tf.tidy(() => {
+                    const t = specials({ x: tf.tensor(inputs.x.values, inputs.x.shape), dy: tf.tensor(inputs.dy.values, inputs.dy.shape) });
+                    return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), t.dy)))(t.x).dataSync() as Float32Array;
+                })
+            );
+        }
+        const before = nativeCalls.get(RELU_GRAD) ?? 0;
+        tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(tf.tensor(inputs.x.values, inputs.x.shape)));
+        expect((nativeCalls.get(RELU_GRAD) ?? 0) - before).toBe(1);
+        expect(Number.isNaN(grads[1]![7])).toBe(true);
+        expect(Array.from(grads[1]!)).toEqual(Array.from(grads[0]!));
         await useWasm();
     });
 

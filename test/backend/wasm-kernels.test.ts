@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runOriginal } from '../../src/runtime/backend/wasm-kernels/composite.js';
 import { setIm2colLimit } from '../../src/runtime/backend/wasm-kernels/conv2d-backprop-filter.js';
 import { compareKernel, spec, useWasm } from './compare.js';
+import { MOVING_AVERAGE } from '../../src/runtime/backend/wasm-kernels/moving-average.js';
 
 beforeAll(useWasm);
 
@@ -276,6 +277,21 @@ describe('element-wise heap kernels on wasm match cpu', () => {
         const names = info.kernels.map((k) => k.name);
         expect(names.filter((n) => n === 'GraftMaskedGrad')).toHaveLength(1); // relu's stays native
         expect(names).not.toContain('Select');
+    });
+});
+
+describe('BatchNorm moving statistics in one kernel (moving-average.ts)', () => {
+    it('give the bits of tf.layers\' Sub, Multiply, Sub', async () => {
+        await useWasm();
+        const moving = tf.tensor1d(spec([67], 161).values.map((v) => v * 3));
+        const batch = tf.tensor1d(spec([67], 162).values.map((v) => v * 5 + 1));
+        for (const momentum of [0.99, 0.999, 0.9]) {
+            const fused = tf.engine().runKernel(MOVING_AVERAGE, { moving, batch }, { keep: 1 - momentum }) as tf.Tensor;
+            const ops = tf.sub(moving, tf.mul(tf.sub(moving, batch), 1 - momentum));
+            expect(Array.from(fused.dataSync())).toEqual(Array.from(ops.dataSync()));
+            tf.dispose([fused, ops]);
+        }
+        tf.dispose([moving, batch]);
     });
 });
 

@@ -5,6 +5,7 @@
 // 'BatchNormalization', so saved models and every check by class name see the usual layer.
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining, batchNormTrainingAvailable } from '../backend/native-kernels/batchnorm-train.js';
+import { MOVING_AVERAGE } from '../backend/wasm-kernels/moving-average.js';
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 
@@ -35,14 +36,20 @@ class GraftBatchNormalization extends Base {
         if (!fused) return (Base.prototype as unknown as { call: LayerCall }).call.call(this, inputs, kwargs);
         return tf.tidy(() => {
             const { y, mean, variance } = batchNormTraining(input, f.gamma!.read() as tf.Tensor1D, f.beta!.read() as tf.Tensor1D, f.epsilon);
-            // The moving averages as tf.layers updates them: v - (v - batch value) · (1 - momentum).
+            // The moving averages as tf.layers updates them: v - (v - batch value) · (1 - momentum),
+            // in one kernel where the backend has it (wasm-kernels/moving-average.ts).
+            const oneKernel = tf.getKernel(MOVING_AVERAGE, tf.getBackend()) !== undefined;
             for (const [moving, value] of [
                 [f.movingMean, mean],
                 [f.movingVariance, variance]
             ] as const) {
                 tf.tidy(() => {
                     const current = moving.read();
-                    moving.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - f.momentum)));
+                    moving.write(
+                        oneKernel
+                            ? (tf.engine().runKernel(MOVING_AVERAGE, { moving: current, batch: value }, { keep: 1 - f.momentum }) as tf.Tensor)
+                            : tf.sub(current, tf.mul(tf.sub(current, value), 1 - f.momentum))
+                    );
                 });
             }
             tf.dispose([mean, variance]);

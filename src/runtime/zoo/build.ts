@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batchnorm-layer.js';
+import { conv2d } from './conv-layer.js';
 import type { BackboneDescription, LayerConfig, LayerInfo } from '../../core/zoo/catalog-types.js';
 import type { ZooArch } from '../../core/zoo/catalog.js';
 import { describeZoo, type DescribeZooOptions } from '../../core/zoo/catalog.js';
@@ -42,7 +43,7 @@ function makeLayer(layer: LayerInfo, config: LayerConfig, seed: number | undefin
     const activation = config.activation as ActivationId | undefined;
     switch (layer.className) {
         case 'Conv2D':
-            return tf.layers.conv2d({
+            return conv2d({
                 name,
                 filters: config.filters!,
                 kernelSize: config.kernelSize ?? [1, 1],

@@ -12,6 +12,7 @@ export interface NativeAddon {
     matmul(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, alpha: number): void;
     denseGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     denseSoftmax(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, smoothing: number): void;
+    relu(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;

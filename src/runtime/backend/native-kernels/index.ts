@@ -1,8 +1,8 @@
 // Graft's native kernels for the wasm backend (see native/graft_kernels.cc): the convolutions and
 // matrix products, which are most of a training step's time, run by oneDNN on the wasm heap, and
-// the per-channel element-wise work of BatchNorm, the max-pool gradient, a dense layer's forward
-// and backward, and Adam's update. (Sums over leading axes stay on Graft's wasm kernel, a product
-// with ones, which now runs on the native sgemm.)
+// the per-channel element-wise work of BatchNorm, the max-pool gradient, ReLU and its gradient, a
+// dense layer's forward and backward, and Adam's update. (Sums over leading axes stay on Graft's
+// wasm kernel, a product with ones, which now runs on the native sgemm.)
 // Everything else stays on wasm. Registered after the wasm training kernels, over them.
 import { registerNativeAdam } from './adam.js';
 import { loadNativeAddon } from './addon.js';
@@ -12,6 +12,7 @@ import { registerNativeConv } from './conv.js';
 import { registerNativeDense } from './dense.js';
 import { registerNativeMatMul } from './matmul.js';
 import { registerNativePooling } from './pooling.js';
+import { registerNativeRelu } from './relu.js';
 
 export type NativeState = { active: true; version: string; threads: number } | { active: false; reason: string };
 
@@ -44,5 +45,6 @@ export function registerNativeKernels(wanted: number): NativeState {
     registerNativeBatchNormTraining(load.addon);
     registerNativeAdam(load.addon);
     registerNativeDense(load.addon);
+    registerNativeRelu(load.addon);
     return (state = { active: true, version: load.addon.version(), threads });
 }

@@ -15,6 +15,7 @@ import { registerDepthwiseBackprop } from './depthwise-backprop.js';
 import { registerElementwise } from './elementwise.js';
 import { registerLayoutKernels } from './layout-kernels.js';
 import { registerMaxPoolGrad } from './max-pool-grad.js';
+import { registerMovingAverage } from './moving-average.js';
 import { registerReductions } from './reductions.js';
 
 let registered = false;
@@ -35,5 +36,6 @@ export function registerWasmTrainingKernels(): void {
         registerBatchNormGrad();
         registerChannelAffine();
         registerAdamUpdate();
+        registerMovingAverage();
     }
 }
