@@ -35,7 +35,8 @@ export async function runtimeHeadEpochs(n: number, dims: number, classes: number
     };
     const m = assembleModel(backbone, plan, () => classes, description);
     const features = tf.randomNormal([n, dims]);
-    const labels = tf.oneHot(tf.randomUniform([n], 0, classes, 'int32'), classes) as tf.Tensor2D;
+    // float32 one-hot rows, as the data pipeline makes them (tf.oneHot's are int32).
+    const labels = tf.cast(tf.oneHot(tf.randomUniform([n], 0, classes, 'int32'), classes), 'float32') as tf.Tensor2D;
     const train = new TensorFeed(features, [labels], tf);
     const seconds: { wall: number; cpu: number }[] = [];
     const cpu = () => {
