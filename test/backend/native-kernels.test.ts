@@ -146,6 +146,16 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         await check('MaxPoolGrad', { dy: spec(output.shape, 82), input: { shape: x as number[], values }, output }, { filterSize, strides, pad });
     });
 
+    it.each([
+        ['2x2 stride 2 (small_cnn), large enough to split over threads', [8, 28, 28, 32], [2, 2], [2, 2], 'valid'],
+        ['2x2 stride 2, odd input', [2, 7, 7, 3], [2, 2], [2, 2], 'valid'],
+        ['3x3 stride 2 same, overlapping (ResNet)', [2, 9, 9, 4], [3, 3], [2, 2], 'same'],
+        ['3x3 stride 1 same', [1, 5, 6, 3], [3, 3], [1, 1], 'same']
+    ])('MaxPool %s, signed inputs and ties', async (_name, x, filterSize, strides, pad) => {
+        const values = spec(x as number[], 91).values.map((v) => Math.round(v * 4) / 4);
+        await check('MaxPool', { x: { shape: x as number[], values } }, { filterSize, strides, pad, dimRoundingMode: undefined }, true, 0);
+    });
+
     it('BatchNorm in training mode: output, moving statistics and every gradient as tf.layers computes them on cpu', async () => {
         // Values far from zero (mean ≈ 5): the variance must not cancel.
         const shape = [6, 5, 5, 7];

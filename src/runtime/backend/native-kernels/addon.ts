@@ -16,6 +16,7 @@ export interface NativeAddon {
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
+    maxPool(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
     batchNormTrain(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     batchNormTrainGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     adam(heap: Uint8Array, sizes: Float64Array, offsets: Float64Array, params: Float64Array): void;
