@@ -58,6 +58,29 @@ class SignalsHeld {
     sigset_t previous_;
 };
 
+// --- threads -----------------------------------------------------------------------------------
+// Runs the rest of the enclosing scope on this thread alone when `serial`, and gives OpenMP its
+// thread count back at the end (returns and exceptions included). Waking a passively waiting
+// worker costs 25-70 µs here, more than a small product or convolution gains from the split.
+class OneThreadIf {
+  public:
+    explicit OneThreadIf(bool serial) : threads_(omp_get_max_threads()), on_(serial && threads_ > 1) {
+        if (on_) omp_set_num_threads(1);
+    }
+    ~OneThreadIf() {
+        if (on_) omp_set_num_threads(threads_);
+    }
+    OneThreadIf(const OneThreadIf &) = delete;
+    OneThreadIf &operator=(const OneThreadIf &) = delete;
+
+  private:
+    int threads_;
+    bool on_;
+};
+
+/** A dense head's products (a few million multiply-adds or less) run on one thread. */
+bool smallProduct(double macs) { return macs < 2e6; }
+
 // --- argument helpers -------------------------------------------------------------------------
 
 bool heapPointer(napi_env env, napi_value v, char **base, size_t *bytes) {
@@ -254,8 +277,11 @@ float *at(char *base, int64_t offset) { return reinterpret_cast<float *>(base + 
 // saves. GRAFT_SERIAL_CONV_MACS overrides it (for measurements).
 double serialConvMacs() {
     static const double value = [] {
+        // Anything but a non-negative number (unset, empty, "abc", "-1") keeps the default.
         const char *text = std::getenv("GRAFT_SERIAL_CONV_MACS");
-        return text ? std::atof(text) : 4e6;
+        char *end = nullptr;
+        const double parsed = text ? std::strtod(text, &end) : -1;
+        return text && end != text && *end == '\0' && parsed >= 0 && std::isfinite(parsed) ? parsed : 4e6;
     }();
     return value;
 }
@@ -278,16 +304,7 @@ napi_value convEntryPoint(napi_env env, napi_callback_info info) {
     // A small convolution runs on this thread alone: waking a passively waiting OpenMP worker
     // costs about what splitting it saves (see serialConvMacs).
     const double macs = static_cast<double>(g.n) * g.oh * g.ow * g.cout * g.kh * g.kw * (g.cin / g.groups);
-    const int threads = omp_get_max_threads();
-    const bool serial = threads > 1 && macs < serialConvMacs();
-    if (serial) omp_set_num_threads(1);
-    struct Restore {
-        bool on;
-        int threads;
-        ~Restore() {
-            if (on) omp_set_num_threads(threads);
-        }
-    } restore{serial, threads};
+    const OneThreadIf oneThread(macs < serialConvMacs());
     try {
         ConvGeometry key = g;
         if (mode != 0) {
@@ -359,20 +376,14 @@ napi_value matmulEntryPoint(napi_env env, napi_callback_info info) {
     const float *b = at(base, off[1]);
     const float *bias = hasBias ? at(base, off[2]) : nullptr;
     float *c = at(base, off[3]);
-    // A product of a few million multiply-adds or less (a dense head's step) runs on one thread:
-    // waking a passive OpenMP worker costs more than it saves there.
-    const int threads = omp_get_max_threads();
-    const bool small = static_cast<double>(batch) * m * n * k < 2e6;
-    if (small && threads > 1) omp_set_num_threads(1);
-    for (int64_t i = 0; i < batch; i++) {
-        dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a + i * aStride, ta ? m : k,
-                                      b + i * bStride, tb ? k : n, 0.f, c + i * m * n, n);
-        if (st != dnnl_success) {
-            if (small && threads > 1) omp_set_num_threads(threads);
-            return fail(env, "oneDNN sgemm failed");
+    {
+        const OneThreadIf oneThread(smallProduct(static_cast<double>(batch) * m * n * k));
+        for (int64_t i = 0; i < batch; i++) {
+            dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a + i * aStride, ta ? m : k,
+                                          b + i * bStride, tb ? k : n, 0.f, c + i * m * n, n);
+            if (st != dnnl_success) return fail(env, "oneDNN sgemm failed");
         }
     }
-    if (small && threads > 1) omp_set_num_threads(threads);
     const int64_t total = batch * m * n;
     if (hasBias) {
         if (biasSize == 1) {
@@ -793,14 +804,12 @@ struct DenseBackward {
 
 /** Runs one; false when oneDNN's sgemm fails. */
 bool denseBackward(const DenseBackward &d) {
-    // As in matmul: a head's products are too small to be worth waking a second thread.
-    const int threads = omp_get_max_threads();
-    const bool small = static_cast<double>(d.rows) * d.in * d.out < 2e6;
-    if (small && threads > 1) omp_set_num_threads(1);
-    dnnl_status_t st = dnnl_sgemm('T', 'N', d.in, d.out, d.rows, 1.f, d.x, d.in, d.dz, d.out, 0.f, d.dw, d.out);
-    if (st == dnnl_success && d.dx) st = dnnl_sgemm('N', 'T', d.rows, d.in, d.out, 1.f, d.dz, d.out, d.w, d.out, 0.f, d.dx, d.in);
-    if (small && threads > 1) omp_set_num_threads(threads);
-    if (st != dnnl_success) return false;
+    {
+        const OneThreadIf oneThread(smallProduct(static_cast<double>(d.rows) * d.in * d.out));
+        dnnl_status_t st = dnnl_sgemm('T', 'N', d.in, d.out, d.rows, 1.f, d.x, d.in, d.dz, d.out, 0.f, d.dw, d.out);
+        if (st == dnnl_success && d.dx) st = dnnl_sgemm('N', 'T', d.rows, d.in, d.out, 1.f, d.dz, d.out, d.w, d.out, 0.f, d.dx, d.in);
+        if (st != dnnl_success) return false;
+    }
     for (int64_t j = 0; j < d.out; j++) d.db[j] = 0.f;
     for (int64_t r = 0; r < d.rows; r++) {
         const float *row = d.dz + r * d.out;
@@ -858,12 +867,10 @@ napi_value denseSoftmaxEntryPoint(napi_env env, napi_callback_info info) {
     const float *x = at(base, off[0]), *w = at(base, off[1]), *b = at(base, off[2]), *y = at(base, off[3]);
     const float *weights = hasWeights ? at(base, off[4]) : nullptr;
     float *loss = at(base, off[7]), *z = at(base, off[8]);
-    const int threads = omp_get_max_threads();
-    const bool small = static_cast<double>(rows) * in * out < 2e6;
-    if (small && threads > 1) omp_set_num_threads(1);
-    const dnnl_status_t st = dnnl_sgemm('N', 'N', rows, out, in, 1.f, x, in, w, out, 0.f, z, out);
-    if (small && threads > 1) omp_set_num_threads(threads);
-    if (st != dnnl_success) return fail(env, "oneDNN sgemm failed");
+    {
+        const OneThreadIf oneThread(smallProduct(static_cast<double>(rows) * in * out));
+        if (dnnl_sgemm('N', 'N', rows, out, in, 1.f, x, in, w, out, 0.f, z, out) != dnnl_success) return fail(env, "oneDNN sgemm failed");
+    }
     std::vector<float> dz(static_cast<size_t>(rows * out));
     std::vector<double> e(static_cast<size_t>(out));
     const double keep = 1 - smoothing, spread = smoothing / static_cast<double>(out);

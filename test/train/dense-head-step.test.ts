@@ -13,6 +13,7 @@ import { selectBackend } from '../../src/runtime/backend/select.js';
 import { DenseHeadStep, denseBackward, denseBackwardOps, denseHeadSteps } from '../../src/runtime/train/dense-head-step.js';
 import { crossentropyAndGradient } from '../../src/runtime/train/fused-loss.js';
 import { assembleModel, paramGroups } from '../../src/runtime/train/model.js';
+import { GroupOptimizer } from '../../src/runtime/train/optimizers.js';
 import { trainPhase, type StageResult, type TrainHooks } from '../../src/runtime/train/trainer.js';
 import { buildBackbone } from '../../src/runtime/zoo/build.js';
 import { randomValues } from '../backend/compare.js';
@@ -161,6 +162,28 @@ describe('which heads the closed-form step covers', () => {
         const step = DenseHeadStep.of(m.heads.map((h) => h.layers), plan.head.kind === 'output' ? plan.head.heads : [], paramGroups(m));
         expect(step).toEqual({ reason: 'backbone layers train too' });
         m.model.dispose();
+    });
+});
+
+describe('a batch that does not fit the head', () => {
+    it.each(['cpu', 'wasm'])('labels with another class count get an error naming both shapes (%s)', async (backend) => {
+        if (backend === 'cpu') await tf.setBackend('cpu');
+        else await selectBackend('wasm', { threads: 1 });
+        const input = tf.input({ shape: [6] });
+        const dense = tf.layers.dense({ units: 4 });
+        const model = tf.model({ inputs: input, outputs: dense.apply(input) as tf.SymbolicTensor });
+        const groups = { head: dense.trainableWeights.map((w) => w.read() as tf.Variable), backbone: [] };
+        const step = DenseHeadStep.of([[dense]], [headPlan([])], groups) as DenseHeadStep;
+        const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
+        const x = tf.ones([3, 6]) as tf.Tensor2D;
+        const labels = tf.ones([3, 5]) as tf.Tensor2D;
+        const before = dense.getWeights().map((w) => Array.from(w.dataSync()));
+        expect(() => step.run(x, labels, undefined, optimizer, groups)).toThrow('crossentropy: labels [3,5] do not match logits [3,4] (one label column per output class)');
+        // Nothing was applied.
+        expect(dense.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+        tf.dispose([x, labels]);
+        optimizer.dispose();
+        model.dispose();
     });
 });
 

@@ -32,6 +32,9 @@ interface DenseLink {
     dropout?: { rate: number; seed?: number };
 }
 
+/** The dense layer under the one being differentiated: its activation, its output before dropout, the dropout multiplier. */
+type Below = { activation: Activation; out: tf.Tensor2D; mult?: tf.Tensor2D };
+
 /** What one layer's forward keeps for the backward. */
 interface Saved {
     input: tf.Tensor2D;
@@ -171,16 +174,17 @@ function denseSoftmax(
     labels: tf.Tensor2D,
     sampleWeights: tf.Tensor1D | undefined,
     smoothing: number,
-    below?: { activation: Activation; out: tf.Tensor2D; mult?: tf.Tensor2D }
+    below?: Below
 ): { loss: tf.Scalar; logits: tf.Tensor2D; dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } | undefined {
     if (link.activation !== 'linear' || tf.getKernel(DENSE_SOFTMAX, tf.getBackend()) === undefined) return undefined;
-    // The kernel reads float32 only (labels from tf.oneHot are int32).
+    // The kernel reads float32 only (labels from tf.oneHot are int32), and as many label columns
+    // as the layer has outputs: anything else goes the unfused way, whose ops check and name shapes.
     if (![x, labels, sampleWeights].every((t) => t === undefined || t.dtype === 'float32')) return undefined;
+    const rows = x.shape[0];
+    if (!tf.util.arraysEqual(labels.shape, [rows, link.kernel.shape[1]!]) || (sampleWeights && !tf.util.arraysEqual(sampleWeights.shape, [rows]))) return undefined;
     const inputs: tf.NamedTensorMap = { x, w: link.kernel, b: link.bias, labels };
     if (sampleWeights) inputs['weights'] = sampleWeights;
-    if (below) inputs['a'] = below.out;
-    if (below?.mult) inputs['mult'] = below.mult;
-    const attrs: DenseSoftmaxAttrs = { below: below ? BELOW_ACTIVATION[below.activation] : 0, needDx: below !== undefined, smoothing };
+    const attrs: DenseSoftmaxAttrs = { ...withBelow(inputs, below), smoothing };
     const [loss, logits, dw, db, dx] = tf.engine().runKernel(DENSE_SOFTMAX, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return { loss: loss as tf.Scalar, logits: logits as tf.Tensor2D, dw: dw as tf.Tensor2D, db: db as tf.Tensor1D, dx: dx as tf.Tensor2D | undefined };
 }
@@ -196,30 +200,25 @@ function dropoutMultiplier(shape: number[], rate: number, seed: number | undefin
  * and for a layer with a dense layer below, dx carried back through that layer's dropout and
  * activation, so it is the gradient for the pre-activation output below.
  */
-export function denseBackward(
-    x: tf.Tensor2D,
-    dz: tf.Tensor2D,
-    w: tf.Variable,
-    below?: { activation: Activation; out: tf.Tensor2D; mult?: tf.Tensor2D }
-): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
+export function denseBackward(x: tf.Tensor2D, dz: tf.Tensor2D, w: tf.Variable, below?: Below): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
     if (tf.getKernel(DENSE_GRAD, tf.getBackend()) !== undefined) {
         const inputs: tf.NamedTensorMap = { x, dz, w };
-        if (below) inputs['a'] = below.out;
-        if (below?.mult) inputs['mult'] = below.mult;
-        const attrs: DenseGradAttrs = { below: below ? BELOW_ACTIVATION[below.activation] : 0, needDx: below !== undefined };
+        const attrs = withBelow(inputs, below);
         const [dw, db, dx] = tf.engine().runKernel(DENSE_GRAD, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         return { dw: dw as tf.Tensor2D, db: db as tf.Tensor1D, dx: dx as tf.Tensor2D | undefined };
     }
     return denseBackwardOps(x, dz, w, below);
 }
 
+/** Adds the layer below's tensors to a native dense kernel's inputs and returns its attributes. */
+function withBelow(inputs: tf.NamedTensorMap, below: Below | undefined): DenseGradAttrs {
+    if (below) inputs['a'] = below.out;
+    if (below?.mult) inputs['mult'] = below.mult;
+    return { below: below ? BELOW_ACTIVATION[below.activation] : 0, needDx: below !== undefined };
+}
+
 /** The same gradients from tfjs ops (backends without the native kernel; tests compare both). */
-export function denseBackwardOps(
-    x: tf.Tensor2D,
-    dz: tf.Tensor2D,
-    w: tf.Variable,
-    below?: { activation: Activation; out: tf.Tensor2D; mult?: tf.Tensor2D }
-): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
+export function denseBackwardOps(x: tf.Tensor2D, dz: tf.Tensor2D, w: tf.Variable, below?: Below): { dw: tf.Tensor2D; db: tf.Tensor1D; dx?: tf.Tensor2D } {
     const dw = tf.matMul(x, dz, true, false) as tf.Tensor2D;
     const db = tf.sum(dz, 0) as tf.Tensor1D;
     if (!below) return { dw, db };

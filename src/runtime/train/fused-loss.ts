@@ -160,6 +160,10 @@ export function fusedCrossentropy(logits: tf.Tensor2D, labels: tf.Tensor2D, samp
  * backward (train/dense-head-step.ts): one kernel on wasm, tfjs ops elsewhere (or with `ops`).
  */
 export function crossentropyAndGradient(logits: tf.Tensor2D, labels: tf.Tensor2D, sampleWeights: tf.Tensor1D | undefined, smoothing: number, ops = false): [tf.Scalar, tf.Tensor2D] {
+    // The heap kernel reads labels and weights by the logits' shape: a mismatch must not read past them.
+    if (!tf.util.arraysEqual(labels.shape, logits.shape) || (sampleWeights && !tf.util.arraysEqual(sampleWeights.shape, [logits.shape[0]]))) {
+        throw new Error(`crossentropy: labels [${labels.shape}]${sampleWeights ? ` and weights [${sampleWeights.shape}]` : ''} do not match logits [${logits.shape}] (one label column per output class)`);
+    }
     if (!ops && heapKernels()) {
         const inputs: tf.NamedTensorMap = { logits, labels };
         if (sampleWeights) inputs['weights'] = sampleWeights;

@@ -41,6 +41,14 @@ type Args = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf
  * and with needDx: a [B, in] (the activation output below, before dropout) and optionally mult
  * [B, in] (dropout's multiplier, x = a ⊙ mult). Outputs dw [in, out], db [out], and dx [B, in].
  */
+/**
+ * The addon takes every slot up to dx, whose outputs end [..., dw, db, dx]: without a dx output,
+ * dx's slot repeats db's offset (the flags tell the addon not to write it).
+ */
+function withDxSlot(offsets: Float64Array, needDx: boolean): Float64Array {
+    return needDx ? offsets : Float64Array.from([...offsets, offsets[offsets.length - 1]!]);
+}
+
 export function registerNativeDense(addon: NativeAddon): void {
     tf.registerKernel({
         kernelName: DENSE_FORWARD,
@@ -69,11 +77,9 @@ export function registerNativeDense(addon: NativeAddon): void {
             const shapes = needDx ? [[inputSize, outputSize], [outputSize], [rows, inputSize]] : [[inputSize, outputSize], [outputSize]];
             // Absent inputs are read at x's offset, never used (hasMult = 0 / needDx = 0 say so).
             const ins = [x!, dz!, w!, a ?? x!, mult ?? x!];
-            const outs = withOutputs(backend, shapes, ins, (heap, off) => {
-                // [x, dz, w, a, mult, dw, db, dx]: dx's slot repeats db's when there is no dx.
-                const offsets = needDx ? off : Float64Array.from([...off, off[6]!]);
-                addon.denseGrad(heap, Float64Array.from([rows, inputSize, outputSize, below, mult ? 1 : 0, needDx ? 1 : 0]), offsets);
-            });
+            const outs = withOutputs(backend, shapes, ins, (heap, off) =>
+                addon.denseGrad(heap, Float64Array.from([rows, inputSize, outputSize, below, mult ? 1 : 0, needDx ? 1 : 0]), withDxSlot(off, needDx))
+            );
             nativeCalls.set(DENSE_GRAD, (nativeCalls.get(DENSE_GRAD) ?? 0) + 1);
             return outs;
         }
@@ -91,10 +97,8 @@ export function registerNativeDense(addon: NativeAddon): void {
             const shapes = [[], [rows, outputSize], [inputSize, outputSize], [outputSize], ...(needDx ? [[rows, inputSize]] : [])];
             // Absent inputs are read at x's offset, never used (the shape's flags say so).
             const outs = withOutputs(backend, shapes, [x!, w!, b!, labels!, weights ?? x!, a ?? x!, mult ?? x!], (heap, off) => {
-                // [inputs (7)..., loss, logits, dw, db, dx]: dx's slot repeats db's when there is no dx.
-                const offsets = needDx ? off : Float64Array.from([...off, off[10]!]);
                 const shape = Float64Array.from([rows, inputSize, outputSize, below, mult ? 1 : 0, needDx ? 1 : 0, weights ? 1 : 0]);
-                addon.denseSoftmax(heap, shape, offsets, smoothing);
+                addon.denseSoftmax(heap, shape, withDxSlot(off, needDx), smoothing);
             });
             nativeCalls.set(DENSE_SOFTMAX, (nativeCalls.get(DENSE_SOFTMAX) ?? 0) + 1);
             return outs;
