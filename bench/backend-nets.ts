@@ -21,8 +21,14 @@ function convBn(x: SymbolicTensor, filters: number, kernel: number, stride: numb
     return y;
 }
 
+/**
+ * The head's output: class probabilities, or logits as Graft's trainer builds its models
+ * (train/model.ts: the loss takes logits, softmax is applied by the loss and at export).
+ */
+export type NetOutput = 'softmax' | 'logits';
+
 /** MobileNetV2 as in Keras applications (ZeroPadding before stride-2 depthwise convs), random weights. */
-export function mobilenetV2(alpha: number, size: number, classes = 10, channels = 3): tf.LayersModel {
+export function mobilenetV2(alpha: number, size: number, classes = 10, channels = 3, output: NetOutput = 'softmax'): tf.LayersModel {
     const input = tf.input({ shape: [size, size, channels], name: 'input' });
     let x = convBn(input, makeDivisible(32 * alpha), 3, 2, 'Conv1', 'relu6');
     let inC = makeDivisible(32 * alpha);
@@ -52,7 +58,7 @@ export function mobilenetV2(alpha: number, size: number, classes = 10, channels 
     }
     x = convBn(x, alpha > 1 ? makeDivisible(1280 * alpha) : 1280, 1, 1, 'Conv_1', 'relu6');
     x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as SymbolicTensor;
-    const out = tf.layers.dense({ units: classes, activation: 'softmax', name: 'head' }).apply(x) as SymbolicTensor;
+    const out = tf.layers.dense({ units: classes, activation: output === 'logits' ? 'linear' : 'softmax', name: 'head' }).apply(x) as SymbolicTensor;
     return tf.model({ inputs: input, outputs: out });
 }
 
@@ -70,7 +76,7 @@ export function smallCnn(filters: number[], size: number, classes = 10, channels
 }
 
 /** The zoo's small_cnn (no conv bias, BatchNorm ε 1e-3) with the digits_pretrain head. */
-export function smallCnnModel(filters: number[]): tf.LayersModel {
+export function smallCnnModel(filters: number[], output: NetOutput = 'softmax'): tf.LayersModel {
     const input = tf.input({ shape: [28, 28, 1] });
     let x = input as tf.SymbolicTensor;
     for (const f of filters) {
@@ -80,7 +86,7 @@ export function smallCnnModel(filters: number[]): tf.LayersModel {
         x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 5, activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 5, activation: output === 'logits' ? 'linear' : 'softmax' }).apply(x) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: out });
 }
 

@@ -9,7 +9,7 @@
 //              block_16, Conv_1 and the head (BatchNorm in training mode)
 //   small_cnn  digits pretraining as in examples/digits-transfer.graft: 28x28x1, batch 64,
 //              per filter count (32, 64, 128) conv 3x3 → BatchNorm → relu → max-pool 2, then
-//              global average pooling and a softmax layer; the trainer's Adam (GroupOptimizer)
+//              global average pooling and a logits layer; the trainer's loss and Adam (GroupOptimizer)
 // For each: wall ms per step (median of --steps after warm-up), then one step under tf.profile.
 // Kernels that run other kernels (Graft's composite kernels, tfjs' `fusedConv2d__op` scopes
 // around FusedConv2D) are listed twice: "inclusive" over top-level calls only (these add up to
@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { selectBackend } from '../src/runtime/backend/select.js';
+import { crossentropy } from '../src/runtime/train/losses.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
 import { median, mobilenetV2, smallCnnModel } from './backend-nets.js';
 
@@ -39,8 +40,8 @@ interface Workload {
 async function finetune(): Promise<Workload> {
     const batch = 32;
     const x = tf.randomUniform([batch, 96, 96, 3], -1, 1);
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
-    const net = mobilenetV2(0.35, 96, 10);
+    const labels = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32') as tf.Tensor2D;
+    const net = mobilenetV2(0.35, 96, 10, 3, 'logits');
     // As the trainer does it: layers below block_15 frozen and compiled (frozen-graph.ts), run
     // before the gradient tape; the rest trains with the trainer's optimizer.
     const cut = net.layers.findIndex((l) => l.name === 'block_15_expand_conv');
@@ -57,7 +58,7 @@ async function finetune(): Promise<Workload> {
         step: async () => {
             const frozen = graph.runFrozen(x);
             const loss = optimizer.step({ head: vars, backbone: [] }, () =>
-                tf.losses.softmaxCrossEntropy(labels, graph.applyFrom(frozen, { training: true }) as tf.Tensor) as tf.Scalar
+                crossentropy({ logits: graph.applyFrom(frozen, { training: true }) as tf.Tensor2D, labels })
             );
             await loss.data();
             loss.dispose();
@@ -68,9 +69,9 @@ async function finetune(): Promise<Workload> {
 
 function smallCnn(): Workload {
     const batch = 64;
-    const model = smallCnnModel([32, 64, 128]);
+    const model = smallCnnModel([32, 64, 128], 'logits');
     const x = tf.randomUniform([batch, 28, 28, 1], 0, 1);
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), 'int32'), 5);
+    const labels = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), 'int32'), 5), 'float32') as tf.Tensor2D;
     // The trainer's optimizer (train/optimizers.ts), as for `baseline scratch` and digits_pretrain.
     const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -79,7 +80,7 @@ function smallCnn(): Workload {
         batch,
         step: async () => {
             const loss = optimizer.step({ head: vars, backbone: [] }, () =>
-                tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar
+                crossentropy({ logits: model.apply(x, { training: true }) as tf.Tensor2D, labels })
             );
             await loss.data();
             loss.dispose();

@@ -75,7 +75,8 @@ def head_epoch(features, labels):
 
 
 SCRATCH_BATCH = 64
-SCRATCH_STEPS = 8
+SCRATCH_WARMUP = 5
+SCRATCH_STEPS = 40
 
 
 def scratch_training():
@@ -95,8 +96,8 @@ def scratch_training():
         loss_fn(model(x), y).backward()
         opt.step()
 
-    step()
-    step()
+    for _ in range(SCRATCH_WARMUP):
+        step()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(SCRATCH_STEPS):
         step()

@@ -495,11 +495,12 @@ napi_value batchNormEntryPoint(napi_env env, napi_callback_info info) {
 // maximum is random, and mispredicted branches made this loop 2x slower than Graft's wasm one.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void routeTap(const float *__restrict xp, const float *__restrict yo,
                                                                             const uint32_t *__restrict go, float *__restrict dp,
-                                                                            uint32_t *__restrict open, int64_t c, bool tiles) {
+                                                                            uint32_t *__restrict open, int64_t c, bool tiles, bool positive) {
     for (int64_t d = 0; d < c; d++) {
         uint32_t eq;
         const float a = xp[d], b = yo[d];
-        eq = a == b ? ~0u : 0u;
+        // positive: x is a ReLU's output, and only cells above zero pass its gradient.
+        eq = a == b && (!positive || a > 0.f) ? ~0u : 0u;
         const uint32_t hit = eq & open[d];
         const uint32_t bits = go[d] & hit;
         float routed;
@@ -552,15 +553,18 @@ napi_value maxPoolEntryPoint(napi_env env, napi_callback_info info) {
 }
 
 // --- max-pool gradient ------------------------------------------------------------------------
-// maxPoolGrad(heap, [n, h, w, c, kh, kw, sh, sw, top, left, oh, ow], offsets[x, dy, y, dx]):
+// maxPoolGrad(heap, [n, h, w, c, kh, kw, sh, sw, top, left, oh, ow], offsets[x, dy, y, dx], reluMask):
 // per output pixel and channel the first window cell (row-major, padding excluded) equal to the
 // pooled value takes dy: the cpu backend's rule (Graft's wasm loop does the same, slower).
+// reluMask 1: x is a ReLU's output and dx is the gradient at that ReLU's input, i.e. cells at
+// zero pass nothing (the ReLU's gradient folded in: one pass over the activation fewer).
 // Images are independent, so they run in parallel even when windows overlap.
 napi_value maxPoolGradEntryPoint(napi_env env, napi_callback_info info) {
     const SignalsHeld held;
     Call call;
-    if (!readCall(env, info, 12, 4, false, call))
-        return fail(env, "maxPoolGrad(heap, geometry[12], offsets[4]): bad arguments");
+    if (!readCall(env, info, 12, 4, true, call))
+        return fail(env, "maxPoolGrad(heap, geometry[12], offsets[4], reluMask): bad arguments");
+    const bool positive = call.number != 0;
     char *base = call.base;
     const std::vector<int64_t> &g = call.shape, &off = call.off;
     const int64_t n = g[0], h = g[1], w = g[2], c = g[3], kh = g[4], kw = g[5], sh = g[6], sw = g[7], top = g[8],
@@ -593,7 +597,7 @@ napi_value maxPoolGradEntryPoint(napi_env env, napi_callback_info info) {
                 const uint32_t *__restrict go = reinterpret_cast<const uint32_t *>(dy + o);
                 uint32_t *__restrict fr = open.data();
                 for (int64_t d = 0; d < c; d++) fr[d] = ~0u;
-                for (int64_t t = 0; t < count; t++) routeTap(x + taps[t], yo, go, dx + taps[t], fr, c, tiles);
+                for (int64_t t = 0; t < count; t++) routeTap(x + taps[t], yo, go, dx + taps[t], fr, c, tiles, positive);
             }
         }
     }

@@ -231,6 +231,46 @@ describe.skipIf(!load.ok)('native kernels (oneDNN) match the cpu backend', () =>
         await useWasm();
     });
 
+    it('a ReLU before a max-pool has its gradient folded into the pool\'s (relu-fold.ts): the cpu backend\'s values, one kernel fewer', async () => {
+        // conv-block shape: ReLU → 2x2 max-pool, and a 3x3 stride-2 same pool (overlapping windows);
+        // values rounded to quarters so windows tie and many cells are exactly 0 after the ReLU.
+        const cases: [[number, number, number, number], [number, number], [number, number], 'valid' | 'same'][] = [
+            [[4, 28, 28, 32], [2, 2], [2, 2], 'valid'],
+            [[2, 9, 9, 4], [3, 3], [2, 2], 'same']
+        ];
+        for (const [shape, filterSize, strides, pad] of cases) {
+            const xValues = spec(shape, 161).values.map((v) => Math.round(v * 4) / 4);
+            const pooledShape = tf.tidy(() => tf.maxPool(tf.zeros(shape) as tf.Tensor4D, filterSize, strides, pad).shape);
+            const dyValues = spec(pooledShape, 162).values;
+            // once: the pool alone uses the ReLU; twice: the ReLU's output is also added to the loss,
+            // so its gradient is a sum and the ReLU's own gradient must run.
+            const grad = (twice: boolean) =>
+                tf.tidy(() => {
+                    const x = tf.tensor(xValues, shape) as tf.Tensor4D;
+                    const dy = tf.tensor(dyValues, pooledShape);
+                    const f = (v: tf.Tensor) => {
+                        const r = tf.relu(v) as tf.Tensor4D;
+                        const pooled = tf.sum(tf.mul(tf.maxPool(r, filterSize, strides, pad), dy));
+                        return twice ? tf.add(pooled, tf.mul(tf.sum(r), 0.5)) : pooled;
+                    };
+                    // -0 and 0 are the same gradient; the fold writes 0 where tfjs writes dy · 0.
+                    return Array.from(tf.grad(f)(x).dataSync(), (v) => v + 0);
+                });
+            for (const twice of [false, true]) {
+                await tf.setBackend('cpu');
+                const reference = grad(twice);
+                await useWasm();
+                const before = nativeCalls.get(RELU_GRAD) ?? 0;
+                const folded = grad(twice);
+                expect((nativeCalls.get(RELU_GRAD) ?? 0) - before).toBe(twice ? 1 : 0);
+                // Exact where windows tile the input; overlapping windows sum in another order.
+                const worst = Math.max(...folded.map((v, i) => Math.abs(v - reference[i]!)));
+                expect(worst).toBeLessThanOrEqual(pad === 'valid' ? 0 : 1e-6);
+                expect(folded.some((v) => v !== 0)).toBe(true);
+            }
+        }
+    });
+
     it('GraftAdamUpdate natively gives the bits of the float32 formulation (wasm-kernels/adam-update.ts)', () => {
         const shapes = [[3, 3, 4, 5], [5], [40, 7]];
         const total = shapes.reduce((n, s) => n + tf.util.sizeFromShape(s), 0);

@@ -295,6 +295,41 @@ describe('BatchNorm moving statistics in one kernel (moving-average.ts)', () => 
     });
 });
 
+describe('the gradient of Mean without a tensor of ones (mean-grad.ts)', () => {
+    // tfjs' own formula, written out: (reshape(dy) * ones(x.shape)) / n.
+    const reference = (x: tf.Tensor, dy: tf.Tensor, axes: number[]) => {
+        const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+        return tf.div(tf.mul(tf.reshape(dy, expanded), tf.ones(x.shape)), n);
+    };
+    const cases: [string, number[], number | number[], boolean][] = [
+        ['global average pooling, NHWC axes [1, 2]', [4, 3, 5, 7], [1, 2], false],
+        ['a loss average over everything', [6, 5], [0, 1], false],
+        ['one negative axis, keepDims', [3, 4, 6], -1, true],
+        ['axes out of order [2, 0]', [2, 3, 4], [2, 0], false]
+    ];
+    for (const backend of ['wasm', 'cpu']) {
+        for (const [name, shape, axis, keepDims] of cases) {
+            it(`${name} on ${backend}: the bits of tfjs' formula, with no ones-sized Multiply`, async () => {
+                await useWasm(); // registers the gradient
+                await tf.setBackend(backend);
+                const x = tf.tensor(spec(shape, 171).values, shape);
+                const axes = tf.util.parseAxisParam(axis, shape);
+                const outShape = keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+                const dy = tf.tensor(spec(outShape, 172).values.map((v) => v * 7), outShape);
+                const info = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.mean(v, axis, keepDims))(x, dy));
+                const grad = info.result as tf.Tensor;
+                const ref = reference(x, dy, axes);
+                expect(grad.shape).toEqual(shape);
+                expect(Array.from(grad.dataSync())).toEqual(Array.from(ref.dataSync()));
+                expect(info.kernelNames).toContain('Tile');
+                expect(info.kernelNames).not.toContain('Multiply');
+                tf.dispose([x, dy, grad, ref]);
+            });
+        }
+    }
+});
+
 describe('batchnorm gradient on wasm (batchnorm-grad.ts) matches cpu', () => {
     // All five gradients (x, mean, variance, scale, offset) flattened into one tensor.
     const allGrads = (t: Record<string, tf.Tensor>) => {

@@ -15,7 +15,7 @@ export interface NativeAddon {
     relu(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     binary(heap: Uint8Array, shape: Float64Array, offsets: Float64Array): void;
     batchNorm(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
-    maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
+    maxPoolGrad(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array, reluMask: number): void;
     maxPool(heap: Uint8Array, geometry: Float64Array, offsets: Float64Array): void;
     batchNormTrain(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;
     batchNormTrainGrad(heap: Uint8Array, shape: Float64Array, offsets: Float64Array, epsilon: number): void;

@@ -1,9 +1,11 @@
 // MaxPool and MaxPoolGrad natively: one pass per image, in parallel over the batch (Graft's wasm
 // loop in wasm-kernels/max-pool-grad.ts has the same routing rule and stays the gradient's
-// fallback; tfjs' wasm MaxPool the forward's).
+// fallback; tfjs' wasm MaxPool the forward's). After a ReLU the gradient folds in the ReLU's
+// (relu-fold.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { poolInfo } from '../wasm-kernels/max-pool-grad.js';
+import { noteMasked, registerFoldedPoolGradient, reluInputOfOutput, RELU_MASK_ATTR } from './relu-fold.js';
 import { registerNative, type NativeKernelFunc } from './register.js';
 import { withOutput } from './run-native.js';
 import { allFloat32 } from './wasm-heap.js';
@@ -13,7 +15,11 @@ function maxPoolGrad(addon: NativeAddon): NativeKernelFunc {
         const { dy, input, output } = inputs as Record<string, tf.TensorInfo | undefined>;
         if (dy === undefined || input === undefined || output === undefined || input.shape.length !== 4 || !allFloat32([dy, input, output])) return undefined;
         const g = geometry(input.shape, attrs);
-        return withOutput(backend, input.shape, [input, dy, output], (heap, off) => addon.maxPoolGrad(heap, g, off));
+        // Asked to fold in the ReLU whose output `input` is (relu-fold.ts).
+        const reluInput = attrs[RELU_MASK_ATTR] === true ? reluInputOfOutput(input.dataId) : undefined;
+        const out = withOutput(backend, input.shape, [input, dy, output], (heap, off) => addon.maxPoolGrad(heap, g, off, reluInput === undefined ? 0 : 1));
+        if (reluInput !== undefined) noteMasked(out.dataId, reluInput);
+        return out;
     };
 }
 
@@ -37,4 +43,5 @@ function maxPool(addon: NativeAddon): NativeKernelFunc {
 export function registerNativePooling(addon: NativeAddon): void {
     registerNative('MaxPool', maxPool(addon));
     registerNative('MaxPoolGrad', maxPoolGrad(addon));
+    registerFoldedPoolGradient(() => tf.getBackend() === 'wasm');
 }

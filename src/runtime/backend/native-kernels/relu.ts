@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { nativeCalls, registerNative, type NativeKernelFunc } from './register.js';
+import { alreadyMasked, noteRelu } from './relu-fold.js';
 import { withOutput } from './run-native.js';
 
 export const RELU_GRAD = 'GraftReluGrad';
@@ -16,7 +17,9 @@ function relu(addon: NativeAddon): NativeKernelFunc {
         const x = inputs['x'];
         if (x === undefined || x.dtype !== 'float32') return undefined;
         const shape = Float64Array.from([tf.util.sizeFromShape(x.shape), 0]);
-        return withOutput(backend, x.shape, [x, x], (heap, off) => addon.relu(heap, shape, off));
+        const out = withOutput(backend, x.shape, [x, x], (heap, off) => addon.relu(heap, shape, off));
+        noteRelu(out.dataId, x.dataId);
+        return out;
     };
 }
 
@@ -40,6 +43,8 @@ export function registerNativeRelu(addon: NativeAddon): void {
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
             const [x] = saved as [tf.Tensor];
             const g = dy as tf.Tensor;
+            // A max-pool gradient that folded this ReLU's in (relu-fold.ts) is passed on.
+            if (alreadyMasked(g, x)) return { x: () => tf.clone(g) };
             const fused = g.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(g.shape, x.shape) && tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined;
             // tfjs' own formulation (tfjs-core gradients/Relu_grad) where the kernel is absent.
             return { x: () => (fused ? (tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(x), 'float32'))) };

@@ -1,7 +1,8 @@
 // Registers, for the wasm backend, the kernels training needs that it lacks or gets wrong, and
 // faster formulations of the slow ones. Idempotent. It also replaces, for wasm only, the gradients
 // of ReLU6, clipping and batchnorm (activation-grads.ts, batchnorm-grad.ts; gradients are
-// registered for all backends, so these keep tfjs' own on the others).
+// registered for all backends, so these keep tfjs' own on the others) and, for every backend, that
+// of Mean with the same bits (mean-grad.ts).
 //
 // GRAFT_WASM_BASELINE=1 registers the earlier formulations of the kernels that have newer,
 // faster ones, so benches can compare both in one run (bench/profile-train.ts --ab).
@@ -15,6 +16,7 @@ import { registerDepthwiseBackprop } from './depthwise-backprop.js';
 import { registerElementwise } from './elementwise.js';
 import { registerLayoutKernels } from './layout-kernels.js';
 import { registerMaxPoolGrad } from './max-pool-grad.js';
+import { registerMeanGrad } from './mean-grad.js';
 import { registerMovingAverage } from './moving-average.js';
 import { registerReductions } from './reductions.js';
 
@@ -37,5 +39,6 @@ export function registerWasmTrainingKernels(): void {
         registerChannelAffine();
         registerAdamUpdate();
         registerMovingAverage();
+        registerMeanGrad();
     }
 }
