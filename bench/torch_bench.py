@@ -12,9 +12,16 @@ import torchvision
 BATCH = 32
 
 
-def timed(fn, reps):
+# Warm-up and timed calls, as bench/run.ts (Graft measures its thread count per phase over its
+# first calls, so both sides time the steady state after the same number of warm-up calls).
+FORWARD_WARMUP, FORWARD_REPS = 8, 8
+FINETUNE_WARMUP, FINETUNE_REPS = 12, 8
+
+
+def timed(fn, reps, warmup):
     """Images/s by wall clock and per CPU-second of the process (all threads)."""
-    fn()
+    for _ in range(warmup):
+        fn()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         fn()
@@ -22,14 +29,14 @@ def timed(fn, reps):
     return BATCH * reps / wall, BATCH * reps / cpu
 
 
-def forward(model, x, reps):
+def forward(model, x):
     def run():
         with torch.no_grad():
             model(x)
-    return timed(run, reps)
+    return timed(run, FORWARD_REPS, FORWARD_WARMUP)
 
 
-def finetune(model, x, y, reps):
+def finetune(model, x, y):
     # Frozen: everything before Keras' block_15 (torchvision features[:16]), in inference mode.
     # Trained: block_15, block_16, Conv_1 (features[16:]) and the classifier.
     prefix = model.features[:16].eval()
@@ -45,7 +52,7 @@ def finetune(model, x, y, reps):
         loss.backward()
         opt.step()
 
-    return timed(step, reps)
+    return timed(step, FINETUNE_REPS, FINETUNE_WARMUP)
 
 
 def head_epoch(features, labels):
@@ -75,7 +82,7 @@ def head_epoch(features, labels):
 
 
 SCRATCH_BATCH = 64
-SCRATCH_WARMUP = 5
+SCRATCH_WARMUP = 12
 SCRATCH_STEPS = 40
 
 
@@ -112,8 +119,8 @@ def main():
     model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
     x = torch.rand(BATCH, 3, 96, 96) * 2 - 1
     y = torch.arange(BATCH) % 10
-    fwd, fwd_cpu = forward(model.eval(), x, 5)
-    ft, ft_cpu = finetune(model, x, y, 5)
+    fwd, fwd_cpu = forward(model.eval(), x)
+    ft, ft_cpu = finetune(model, x, y)
     features = torch.randn(5000, 1280)
     labels = torch.randint(0, 10, (5000,))
     epoch_s, epoch_cpu_s = head_epoch(features, labels)

@@ -227,8 +227,10 @@ memory::desc anyFilter(const ConvGeometry &g) {
     return memory::desc({g.groups, g.cout / g.groups, g.cin / g.groups, g.kh, g.kw}, dt::f32, memory::format_tag::any);
 }
 
-ConvEntry &convEntry(const ConvGeometry &g, float alpha) {
-    std::string key = convKey(g, alpha);
+// Per thread count: oneDNN fixes a primitive's split over the threads when it creates it, so a
+// primitive made for two threads would still wake the second one in a one-thread call or phase.
+ConvEntry &convEntry(const ConvGeometry &g, float alpha, int threads) {
+    std::string key = convKey(g, alpha) + "/" + std::to_string(threads);
     auto found = convCache.find(key);
     if (found != convCache.end()) return *found->second;
     auto e = std::make_unique<ConvEntry>();
@@ -311,7 +313,7 @@ napi_value convEntryPoint(napi_env env, napi_callback_info info) {
             key.act = 0;
             key.hasBias = 0;
         }
-        ConvEntry &e = convEntry(key, static_cast<float>(mode == 0 ? alpha : 0));
+        ConvEntry &e = convEntry(key, static_cast<float>(mode == 0 ? alpha : 0), omp_get_max_threads());
         memory x(e.src, cpu(), at(base, off[0])), w(e.weiUser, cpu(), at(base, off[1])), y(e.dst, cpu(), at(base, off[3]));
         dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, padL{g.pt, g.pl}, padR{g.pb, g.pr};
         if (mode == 0) {

@@ -15,6 +15,7 @@
 // snapshots).
 import * as tf from '@tensorflow/tfjs';
 import { foldLayerPair } from './fold-batchnorm.js';
+import { PhaseThreads } from './native-kernels/phase-threads.js';
 
 type Layer = tf.layers.Layer;
 type Sym = tf.SymbolicTensor;
@@ -371,11 +372,13 @@ export class FrozenGraph {
      * the step.
      */
     runFrozen(inputs: tf.Tensor | tf.Tensor[]): FrozenValues {
-        const kept = tf.tidy(() => {
-            const values = this.inputValues(inputs);
-            this.execute(values, (s) => s.constant, false);
-            return [...values].filter(([id]) => this.readAfterFrozen.has(id));
-        });
+        const kept = this.frozenThreads.run(() =>
+            tf.tidy(() => {
+                const values = this.inputValues(inputs);
+                this.execute(values, (s) => s.constant, false);
+                return [...values].filter(([id]) => this.readAfterFrozen.has(id));
+            })
+        );
         const inputIds = new Set(this.model.inputs.map((t) => t.id));
         return new FrozenValues(new Map(kept), new Set(kept.map(([id]) => id).filter((id) => !inputIds.has(id))));
     }
@@ -391,11 +394,13 @@ export class FrozenGraph {
     frozenOutput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         const id = this.boundary?.id;
         if (id === undefined) throw new Error(`frozen graph: ${this.model.name} has no single frozen output`);
-        return tf.tidy(() => {
-            const values = this.inputValues(inputs);
-            this.execute(values, (s) => s.constant, false);
-            return values.get(id)!;
-        });
+        return this.frozenThreads.run(() =>
+            tf.tidy(() => {
+                const values = this.inputValues(inputs);
+                this.execute(values, (s) => s.constant, false);
+                return values.get(id)!;
+            })
+        );
     }
 
     /** The trainable part as a function of the boundary tensor (e.g. cached per image): the model's outputs. */
@@ -405,9 +410,13 @@ export class FrozenGraph {
         return this.applyFrom(new FrozenValues(new Map([[id, boundary]]), new Set()), kwargs);
     }
 
+    /** The native kernels' thread count for predict and for runFrozen, each measured (native-kernels/phase-threads.ts). */
+    readonly inferenceThreads = new PhaseThreads();
+    private readonly frozenThreads = new PhaseThreads();
+
     /** Inference: like `model.predict` on one batch (no tape, intermediates freed). */
     predict(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-        return tf.tidy(() => this.apply(inputs, { training: false }));
+        return this.inferenceThreads.run(() => tf.tidy(() => this.apply(inputs, { training: false })));
     }
 
     private inputValues(inputs: tf.Tensor | tf.Tensor[]): Map<number, tf.Tensor> {

@@ -48,3 +48,8 @@ export function registerNativeKernels(wanted: number): NativeState {
     registerNativeRelu(load.addon);
     return (state = { active: true, version: load.addon.version(), threads });
 }
+
+/** The native kernels' thread count, 1 when they are not active. */
+export function nativeThreadCount(): number {
+    return state?.active === true ? state.threads : 1;
+}
