@@ -130,13 +130,18 @@ describe('faster wasm formulations match the cpu backend', () => {
     it.each<Case>([
         ['Sum over leading axes', { x: spec([4, 9, 9, 64], 61) }, { axis: [0, 1, 2], keepDims: false }],
         ['Sum over leading axes, keepDims', { x: spec([4, 9, 9, 64], 62) }, { axis: [0, 1, 2], keepDims: true }],
-        ['Sum over the last axis', { x: spec([4, 9, 9, 64], 63) }, { axis: [3], keepDims: false }]
+        ['Sum over the last axis', { x: spec([4, 9, 9, 64], 63) }, { axis: [3], keepDims: false }],
+        ['Sum over the middle axes [1, 2]', { x: spec([4, 9, 9, 64], 66) }, { axis: [1, 2], keepDims: false }],
+        ['Sum over axis 1 of 3, keepDims', { x: spec([6, 50, 40], 67) }, { axis: 1, keepDims: true }]
     ])('%s', async (_, inputs, attrs) => {
         expectClose(await compareKernel('Sum', inputs, attrs), 2e-6);
     });
     it.each<Case>([
         ['Mean over leading axes', { x: spec([4, 9, 9, 64], 64) }, { axis: [0, 1, 2], keepDims: false }],
-        ['Mean over axis 0', { x: spec([5000, 6], 65) }, { axis: 0, keepDims: false }]
+        ['Mean over axis 0', { x: spec([5000, 6], 65) }, { axis: 0, keepDims: false }],
+        ['Mean over [1, 2]: global average pooling of a MobileNetV2 batch', { x: spec([32, 3, 3, 1280], 68) }, { axis: [1, 2], keepDims: false }],
+        ['Mean over [-3, -2], keepDims', { x: spec([4, 7, 5, 64], 69) }, { axis: [-3, -2], keepDims: true }],
+        ['Mean over [1, 3] (not contiguous: the native kernel)', { x: spec([4, 9, 9, 64], 70) }, { axis: [1, 3], keepDims: false }]
     ])('%s', async (_, inputs, attrs) => {
         expectClose(await compareKernel('Mean', inputs, attrs), 2e-6);
     });
