@@ -15,7 +15,7 @@
 //             step in a hand loop over contiguous slices
 //   scratch   convolution training from random weights alone: small_cnn 32/64/128 on 28x28x1,
 //             batch 64, every layer trained (BatchNorm in training mode), the trainer's Adam; 40
-//             steps after 12 warm-up steps on fixed random inputs. The slowest path of
+//             steps after 8 warm-up steps on fixed random inputs. The slowest path of
 //             `digits_pretrain` (206 such steps in the main job) and `baseline scratch`, by itself.
 //   digits_e2e  the `digits_transfer` experiment end to end (bench/digits-e2e.ts): `graft run`
 //             against bench/torch_digits.py, whole processes; images/s = training images / s.
@@ -32,7 +32,6 @@ import * as tf from '@tensorflow/tfjs';
 import { compileFrozenGraph, frozenForTraining } from '../src/runtime/backend/frozen-graph.js';
 import { autoThreads, selectBackend } from '../src/runtime/backend/select.js';
 import type { OutputHeadPlan } from '../src/core/plan/types.js';
-import { PhaseThreads } from '../src/runtime/backend/native-kernels/phase-threads.js';
 import { DenseHeadStep } from '../src/runtime/train/dense-head-step.js';
 import { crossentropy } from '../src/runtime/train/losses.js';
 import { GroupOptimizer } from '../src/runtime/train/optimizers.js';
@@ -43,26 +42,19 @@ import { runtimeHeadEpochs } from './head-runtime.js';
 
 const BATCH = 32;
 /**
- * The scratch workload: digits_pretrain's batch, as torch_bench.py. 40 steps (≈0.8 s) after 12
- * (the step's thread count is measured over the first 10, as the trainer does): 8 steps after 2
- * warm-up ones (the earlier setting) timed 0.2 s, too little on a machine whose speed drifts, and
- * steps 3-10 of a fresh model ran ≈20% slower than the steady state on Graft's side (the engine's
- * JavaScript and the heap settle over the first tens of steps), which a 206-step pretraining run
- * hardly sees.
+ * Warm-up and timed calls, the same on both sides (torch_bench.py). Each row times the steady
+ * state, which a run of hundreds of batches spends most of its time in, after 8 warm-up calls:
+ * the runtime measures an inference graph's thread count over its first 6
+ * (backend/native-kernels/phase-threads.ts), and on Graft's side the engine's JavaScript and heap
+ * settle over the first steps of a fresh model (steps 3-10 of `scratch` ran ≈20% slower than the
+ * steady state). Until 2026-12-04 the rows took 1-3 warm-up calls and `scratch` timed 8 steps
+ * (0.2 s, too little on a machine whose speed drifts); now 40 (≈0.8 s) of digits_pretrain's batch.
  */
-const SCRATCH_BATCH = 64;
-const SCRATCH_WARMUP = 12;
-const SCRATCH_STEPS = 40;
-/**
- * Warm-up and timed calls of the forward and fine-tuning rows (torch_bench.py uses the same). The
- * runtime measures the native kernels' thread count per phase over its first calls (6 for an
- * inference graph, 10 for training steps: backend/native-kernels/phase-threads.ts); the rows time
- * the steady state after that, as a run of hundreds of batches spends most of its time in it.
- */
-const FORWARD_WARMUP = 8;
+const WARMUP = 8;
 const FORWARD_REPS = 8;
-const FINETUNE_WARMUP = 12;
 const FINETUNE_REPS = 8;
+const SCRATCH_BATCH = 64;
+const SCRATCH_STEPS = 40;
 const PYTHON = '/usr/bin/python3';
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -120,7 +112,7 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
         const out = graph.predict(x) as tf.Tensor;
         await out.data();
         out.dispose();
-    }, FORWARD_REPS, FORWARD_WARMUP);
+    }, FORWARD_REPS, WARMUP);
     graph.dispose();
 
     // Fine-tuning as the trainer does it: everything below block_15 frozen (BatchNorm on its
@@ -134,20 +126,15 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     // The trainer's optimizer (train/optimizers.ts: Adam over all variables at once).
     const optimizer = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const tailVars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-    // A stage's steps run on a measured thread count, as the trainer's (train/stage-run.ts).
-    const finetuneThreads = new PhaseThreads(8);
     const [finetune, finetuneCpu] = await timed(async () => {
-        const loss = finetuneThreads.run(() => {
-            const frozen = stage.runFrozen(x); // outside the gradient tape, as the trainer does
-            const value = optimizer.step({ head: tailVars, backbone: [] }, () =>
-                crossentropy({ logits: stage.applyFrom(frozen, { training: true }) as tf.Tensor2D, labels })
-            );
-            frozen.dispose();
-            return value;
-        });
+        const frozen = stage.runFrozen(x); // outside the gradient tape, as the trainer does
+        const loss = optimizer.step({ head: tailVars, backbone: [] }, () =>
+            crossentropy({ logits: stage.applyFrom(frozen, { training: true }) as tf.Tensor2D, labels })
+        );
         await loss.data();
         loss.dispose();
-    }, FINETUNE_REPS, FINETUNE_WARMUP);
+        frozen.dispose();
+    }, FINETUNE_REPS, WARMUP);
     stage.dispose();
     optimizer.dispose();
 
@@ -205,14 +192,13 @@ async function graftChild(config: string): Promise<GraftSide | { unavailable: st
     const cnn = smallCnnModel([32, 64, 128], 'logits');
     const cnnOpt = new GroupOptimizer({ kind: 'adam', lr: 1e-3 }, undefined);
     const cnnVars = cnn.trainableWeights.map((v) => v.read() as tf.Variable);
-    const scratchThreads = new PhaseThreads(8);
     const [scratch, scratchCpu] = await timed(async () => {
-        const loss = scratchThreads.run(() =>
-            cnnOpt.step({ head: cnnVars, backbone: [] }, () => crossentropy({ logits: cnn.apply(scratchX, { training: true }) as tf.Tensor2D, labels: scratchY }))
+        const loss = cnnOpt.step({ head: cnnVars, backbone: [] }, () =>
+            crossentropy({ logits: cnn.apply(scratchX, { training: true }) as tf.Tensor2D, labels: scratchY })
         );
         await loss.data();
         loss.dispose();
-    }, SCRATCH_STEPS, SCRATCH_WARMUP, SCRATCH_BATCH);
+    }, SCRATCH_STEPS, WARMUP, SCRATCH_BATCH);
     cnnOpt.dispose();
     tf.dispose([scratchX, scratchY]);
     cnn.dispose();

@@ -12,10 +12,10 @@ import torchvision
 BATCH = 32
 
 
-# Warm-up and timed calls, as bench/run.ts (Graft measures its thread count per phase over its
-# first calls, so both sides time the steady state after the same number of warm-up calls).
-FORWARD_WARMUP, FORWARD_REPS = 8, 8
-FINETUNE_WARMUP, FINETUNE_REPS = 12, 8
+# Warm-up and timed calls, as bench/run.ts: both sides time the steady state after 8 warm-up calls.
+WARMUP = 8
+FORWARD_REPS = 8
+FINETUNE_REPS = 8
 
 
 def timed(fn, reps, warmup):
@@ -33,7 +33,7 @@ def forward(model, x):
     def run():
         with torch.no_grad():
             model(x)
-    return timed(run, FORWARD_REPS, FORWARD_WARMUP)
+    return timed(run, FORWARD_REPS, WARMUP)
 
 
 def finetune(model, x, y):
@@ -52,7 +52,7 @@ def finetune(model, x, y):
         loss.backward()
         opt.step()
 
-    return timed(step, FINETUNE_REPS, FINETUNE_WARMUP)
+    return timed(step, FINETUNE_REPS, WARMUP)
 
 
 def head_epoch(features, labels):
@@ -82,7 +82,6 @@ def head_epoch(features, labels):
 
 
 SCRATCH_BATCH = 64
-SCRATCH_WARMUP = 12
 SCRATCH_STEPS = 40
 
 
@@ -103,7 +102,7 @@ def scratch_training():
         loss_fn(model(x), y).backward()
         opt.step()
 
-    for _ in range(SCRATCH_WARMUP):
+    for _ in range(WARMUP):
         step()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(SCRATCH_STEPS):

@@ -5,7 +5,6 @@
 import type { MetricPlan, StagePlan } from '../../core/plan/types.js';
 import { BestCheckpoint } from './best-checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
-import { PhaseThreads } from '../backend/native-kernels/phase-threads.js';
 import { DenseHeadStep } from './dense-head-step.js';
 import { chooseFeatureStrategy } from './feature-strategy.js';
 import { applyStageFreezing, batchNormInTraining, paramGroups, recalibrateBatchNorm, SpecError } from './model.js';
@@ -59,7 +58,7 @@ export async function runStage(c: StageContext, s: number, mask: boolean[] | und
         // A dense head on cached features: its backward in closed form, not through autodiff.
         const dense = features.headOnly ? DenseHeadStep.of(m.heads.map((h) => h.layers), heads, groups) : undefined;
         const denseStep = dense instanceof DenseHeadStep ? dense : undefined;
-        const epochContext = { plan, phase, stage, stageIndex: s, heads, classWeights: c.classWeights, valMetrics: c.valMetrics, groups, optimizer, scheduler, features, adapt: c.opts.adapt, hooks, denseStep, stepThreads: new PhaseThreads(8) };
+        const epochContext = { plan, phase, stage, stageIndex: s, heads, classWeights: c.classWeights, valMetrics: c.valMetrics, groups, optimizer, scheduler, features, adapt: c.opts.adapt, hooks, denseStep };
         for (let epoch = resuming?.epochsDone ?? 0; epoch < stage.epochs && !stopping.stopped; epoch++) {
             const record = await trainEpoch(epochContext, epoch);
             result.history.push(record);

@@ -9,7 +9,6 @@ import { scalarMetrics } from '../eval/metrics.js';
 import type { DenseHeadStep } from './dense-head-step.js';
 import type { FeatureStrategy } from './feature-strategy.js';
 import { EpochTally } from './fused-loss.js';
-import { PhaseThreads } from '../backend/native-kernels/phase-threads.js';
 import { multiTaskLoss, sampleWeightsFor } from './losses.js';
 import { SpecError } from './model.js';
 import type { GroupOptimizer, ParamGroups } from './optimizers.js';
@@ -36,8 +35,6 @@ export interface EpochContext {
     hooks: TrainHooks;
     /** The stage's closed-form step for a dense head on cached features (dense-head-step.ts), when it applies. */
     denseStep?: DenseHeadStep;
-    /** The native kernels' thread count for the stage's training steps, measured (backend/native-kernels/phase-threads.ts). */
-    stepThreads?: PhaseThreads;
 }
 
 /** An epoch just trained: its metrics are numbers (NaN only becomes null once written to JSON). */
@@ -91,28 +88,23 @@ export async function trainEpoch(c: EpochContext, epoch: number): Promise<Traine
                 const tx = c.adapt && features.throughBackbone ? await c.adapt.nextTarget(stage.batch) : undefined;
                 // The frozen part runs before the gradient tape starts: it needs no gradients,
                 // and tfjs fuses a conv's activation only when no tape is recording.
-                // The whole step (frozen prefix, forward, backward, update) on the stage's measured thread count.
-                const oneStep = (): tf.Scalar => {
-                    const frozenPart = trainModel === graph && !tx && graph.hasFrozenPart ? graph.runFrozen(batch.x) : undefined;
-                    const loss = optimizer.step(c.groups, () => {
-                        const adapted = tx ? c.adapt!.forward(batch.x, tx) : undefined;
-                        const raw = adapted
-                            ? adapted.logits
-                            : frozenPart
-                              ? graph.applyFrom(frozenPart, { training: true })
-                              : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
-                        const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
-                        // Kept past the step for the accuracy tally (no kernel runs on it inside the tape).
-                        if (accuracy) logits0 = tf.keep(logits[0]);
-                        const total = multiTaskLoss(
-                            logits.map((l, i) => ({ plan: heads[i].loss, activation: heads[i].activation, weight: heads[i].weight, logits: l, labels: batch.labels[i], sampleWeights: sw[i] }))
-                        );
-                        return adapted ? (tf.add(total, adapted.loss) as tf.Scalar) : total;
-                    });
-                    frozenPart?.dispose();
-                    return loss;
-                };
-                value = c.stepThreads ? c.stepThreads.run(oneStep) : oneStep();
+                const frozenPart = trainModel === graph && !tx && graph.hasFrozenPart ? graph.runFrozen(batch.x) : undefined;
+                value = optimizer.step(c.groups, () => {
+                    const adapted = tx ? c.adapt!.forward(batch.x, tx) : undefined;
+                    const raw = adapted
+                        ? adapted.logits
+                        : frozenPart
+                          ? graph.applyFrom(frozenPart, { training: true })
+                          : (trainModel.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[]);
+                    const logits = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
+                    // Kept past the step for the accuracy tally (no kernel runs on it inside the tape).
+                    if (accuracy) logits0 = tf.keep(logits[0]);
+                    const total = multiTaskLoss(
+                        logits.map((l, i) => ({ plan: heads[i].loss, activation: heads[i].activation, weight: heads[i].weight, logits: l, labels: batch.labels[i], sampleWeights: sw[i] }))
+                    );
+                    return adapted ? (tf.add(total, adapted.loss) as tf.Scalar) : total;
+                });
+                frozenPart?.dispose();
                 tx?.dispose();
             }
             tally.add(value, n, logits0, accuracy ? batch.labels[0] : undefined);

@@ -1,18 +1,23 @@
-// Threads per phase, measured. The native kernels split work over OpenMP threads whose workers
-// wait passively (addon.ts); waking one costs 25-70 µs on an idle core and far more when its
-// virtual CPU has gone to sleep, so whether a second thread pays depends on the whole phase, not
-// on one kernel: kernels that run back to back keep the worker awake, sparse ones wake it cold.
-// On this 2-core VM, training steps of small_cnn ran ≈1.3x faster on two threads than on one,
-// while MobileNetV2's frozen forward pass at batch 32 (≈50 convolutions of 0.1-1 ms) ran
-// 1.2-1.5x SLOWER on two. Timing single kernels both ways could not tell: each kernel's cost on
-// two threads depended on how recently the others had woken the worker.
+// Threads per inference phase, measured. The native kernels split work over OpenMP threads whose
+// workers wait passively (addon.ts); waking one costs 25-70 µs on an idle core and far more when
+// its virtual CPU has gone to sleep, so whether a second thread pays depends on the whole phase,
+// not on one kernel: kernels that run back to back keep the worker awake, sparse ones wake it
+// cold. On this 2-core VM MobileNetV2's frozen forward pass at batch 32 (≈50 convolutions of
+// 0.1-1 ms) ran 1.2-1.5x SLOWER on two threads than on one, while small_cnn's training steps ran
+// ≈1.3x faster on two. Timing single kernels both ways could not tell: each kernel's cost on two
+// threads depended on how recently the others had woken the worker.
 //
-// So a phase (a frozen graph's inference, a stage's training step) is timed as a whole: its first
-// call runs on all threads and its second on one (both untimed: they create each count's
-// primitives), then timed calls alternate; the faster in total is kept, one thread on a tie
-// within 5% (it leaves the core free). The choice is measured again every 256 calls, as a
-// machine's load changes. With one thread configured, without the native kernels, or inside
-// another phase's call (a training step's frozen prefix), calls just run.
+// So a frozen graph's inference (predict, its frozen prefix) is timed as a whole: its first call
+// runs on all threads and its second on one (both untimed: they create each count's primitives),
+// then timed calls alternate; the faster in total is kept, one thread on a tie within 5% (it
+// leaves the core free). The choice is measured again every 256 calls, as a machine's load
+// changes. With one thread configured, without the native kernels, or inside another phase's
+// call, calls just run.
+//
+// Only inference: its convolutions split their outputs over the threads, never their sums, so
+// one thread and two give the same bits (test/backend/phase-threads.test.ts) and the timing-based
+// choice cannot change a run's numbers. A training step's filter gradients sum over the batch in
+// per-thread parts, so its thread count stays the one configured: the same command, the same bits.
 import { loadNativeAddon } from './addon.js';
 import { nativeThreadCount } from './index.js';
 
@@ -22,7 +27,7 @@ const REPROBE_CALLS = 256;
 let depth = 0;
 
 export class PhaseThreads {
-    /** timedTrials: timed calls before a decision, half on each count. */
+    /** timedTrials: timed calls before a decision, half on each count (even). */
     constructor(private readonly timedTrials = 4) {}
 
     private calls = 0;
