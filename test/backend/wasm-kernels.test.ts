@@ -175,6 +175,9 @@ describe('memory-layout kernels on wasm', () => {
         const derive = (t: Record<string, tf.Tensor>) => ({ indices: tf.cast(t['indices']!, 'int32') });
         expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 101), indices }, { axis: 0, batchDims: 0 }, derive), 0);
         expectClose(await compareKernel('GatherV2', { x: spec([4, 6, 3], 102), indices }, { axis: 1, batchDims: 0 }, derive), 0);
+        // Rows of 64 elements and more are moved with copyWithin (a batch of cached features).
+        expectClose(await compareKernel('GatherV2', { x: spec([4, 80], 103), indices }, { axis: 0, batchDims: 0 }, derive), 0);
+        expectClose(await compareKernel('GatherV2', { x: spec([2, 4, 70], 104), indices }, { axis: 1, batchDims: 0 }, derive), 0);
     });
     it('Cast to the same dtype shares memory; other casts convert as on cpu (bool: non-zero is true)', async () => {
         await tf.setBackend('wasm');

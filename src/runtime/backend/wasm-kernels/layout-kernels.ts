@@ -168,12 +168,18 @@ export function gatherKernel(
     }
     const src = backend.typedArrayFromHeap(x);
     const dst = backend.typedArrayFromHeap(out);
-    let at = 0;
+    // Rows are moved within one view of the whole heap (copyWithin: a memmove, no view per row,
+    // which a training step's 32-row batch paid 32 times); short rows element by element.
+    const Whole = dst.constructor as new (buffer: ArrayBufferLike) => Float32Array | Int32Array | Uint8Array;
+    const whole = new Whole(dst.buffer);
+    const srcBase = src.byteOffset / dst.BYTES_PER_ELEMENT;
+    let at = dst.byteOffset / dst.BYTES_PER_ELEMENT;
     for (let o = 0; o < outer; o++) {
-        const base = o * dim * inner;
+        const base = srcBase + o * dim * inner;
         for (let j = 0; j < count; j++) {
             const from = base + idx[j]! * inner;
-            dst.set(src.subarray(from, from + inner), at);
+            if (inner < 64) for (let i = 0; i < inner; i++) whole[at + i] = whole[from + i]!;
+            else whole.copyWithin(at, from, from + inner);
             at += inner;
         }
     }
