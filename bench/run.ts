@@ -47,11 +47,12 @@ const BATCH = 32;
  * the runtime measures an inference graph's thread count over its first 6
  * (backend/native-kernels/phase-threads.ts), and on Graft's side the engine's JavaScript and heap
  * settle over the first steps of a fresh model (steps 3-10 of `scratch` ran ≈20% slower than the
- * steady state). Until 2026-12-04 the rows took 1-3 warm-up calls and `scratch` timed 8 steps
- * (0.2 s, too little on a machine whose speed drifts); now 40 (≈0.8 s) of digits_pretrain's batch.
+ * steady state). Until 2026-12-04 the rows took 1-3 warm-up calls, `forward` timed 8 batches and
+ * `scratch` 8 steps (0.1-0.2 s, too little on a machine whose speed drifts); now 24 forward batches
+ * (≈0.3 s) and 40 steps of digits_pretrain's batch (≈0.8 s).
  */
 const WARMUP = 8;
-const FORWARD_REPS = 8;
+const FORWARD_REPS = 24;
 const FINETUNE_REPS = 8;
 const SCRATCH_BATCH = 64;
 const SCRATCH_STEPS = 40;

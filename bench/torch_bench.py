@@ -14,7 +14,7 @@ BATCH = 32
 
 # Warm-up and timed calls, as bench/run.ts: both sides time the steady state after 8 warm-up calls.
 WARMUP = 8
-FORWARD_REPS = 8
+FORWARD_REPS = 24
 FINETUNE_REPS = 8
 
 
