@@ -12,6 +12,7 @@
 //     ReLU's output is a new tensor without the note, and gets the usual gradient.
 // Weak maps: notes go with their tensors.
 import * as tf from '@tensorflow/tfjs';
+import { overrideGradient } from '../gradient-override.js';
 
 type DataId = object;
 
@@ -48,16 +49,10 @@ let registered = false;
  */
 export function registerFoldedPoolGradient(kernelAvailable: () => boolean): void {
     if (registered) return;
-    const original = tf.getGradient('MaxPool');
-    if (original === undefined) return;
-    registered = true;
-    tf.registerGradient({
-        ...original,
-        gradFunc: (dy, saved, attrs) => {
-            const [x, y] = saved as [tf.Tensor, tf.Tensor];
-            const g = dy as tf.Tensor;
-            if (x.rank !== 4 || reluInputOfOutput(x.dataId) === undefined || !kernelAvailable()) return original.gradFunc(dy, saved, attrs);
-            return { x: () => tf.engine().runKernel('MaxPoolGrad', { dy: g, input: x, output: y }, { ...attrs, [RELU_MASK_ATTR]: true }) as tf.Tensor };
-        }
+    registered = overrideGradient('MaxPool', (original) => (dy, saved, attrs) => {
+        const [x, y] = saved as [tf.Tensor, tf.Tensor];
+        const g = dy as tf.Tensor;
+        if (x.rank !== 4 || reluInputOfOutput(x.dataId) === undefined || !kernelAvailable()) return original(dy, saved, attrs);
+        return { x: () => tf.engine().runKernel('MaxPoolGrad', { dy: g, input: x, output: y }, { ...attrs, [RELU_MASK_ATTR]: true }) as tf.Tensor };
     });
 }

@@ -11,6 +11,7 @@
 // only where dy is infinite and the mask is 0 (0 here, NaN = 0 * inf there) and, for ReLU6, where
 // x is NaN (0 here, NaN there).
 import * as tf from '@tensorflow/tfjs';
+import { overrideGradient } from '../gradient-override.js';
 import { outputAndViews } from './heap.js';
 
 type Args = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend };
@@ -53,18 +54,11 @@ type Bounds = (attrs: tf.NamedAttrMap) => { lo: number; hi: number; openLo: bool
 
 /** Replaces the gradient of `kernelName` (input 'x', saved) by the masked pass on wasm. */
 function overrideOnWasm(kernelName: string, bounds: Bounds): void {
-    const original = tf.getGradient(kernelName);
-    if (original === undefined) return;
-    tf.registerGradient({
-        ...original,
-        gradFunc: (dy, saved, attrs) => {
-            const g = dy as tf.Tensor;
-            const [x] = saved as [tf.Tensor];
-            if (tf.getBackend() !== 'wasm' || g.dtype !== 'float32' || x.dtype !== 'float32' || g.size !== x.size) {
-                return original.gradFunc(dy, saved, attrs);
-            }
-            return { x: () => tf.engine().runKernel(MASKED_GRAD, { dy: g, x }, { ...bounds(attrs) }) as tf.Tensor };
-        }
+    overrideGradient(kernelName, (original) => (dy, saved, attrs) => {
+        const g = dy as tf.Tensor;
+        const [x] = saved as [tf.Tensor];
+        if (tf.getBackend() !== 'wasm' || g.dtype !== 'float32' || x.dtype !== 'float32' || g.size !== x.size) return original(dy, saved, attrs);
+        return { x: () => tf.engine().runKernel(MASKED_GRAD, { dy: g, x }, { ...bounds(attrs) }) as tf.Tensor };
     });
 }
 

@@ -13,6 +13,7 @@
 // As for the activations (activation-grads.ts), tfjs' gradient function stays in use on other
 // backends and for layouts this does not handle (broadcast-shaped moments, no scale).
 import * as tf from '@tensorflow/tfjs';
+import { overrideGradient } from '../gradient-override.js';
 import { heapBackend } from './heap.js';
 
 type Args = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend };
@@ -105,22 +106,17 @@ export function registerBatchNormGrad(): void {
     if (registered) return;
     registered = true;
     tf.registerKernel({ kernelName: BATCHNORM_GRAD, backendName: 'wasm', kernelFunc: batchNormGrad as unknown as tf.KernelFunc });
-    const original = tf.getGradient('FusedBatchNorm');
-    if (original === undefined) return;
-    tf.registerGradient({
-        ...original,
-        gradFunc: (dy, saved, attrs) => {
-            const g = dy as tf.Tensor;
-            const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
-            const c = x.shape[x.rank - 1]!;
-            const perChannel = (t: tf.Tensor | undefined) => t !== undefined && t !== null && t.rank === 1 && t.shape[0] === c && t.dtype === 'float32';
-            if (tf.getBackend() !== 'wasm' || g.dtype !== 'float32' || x.dtype !== 'float32' || x.rank < 2 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) {
-                return original.gradFunc(dy, saved, attrs);
-            }
-            // All five at once (backprop then asks for them one by one, inside its own tidy).
-            const eps = Number(attrs['varianceEpsilon']);
-            const grads = (x.size <= BATCHNORM_LOOP_LIMIT ? batchNormGradLoop : batchNormGradComposite)(g, x, mean, variance, scale!, eps);
-            return { x: () => grads.dx, mean: () => grads.dMean, variance: () => grads.dVar, scale: () => grads.dScale, offset: () => grads.dOffset };
+    overrideGradient('FusedBatchNorm', (original) => (dy, saved, attrs) => {
+        const g = dy as tf.Tensor;
+        const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const c = x.shape[x.rank - 1]!;
+        const perChannel = (t: tf.Tensor | undefined) => t !== undefined && t !== null && t.rank === 1 && t.shape[0] === c && t.dtype === 'float32';
+        if (tf.getBackend() !== 'wasm' || g.dtype !== 'float32' || x.dtype !== 'float32' || x.rank < 2 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) {
+            return original(dy, saved, attrs);
         }
+        // All five at once (backprop then asks for them one by one, inside its own tidy).
+        const eps = Number(attrs['varianceEpsilon']);
+        const grads = (x.size <= BATCHNORM_LOOP_LIMIT ? batchNormGradLoop : batchNormGradComposite)(g, x, mean, variance, scale!, eps);
+        return { x: () => grads.dx, mean: () => grads.dMean, variance: () => grads.dVar, scale: () => grads.dScale, offset: () => grads.dOffset };
     });
 }

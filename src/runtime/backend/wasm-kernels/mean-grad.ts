@@ -7,25 +7,20 @@
 // shape (one pass): (dy / n) repeated is bit for bit (dy * 1) / n repeated, so every backend may
 // use it and results do not change.
 import * as tf from '@tensorflow/tfjs';
+import { overrideGradient } from '../gradient-override.js';
 
 let registered = false;
 
 export function registerMeanGrad(): void {
     if (registered) return;
-    const original = tf.getGradient('Mean');
-    if (original === undefined) return;
-    registered = true;
-    tf.registerGradient({
-        ...original,
-        gradFunc: (dy, saved, attrs) => {
-            const [x] = saved as [tf.Tensor];
-            const g = dy as tf.Tensor;
-            const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], x.shape);
-            const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-            const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-            if (g.dtype !== 'float32' || g.size * count !== x.size) return original.gradFunc(dy, saved, attrs);
-            const reps = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
-            return { x: () => tf.tile(tf.reshape(tf.div(g, count), expanded), reps) };
-        }
+    registered = overrideGradient('Mean', (original) => (dy, saved, attrs) => {
+        const [x] = saved as [tf.Tensor];
+        const g = dy as tf.Tensor;
+        const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], x.shape);
+        const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+        if (g.dtype !== 'float32' || g.size * count !== x.size) return original(dy, saved, attrs);
+        const reps = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
+        return { x: () => tf.tile(tf.reshape(tf.div(g, count), expanded), reps) };
     });
 }
